@@ -1,0 +1,59 @@
+/**
+ * Shared CLI plumbing: every command's action runs through `action()`, which turns a
+ * ShellfreeError into `shellfree: <message>` (+ `hint: ...`) on stderr and its exit code,
+ * with no stack trace. Unexpected errors print their stack (they are bugs).
+ */
+import { readFileSync } from "node:fs";
+import { CommanderError } from "commander";
+import { isShellfreeError } from "../errors.ts";
+import { setQuiet } from "../util/progress.ts";
+
+export const VERSION: string = JSON.parse(
+  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+).version;
+
+export function fail(e: unknown): never {
+  if (isShellfreeError(e)) {
+    process.stderr.write(`shellfree: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    process.exit(e.exitCode);
+  }
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+  process.stderr.write(`shellfree: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(70);
+}
+
+/** Wrap a command action: errors become one clear line and an exit code. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | undefined | void>) {
+  return async (...args: A): Promise<void> => {
+    try {
+      const code = await fn(...args);
+      if (typeof code === "number" && code !== 0) process.exitCode = code;
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
+
+/** Print a result to stdout: JSON when asked, text otherwise. */
+export function output(json: boolean, data: unknown, text: () => string): void {
+  if (json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+  else {
+    const t = text();
+    if (t) process.stdout.write(t.endsWith("\n") ? t : `${t}\n`);
+  }
+}
+
+/** "a,b" and repeated flags → ["a","b"] */
+export function collectList(value: string, previous: string[] = []): string[] {
+  return previous.concat(
+    value
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+}
+
+export function quietFromOpts(opts: { quiet?: boolean }): void {
+  if (opts.quiet) setQuiet(true);
+}
