@@ -9,7 +9,11 @@ export class ShellfreeError extends Error {
   /** 1 user error, 2 usage, 3 verification failed. */
   readonly exitCode: number;
 
-  constructor(code: string, message: string, opts: { hint?: string; exitCode?: number; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { hint?: string; exitCode?: number; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;

@@ -19,12 +19,14 @@ export function fail(e: unknown): never {
     process.exit(e.exitCode);
   }
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
-  process.stderr.write(`shellfree: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.stderr.write(
+    `shellfree: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
   process.exit(70);
 }
 
 /** Wrap a command action: errors become one clear line and an exit code. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | undefined | void>) {
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | undefined>) {
   return async (...args: A): Promise<void> => {
     try {
       const code = await fn(...args);

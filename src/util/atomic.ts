@@ -14,7 +14,10 @@ export const TEMP_PREFIX = ".tmp-";
 
 /** A fresh temp path beside `dest` (same directory, so rename is atomic). */
 export function tempPathFor(dest: string): string {
-  return join(dirname(dest), `${TEMP_PREFIX}${basename(dest)}.${process.pid}.${randomBytes(4).toString("hex")}`);
+  return join(
+    dirname(dest),
+    `${TEMP_PREFIX}${basename(dest)}.${process.pid}.${randomBytes(4).toString("hex")}`,
+  );
 }
 
 async function fsyncPath(path: string): Promise<void> {

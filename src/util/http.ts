@@ -58,7 +58,12 @@ export async function httpGet(url: string, opts: RetryOptions = {}): Promise<Res
     await res.body?.cancel();
     const msg = `GET ${redactUrl(url)}: HTTP ${res.status} ${res.statusText}`.trim();
     if (transient(res.status)) throw new TransientError(msg);
-    throw new HttpError(url, res.status, msg, res.status === 404 ? "check the suite, architecture and mirror" : undefined);
+    throw new HttpError(
+      url,
+      res.status,
+      msg,
+      res.status === 404 ? "check the suite, architecture and mirror" : undefined,
+    );
   });
 }
 
@@ -75,7 +80,11 @@ function isTransient(e: unknown): boolean {
 }
 
 /** Run `fn` with retries on transient errors; the final failure is a ShellfreeError. */
-export async function withRetries<T>(url: string, opts: RetryOptions, fn: (attempt: number) => Promise<T>): Promise<T> {
+export async function withRetries<T>(
+  url: string,
+  opts: RetryOptions,
+  fn: (attempt: number) => Promise<T>,
+): Promise<T> {
   const attempts = opts.attempts ?? 4;
   const base = opts.baseDelayMs ?? Number(process.env.SHELLFREE_RETRY_BASE_MS ?? 200);
   for (let attempt = 1; ; attempt++) {
@@ -83,12 +92,18 @@ export async function withRetries<T>(url: string, opts: RetryOptions, fn: (attem
       return await fn(attempt);
     } catch (e) {
       if (!isTransient(e)) throw e;
-      const reason = (e as Error).message + ((e as { cause?: Error }).cause ? ` (${(e as { cause?: Error }).cause?.message})` : "");
+      const reason =
+        (e as Error).message +
+        ((e as { cause?: Error }).cause ? ` (${(e as { cause?: Error }).cause?.message})` : "");
       if (attempt >= attempts) {
-        throw new ShellfreeError("E_NETWORK", `GET ${redactUrl(url)} failed after ${attempts} attempts: ${reason}`, {
-          hint: "check the mirror/registry address and your network",
-          cause: e,
-        });
+        throw new ShellfreeError(
+          "E_NETWORK",
+          `GET ${redactUrl(url)} failed after ${attempts} attempts: ${reason}`,
+          {
+            hint: "check the mirror/registry address and your network",
+            cause: e,
+          },
+        );
       }
       const delayMs = base * 2 ** (attempt - 1);
       opts.onRetry?.({ url: redactUrl(url), attempt, reason, delayMs });

@@ -38,6 +38,7 @@ function human(n: number): string {
   }
   return `${v.toFixed(1)} ${u[i]}`;
 }
+
 export { human as humanBytes };
 
 /**
