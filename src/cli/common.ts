@@ -26,7 +26,7 @@ export function fail(e: unknown): never {
 }
 
 /** Wrap a command action: errors become one clear line and an exit code. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | undefined>) {
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<unknown>) {
   return async (...args: A): Promise<void> => {
     try {
       const code = await fn(...args);
