@@ -4,7 +4,7 @@
  * with no stack trace. Unexpected errors print their stack (they are bugs).
  */
 import { readFileSync } from "node:fs";
-import { CommanderError } from "commander";
+import { type Command, CommanderError } from "commander";
 import { isShellfreeError } from "../errors.ts";
 import { setQuiet } from "../util/progress.ts";
 
@@ -58,4 +58,9 @@ export function collectList(value: string, previous: string[] = []): string[] {
 
 export function quietFromOpts(opts: { quiet?: boolean }): void {
   if (opts.quiet) setQuiet(true);
+}
+
+/** A command group shared by several command modules (e.g. `shellfree debian ...`): created once. */
+export function group(program: Command, name: string, description: string): Command {
+  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }
