@@ -1,0 +1,9 @@
+/** The API of src/debian. */
+export * from "./archive.ts";
+export * from "./cache.ts";
+export * from "./deb822.ts";
+export * from "./errors.ts";
+export * from "./release.ts";
+export * from "./sources.ts";
+export type * from "./types.ts";
+export * from "./version.ts";
