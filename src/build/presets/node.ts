@@ -1,0 +1,15 @@
+import type { Preset } from "./index.ts";
+
+/**
+ * distroless/nodejs: static + the libraries the official Node.js binary links against (it carries
+ * its own OpenSSL and ICU, so no libssl) + the binary itself at /usr/local/bin/node.
+ */
+export const node: Preset = {
+  description: "static + libc6, libgcc-s1, libstdc++6 + the official Node.js binary (debug sections removed)",
+  extends: "static",
+  fragment: {
+    packages: { include: ["libc6", "libgcc-s1", "libstdc++6"] },
+    runtime: { node: "24" },
+    config: { entrypoint: ["/usr/local/bin/node"] },
+  },
+};
