@@ -9,7 +9,10 @@ import { fail, VERSION } from "./common.ts";
 type Registrar = { register(program: Command): void };
 
 // One line per command module (kept sorted).
-const COMMANDS: Array<() => Promise<Registrar>> = [() => import("./version-compare.ts")];
+const COMMANDS: Array<() => Promise<Registrar>> = [
+  () => import("./debian-extract.ts"),
+  () => import("./version-compare.ts"),
+];
 
 const program = new Command("shellfree")
   .description("Build, run and verify shell-free production container images from Debian packages.")

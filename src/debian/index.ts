@@ -1,6 +1,7 @@
 /** The API of src/debian. */
 export * from "./archive.ts";
 export * from "./cache.ts";
+export * from "./deb.ts";
 export * from "./deb822.ts";
 export * from "./errors.ts";
 export * from "./release.ts";
