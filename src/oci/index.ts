@@ -1,0 +1,10 @@
+/** The OCI subsystem's API: digests, layers, images, outputs, reading images back. */
+export * from "./digest.ts";
+export * from "./errors.ts";
+export * from "./image.ts";
+export * from "./layer.ts";
+export * from "./layout.ts";
+export * from "./media.ts";
+export * from "./read.ts";
+export * from "./tar.ts";
+export type * from "./types.ts";

@@ -1,0 +1,182 @@
+/**
+ * Layers: a deterministic tar of a TreeEntry list, compressed, stored content-addressed in a
+ * blob directory (<blobDir>/sha256/<hex>), written to a temp file and renamed.
+ *
+ * gzip is compressed in parallel: the tar stream is cut at fixed offsets (every
+ * GZIP_CHUNK bytes) and every chunk becomes one complete gzip member (fixed header: no name,
+ * mtime 0, OS 3); the members are concatenated in order (RFC 1952 multi-member files, read by
+ * every gzip/OCI consumer). The chunking depends only on the tar bytes, so the output is the
+ * same on every run; the zlib async API runs on the libuv thread pool, so chunks are compressed
+ * on all cores. Memory stays bounded: at most `parallel` chunks are in flight.
+ */
+
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createZstdCompress, gzip as gzipCb, type ZlibOptions, constants as zc } from "node:zlib";
+import { blobTempPath, commitBlob, DigestStream } from "./digest.ts";
+import { OciError } from "./errors.ts";
+import { MEDIA_OCI_LAYER, MEDIA_OCI_LAYER_GZIP, MEDIA_OCI_LAYER_ZSTD } from "./media.ts";
+import { normalizeEntries, tarStream } from "./tar.ts";
+import type { TreeEntry } from "./types.ts";
+
+export type Compression = "gzip" | "zstd" | "none";
+
+export interface LayerOptions {
+  compression: Compression;
+  /** seconds since the epoch; every mtime is clamped to it */
+  sourceDateEpoch: number;
+  /** content-addressed blob store directory: blobs land in <blobDir>/sha256/<hex> */
+  blobDir: string;
+  /** gzip level 1..9 (default 6) */
+  gzipLevel?: number;
+  /** zstd level 1..19 (default 3) */
+  zstdLevel?: number;
+  /** called with the number of uncompressed tar bytes produced so far */
+  onProgress?: (tarBytes: number) => void;
+}
+
+export interface Layer {
+  /** digest of the (compressed) blob */
+  digest: string;
+  /** digest of the uncompressed tar */
+  diffId: string;
+  size: number;
+  uncompressedSize: number;
+  mediaType: string;
+  /** the blob file */
+  path: string;
+  /** number of tar entries */
+  entries: number;
+}
+
+/** Size of the tar slices compressed as independent gzip members. Changing it changes digests. */
+export const GZIP_CHUNK = 4 * 1024 * 1024;
+
+export function mediaTypeFor(c: Compression): string {
+  switch (c) {
+    case "gzip":
+      return MEDIA_OCI_LAYER_GZIP;
+    case "zstd":
+      return MEDIA_OCI_LAYER_ZSTD;
+    case "none":
+      return MEDIA_OCI_LAYER;
+    default:
+      throw new OciError("E_COMPRESSION", `unknown compression "${String(c)}" (gzip, zstd or none)`);
+  }
+}
+
+function gzipMember(data: Uint8Array, level: number): Promise<Buffer> {
+  const o: ZlibOptions = { level, memLevel: 8, windowBits: 15, strategy: zc.Z_DEFAULT_STRATEGY };
+  return new Promise((resolve, reject) =>
+    gzipCb(data, o, (err, out) => {
+      if (err) reject(err);
+      else {
+        // Header: 1f 8b 08 FLG=0 MTIME=0 XFL OS. Fix the OS byte to 3 (Unix) whatever zlib's
+        // build says, so the bytes do not depend on where we run.
+        out[9] = 3;
+        resolve(out);
+      }
+    }),
+  );
+}
+
+/**
+ * Compress a byte stream as concatenated gzip members of fixed-size input slices, in parallel,
+ * emitting members in order. Deterministic: depends only on the input bytes, `level` and
+ * `chunkSize`.
+ */
+export async function* parallelGzip(
+  source: AsyncIterable<Uint8Array>,
+  level = 6,
+  chunkSize = GZIP_CHUNK,
+  parallel = Math.max(2, availableParallelism()),
+): AsyncGenerator<Buffer> {
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw new OciError("E_COMPRESSION", `gzip level must be 1..9, got ${level}`);
+  }
+  const pending: Promise<Buffer>[] = [];
+  const submit = (b: Uint8Array) => {
+    const p = gzipMember(b, level);
+    p.catch(() => {}); // handled when awaited in order
+    pending.push(p);
+  };
+  let buf = Buffer.allocUnsafe(chunkSize);
+  let fill = 0;
+  let total = 0;
+  for await (const c of source) {
+    let off = 0;
+    total += c.length;
+    while (off < c.length) {
+      const n = Math.min(chunkSize - fill, c.length - off);
+      buf.set(c.subarray(off, off + n), fill);
+      fill += n;
+      off += n;
+      if (fill === chunkSize) {
+        submit(buf);
+        buf = Buffer.allocUnsafe(chunkSize);
+        fill = 0;
+        while (pending.length >= parallel) yield await (pending.shift() as Promise<Buffer>);
+      }
+    }
+  }
+  if (fill > 0 || total === 0) submit(buf.subarray(0, fill));
+  while (pending.length > 0) yield await (pending.shift() as Promise<Buffer>);
+}
+
+/** Write `entries` as one layer blob into `opts.blobDir`. */
+export async function writeLayer(entries: TreeEntry[], opts: LayerOptions): Promise<Layer> {
+  const mediaType = mediaTypeFor(opts.compression);
+  const sde = opts.sourceDateEpoch;
+  if (!Number.isInteger(sde) || sde < 0) {
+    throw new OciError("E_LAYER_ENTRY", `SOURCE_DATE_EPOCH must be a non-negative integer, got ${sde}`);
+  }
+  const list = normalizeEntries(entries);
+  const diff = createHash("sha256");
+  let tarSize = 0;
+  const onProgress = opts.onProgress;
+  async function* hashedTar(): AsyncGenerator<Uint8Array> {
+    for await (const c of tarStream(list, { sourceDateEpoch: sde, normalized: true })) {
+      diff.update(c);
+      tarSize += c.length;
+      onProgress?.(tarSize);
+      yield c;
+    }
+  }
+  const tmp = await blobTempPath(opts.blobDir);
+  const out = new DigestStream();
+  try {
+    const sink = createWriteStream(tmp, { flags: "wx", mode: 0o644 });
+    if (opts.compression === "gzip") {
+      await pipeline(Readable.from(parallelGzip(hashedTar(), opts.gzipLevel ?? 6)), out, sink);
+    } else if (opts.compression === "zstd") {
+      const level = opts.zstdLevel ?? 3;
+      if (!Number.isInteger(level) || level < 1 || level > 19) {
+        throw new OciError("E_COMPRESSION", `zstd level must be 1..19, got ${level}`);
+      }
+      const z = createZstdCompress({
+        params: { [zc.ZSTD_c_compressionLevel]: level, [zc.ZSTD_c_checksumFlag]: 1 },
+      });
+      await pipeline(Readable.from(hashedTar()), z, out, sink);
+    } else {
+      await pipeline(Readable.from(hashedTar()), out, sink);
+    }
+    const digest = out.digest();
+    const path = await commitBlob(opts.blobDir, tmp, digest);
+    return {
+      digest,
+      diffId: `sha256:${diff.digest("hex")}`,
+      size: out.size,
+      uncompressedSize: tarSize,
+      mediaType,
+      path,
+      entries: list.length,
+    };
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,484 @@
+/**
+ * Writing images out: an OCI image layout directory (`oci:DIR[:TAG]`), a tar of one
+ * (`oci-archive:FILE[:TAG]`) or a `docker save` archive (`docker-archive:FILE[:NAME[:TAG]]`).
+ * Everything is written atomically (temp dir/file + rename): a killed process leaves no partial
+ * output. A multi-platform output is an OCI image index (one manifest per platform); in a
+ * layout, index.json points at that index blob under the tag (ref.name annotation).
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip, createZstdDecompress } from "node:zlib";
+import { writeDirAtomic, writeFileAtomic, writeStreamAtomic } from "../util/atomic.ts";
+import {
+  blobStorePath,
+  blobTempPath,
+  commitBlob,
+  DigestStream,
+  importBlobFile,
+  parseDigest,
+  sha256Digest,
+  storeBlobBytes,
+} from "./digest.ts";
+import { OciError } from "./errors.ts";
+import {
+  type BuiltImage,
+  type Descriptor,
+  jsonBytes,
+  type OciImageConfig,
+  type OciIndex,
+  type OciManifest,
+  platformString,
+} from "./image.ts";
+import {
+  ANNOTATION_REF_NAME,
+  isIndexMediaType,
+  isManifestMediaType,
+  layerCompression,
+  MEDIA_OCI_INDEX,
+  MEDIA_OCI_MANIFEST,
+} from "./media.ts";
+import { type TarEntry, type TarFileEntry, tarStream } from "./tar.ts";
+import type { Platform } from "./types.ts";
+
+export type Transport = "oci" | "oci-archive" | "docker-archive";
+
+export interface Target {
+  transport: Transport;
+  path: string;
+  /** oci/oci-archive: the ref.name; docker-archive: the image reference NAME[:TAG] */
+  tag?: string;
+}
+
+export interface WriteResult {
+  target: string;
+  /** what the tag points at: the image index for several platforms, the manifest for one */
+  digest: string;
+  mediaType: string;
+  manifests: Array<{ platform: Platform; digest: string; size: number }>;
+}
+
+const TRANSPORTS: Transport[] = ["oci", "oci-archive", "docker-archive"];
+const REF_RE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@+]*$/;
+
+export function parseTarget(target: string): Target {
+  const i = typeof target === "string" ? target.indexOf(":") : -1;
+  const transport = i > 0 ? target.slice(0, i) : "";
+  if (!TRANSPORTS.includes(transport as Transport)) {
+    throw new OciError("E_TARGET", `invalid image reference "${target}"`, {
+      hint: "use oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME[:TAG]]",
+    });
+  }
+  const rest = target.slice(i + 1);
+  const j = rest.indexOf(":");
+  const path = j < 0 ? rest : rest.slice(0, j);
+  const tag = j < 0 ? undefined : rest.slice(j + 1);
+  if (path === "") throw new OciError("E_TARGET", `"${target}": missing path`);
+  if (tag !== undefined && (tag === "" || !REF_RE.test(tag) || tag.length > 255)) {
+    throw new OciError("E_TARGET", `"${target}": invalid tag or name "${tag}"`);
+  }
+  return tag === undefined
+    ? { transport: transport as Transport, path }
+    : { transport: transport as Transport, path, tag };
+}
+
+// ---------------------------------------------------------------- low-level layout helpers
+
+export const OCI_LAYOUT_FILE = `{"imageLayoutVersion":"1.0.0"}`;
+
+/** Path of a blob in an OCI layout directory. */
+export function blobPath(dir: string, digest: string): string {
+  return blobStorePath(join(dir, "blobs"), digest);
+}
+
+/** Read and check index.json of an OCI layout directory. */
+export async function readIndex(dir: string): Promise<OciIndex> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, "index.json"), "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new OciError("E_LAYOUT", `${dir} is not an OCI image layout (index.json: ${code ?? String(e)})`);
+  }
+  return parseIndex(text, `${dir}/index.json`);
+}
+
+export function parseIndex(text: string, what: string): OciIndex {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new OciError("E_LAYOUT", `${what}: not valid JSON`);
+  }
+  const idx = v as OciIndex;
+  if (!idx || typeof idx !== "object" || idx.schemaVersion !== 2 || !Array.isArray(idx.manifests)) {
+    throw new OciError("E_LAYOUT", `${what}: not an image index (schemaVersion 2 with manifests)`);
+  }
+  for (const d of idx.manifests) checkDescriptor(d, what);
+  return idx;
+}
+
+export function checkDescriptor(d: Descriptor, what: string): void {
+  if (
+    !d ||
+    typeof d !== "object" ||
+    typeof d.mediaType !== "string" ||
+    !Number.isSafeInteger(d.size) ||
+    d.size < 0
+  ) {
+    throw new OciError("E_MANIFEST", `${what}: malformed descriptor ${JSON.stringify(d)}`);
+  }
+  parseDigest(d.digest);
+}
+
+/** Write index.json (and oci-layout if missing) of a layout directory, atomically. */
+export async function writeIndex(dir: string, index: OciIndex): Promise<void> {
+  const hasLayout = await stat(join(dir, "oci-layout")).then(
+    () => true,
+    () => false,
+  );
+  if (!hasLayout) await writeFileAtomic(join(dir, "oci-layout"), OCI_LAYOUT_FILE);
+  await writeFileAtomic(join(dir, "index.json"), jsonBytes(index));
+}
+
+/**
+ * Stream a blob into a layout (`<dir>/blobs/sha256/<hex>`), hashing while writing; with
+ * `expectedDigest` (and `expectedSize`) a mismatch fails (E_DIGEST) and leaves nothing behind.
+ */
+export async function writeBlobStream(
+  dir: string,
+  stream: Readable | AsyncIterable<Uint8Array>,
+  expectedDigest?: string,
+  expectedSize?: number,
+): Promise<{ digest: string; size: number; path: string }> {
+  if (expectedDigest) parseDigest(expectedDigest);
+  const blobDir = join(dir, "blobs");
+  const tmp = await blobTempPath(blobDir);
+  const ds = new DigestStream({ digest: expectedDigest, size: expectedSize, what: expectedDigest ?? "blob" });
+  try {
+    await pipeline(stream, ds, createWriteStream(tmp, { flags: "wx", mode: 0o644 }));
+    const digest = ds.digest();
+    const path = await commitBlob(blobDir, tmp, digest);
+    return { digest, size: ds.size, path };
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------- the layout model
+
+interface LayoutBlob {
+  digest: string;
+  size: number;
+  path?: string;
+  bytes?: Uint8Array;
+}
+
+interface LayoutModel {
+  blobs: Map<string, LayoutBlob>;
+  /** the descriptor index.json lists (with the ref.name annotation when tagged) */
+  top: Descriptor;
+  manifests: Array<{ platform: Platform; digest: string; size: number }>;
+}
+
+function checkImages(images: BuiltImage[]): void {
+  if (!Array.isArray(images) || images.length === 0) throw new OciError("E_TARGET", "no image to write");
+  const seen = new Set<string>();
+  for (const im of images) {
+    const p = platformString(im.platform);
+    if (seen.has(p)) throw new OciError("E_TARGET", `two images for platform ${p}`);
+    seen.add(p);
+  }
+}
+
+function descriptorPlatform(p: Platform): NonNullable<Descriptor["platform"]> {
+  return p.variant
+    ? { architecture: p.architecture, os: p.os, variant: p.variant }
+    : { architecture: p.architecture, os: p.os };
+}
+
+function layoutModel(
+  images: BuiltImage[],
+  tag: string | undefined,
+  annotations?: Record<string, string>,
+): LayoutModel {
+  checkImages(images);
+  const sorted = [...images].sort((a, b) =>
+    platformString(a.platform) < platformString(b.platform) ? -1 : 1,
+  );
+  const blobs = new Map<string, LayoutBlob>();
+  for (const im of sorted) {
+    for (const l of im.layers) blobs.set(l.digest, { digest: l.digest, size: l.size, path: l.path });
+    blobs.set(im.config.digest, { digest: im.config.digest, size: im.config.size, bytes: im.config.bytes });
+    blobs.set(im.manifest.digest, {
+      digest: im.manifest.digest,
+      size: im.manifest.size,
+      bytes: im.manifest.bytes,
+    });
+  }
+  const manifests = sorted.map((im) => ({
+    platform: im.platform,
+    digest: im.manifest.digest,
+    size: im.manifest.size,
+  }));
+  const refAnn = tag !== undefined ? { [ANNOTATION_REF_NAME]: tag } : undefined;
+  let top: Descriptor;
+  if (sorted.length === 1) {
+    const im = sorted[0];
+    top = {
+      mediaType: im.manifest.mediaType,
+      digest: im.manifest.digest,
+      size: im.manifest.size,
+      platform: descriptorPlatform(im.platform),
+    };
+  } else {
+    const index: OciIndex = {
+      schemaVersion: 2,
+      mediaType: MEDIA_OCI_INDEX,
+      manifests: sorted.map((im) => ({
+        mediaType: im.manifest.mediaType,
+        digest: im.manifest.digest,
+        size: im.manifest.size,
+        platform: descriptorPlatform(im.platform),
+      })),
+    };
+    if (annotations && Object.keys(annotations).length > 0) index.annotations = sortObj(annotations);
+    const bytes = jsonBytes(index);
+    const digest = sha256Digest(bytes);
+    blobs.set(digest, { digest, size: bytes.length, bytes });
+    top = { mediaType: MEDIA_OCI_INDEX, digest, size: bytes.length };
+  }
+  if (refAnn) top.annotations = refAnn;
+  return { blobs, top, manifests };
+}
+
+function sortObj(a: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(a).sort()) out[k] = String(a[k]);
+  return out;
+}
+
+function topIndex(descs: Descriptor[], annotations?: Record<string, string>, single?: boolean): OciIndex {
+  const idx: OciIndex = { schemaVersion: 2, mediaType: MEDIA_OCI_INDEX, manifests: descs };
+  if (single && annotations && Object.keys(annotations).length > 0) idx.annotations = sortObj(annotations);
+  return idx;
+}
+
+/** Digests of every blob reachable from `descs` in layout `dir` (for keeping other tags). */
+async function reachable(dir: string, descs: Descriptor[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  const todo = [...descs];
+  while (todo.length > 0) {
+    const d = todo.pop() as Descriptor;
+    if (out.has(d.digest)) continue;
+    out.add(d.digest);
+    if (isIndexMediaType(d.mediaType) || isManifestMediaType(d.mediaType)) {
+      const j = JSON.parse(await readFile(blobPath(dir, d.digest), "utf8")) as OciIndex & OciManifest;
+      if (Array.isArray(j.manifests)) todo.push(...j.manifests);
+      if (j.config) todo.push(j.config);
+      if (Array.isArray(j.layers)) todo.push(...j.layers);
+    }
+  }
+  return out;
+}
+
+async function isEmptyOrMissing(p: string): Promise<"missing" | "empty" | "layout" | "other"> {
+  const st = await stat(p).catch(() => null);
+  if (!st) return "missing";
+  if (!st.isDirectory()) return "other";
+  const names = await readdir(p);
+  if (names.length === 0) return "empty";
+  if (names.includes("oci-layout") && names.includes("index.json")) return "layout";
+  return "other";
+}
+
+async function writeOciDir(
+  dir: string,
+  m: LayoutModel,
+  tag: string | undefined,
+  single: boolean,
+  annotations?: Record<string, string>,
+): Promise<void> {
+  const state = await isEmptyOrMissing(dir);
+  if (state === "other") {
+    throw new OciError("E_TARGET", `${dir} exists and is not an OCI image layout; refusing to replace it`, {
+      hint: "choose a new directory or remove it first",
+    });
+  }
+  // Keep other tags of an existing layout (a tag given and present is replaced).
+  let kept: Descriptor[] = [];
+  let keptBlobs = new Set<string>();
+  if (state === "layout" && tag !== undefined) {
+    const old = await readIndex(dir);
+    kept = old.manifests.filter(
+      (d) => d.annotations?.[ANNOTATION_REF_NAME] !== undefined && d.annotations[ANNOTATION_REF_NAME] !== tag,
+    );
+    keptBlobs = await reachable(dir, kept);
+  }
+  await writeDirAtomic(dir, async (tmp) => {
+    const blobDir = join(tmp, "blobs");
+    for (const dg of [...keptBlobs].sort()) await importBlobFile(blobDir, blobPath(dir, dg), dg);
+    for (const b of m.blobs.values()) {
+      if (b.path) await importBlobFile(blobDir, b.path, b.digest);
+      else await storeBlobBytes(blobDir, b.bytes as Uint8Array);
+    }
+    await writeFileAtomic(join(tmp, "oci-layout"), OCI_LAYOUT_FILE);
+    const descs = [...kept, m.top].sort((a, b) => refOf(a).localeCompare(refOf(b)));
+    await writeFileAtomic(join(tmp, "index.json"), jsonBytes(topIndex(descs, annotations, single)));
+  });
+}
+
+function refOf(d: Descriptor): string {
+  return d.annotations?.[ANNOTATION_REF_NAME] ?? "";
+}
+
+function createdEpoch(images: BuiltImage[]): number {
+  let best = 0;
+  for (const im of images) {
+    const cfg = JSON.parse(new TextDecoder().decode(im.config.bytes)) as OciImageConfig;
+    const t = cfg.created ? Math.floor(Date.parse(cfg.created) / 1000) : 0;
+    if (Number.isFinite(t) && t > best) best = t;
+  }
+  return best;
+}
+
+function fileEntry(path: string, size: number, content: TarFileEntry["content"]): TarEntry {
+  return { type: "file", path, size, mode: 0o644, uid: 0, gid: 0, content };
+}
+
+async function writeOciArchive(
+  file: string,
+  m: LayoutModel,
+  images: BuiltImage[],
+  single: boolean,
+  annotations?: Record<string, string>,
+): Promise<void> {
+  const entries: TarEntry[] = [
+    { type: "dir", path: "blobs", mode: 0o755, uid: 0, gid: 0 },
+    { type: "dir", path: "blobs/sha256", mode: 0o755, uid: 0, gid: 0 },
+  ];
+  for (const b of m.blobs.values()) {
+    const p = `blobs/sha256/${parseDigest(b.digest).hex}`;
+    entries.push(
+      fileEntry(
+        p,
+        b.size,
+        b.path ? { kind: "file", path: b.path } : { kind: "bytes", data: b.bytes as Uint8Array },
+      ),
+    );
+  }
+  const idx = jsonBytes(topIndex([m.top], annotations, single));
+  const layoutFile = new TextEncoder().encode(OCI_LAYOUT_FILE);
+  entries.push(fileEntry("index.json", idx.length, { kind: "bytes", data: idx }));
+  entries.push(fileEntry("oci-layout", layoutFile.length, { kind: "bytes", data: layoutFile }));
+  await writeStreamAtomic(file, Readable.from(tarStream(entries, { sourceDateEpoch: createdEpoch(images) })));
+}
+
+/** Decompressed content of a layer blob file. */
+export function decompressedStream(path: string, compression: "gzip" | "zstd" | "none"): Readable {
+  const src = createReadStream(path, { highWaterMark: 1 << 20 });
+  if (compression === "none") return src;
+  const d = compression === "gzip" ? createGunzip() : createZstdDecompress();
+  src.on("error", (e) => d.destroy(e));
+  return src.pipe(d);
+}
+
+/** Normalize a docker reference "name[:tag]" (tag defaults to latest). */
+function dockerRepoTag(ref: string): string {
+  const slash = ref.lastIndexOf("/");
+  const last = ref.slice(slash + 1);
+  return last.includes(":") ? ref : `${ref}:latest`;
+}
+
+async function writeDockerArchive(
+  file: string,
+  images: BuiltImage[],
+  tag: string | undefined,
+): Promise<void> {
+  checkImages(images);
+  if (images.length !== 1) {
+    throw new OciError(
+      "E_TARGET",
+      `docker-archive holds one platform, but ${images.length} images were given (${images.map((i) => platformString(i.platform)).join(", ")})`,
+      { hint: "write an oci: or oci-archive: output for several platforms, or build one architecture" },
+    );
+  }
+  const im = images[0];
+  const cfgHex = parseDigest(im.config.digest).hex;
+  const entries: TarEntry[] = [];
+  const layerNames: string[] = [];
+  const done = new Set<string>();
+  for (const l of im.layers) {
+    const hex = parseDigest(l.diffId).hex;
+    layerNames.push(`${hex}/layer.tar`);
+    if (done.has(hex)) continue;
+    done.add(hex);
+    const comp = layerCompression(l.mediaType);
+    if (!comp) throw new OciError("E_MANIFEST", `layer ${l.digest}: unknown media type ${l.mediaType}`);
+    entries.push({ type: "dir", path: hex, mode: 0o755, uid: 0, gid: 0 });
+    entries.push(
+      fileEntry(`${hex}/layer.tar`, l.uncompressedSize, {
+        kind: "stream",
+        open: () => {
+          const ds = new DigestStream({
+            digest: l.diffId,
+            size: l.uncompressedSize,
+            what: `layer ${l.diffId}`,
+          });
+          const s = decompressedStream(l.path, comp);
+          s.on("error", (e) => ds.destroy(e));
+          return s.pipe(ds);
+        },
+      }),
+    );
+  }
+  entries.push(fileEntry(`${cfgHex}.json`, im.config.size, { kind: "bytes", data: im.config.bytes }));
+  const manifest = [
+    { Config: `${cfgHex}.json`, RepoTags: tag ? [dockerRepoTag(tag)] : [], Layers: layerNames },
+  ];
+  const mb = jsonBytes(manifest);
+  entries.push(fileEntry("manifest.json", mb.length, { kind: "bytes", data: mb }));
+  if (tag) {
+    const rt = dockerRepoTag(tag);
+    const k = rt.lastIndexOf(":");
+    const repos = {
+      [rt.slice(0, k)]: { [rt.slice(k + 1)]: parseDigest(im.layers.at(-1)?.diffId ?? im.config.digest).hex },
+    };
+    const rb = jsonBytes(repos);
+    entries.push(fileEntry("repositories", rb.length, { kind: "bytes", data: rb }));
+  }
+  await writeStreamAtomic(file, Readable.from(tarStream(entries, { sourceDateEpoch: createdEpoch(images) })));
+}
+
+/** Write built images to `target` (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME[:TAG]]). */
+export async function writeOutput(
+  target: string,
+  images: BuiltImage[],
+  opts: { annotations?: Record<string, string> } = {},
+): Promise<WriteResult> {
+  const t = parseTarget(target);
+  checkImages(images);
+  const path = resolve(t.path);
+  const m = layoutModel(images, t.transport === "docker-archive" ? undefined : t.tag, opts.annotations);
+  const single = images.length === 1;
+  switch (t.transport) {
+    case "oci":
+      await writeOciDir(path, m, t.tag, single, opts.annotations);
+      break;
+    case "oci-archive":
+      await writeOciArchive(path, m, images, single, opts.annotations);
+      break;
+    case "docker-archive":
+      await writeDockerArchive(path, images, t.tag);
+      break;
+  }
+  return {
+    target,
+    digest: m.top.digest,
+    mediaType: single ? MEDIA_OCI_MANIFEST : MEDIA_OCI_INDEX,
+    manifests: m.manifests,
+  };
+}
