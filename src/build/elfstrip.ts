@@ -1,7 +1,8 @@
 /**
  * Remove debug information from an ELF64 little-endian file (x86-64, aarch64) without any host
  * tool: drop the non-allocated `.debug_*` / `.zdebug_*` sections and the static symbol table
- * (`.symtab` + its `.strtab`), keep every byte that a program header covers at its offset,
+ * (`.symtab` + its `.strtab`), keep every byte that a program header covers at its offset
+ * (only the ELF header's e_shoff/e_shnum/e_shstrndx change, which the loader never reads),
  * rebuild `.shstrtab` and the section header table after the kept bytes.
  *
  * Safety rules:
