@@ -14,7 +14,6 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import { gunzipSync } from "node:zlib";
-import xzPkg from "xz-decompress";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { HttpError, redactUrl } from "../util/http.ts";
 import { humanBytes, info } from "../util/progress.ts";
@@ -31,7 +30,8 @@ import {
 } from "./release.ts";
 import type { AptSource, BinaryPackage, PackageUniverse } from "./types.ts";
 
-const { XzReadableStream } = xzPkg;
+/** The wasm xz decoder, loaded on first use. */
+const xzStream = async () => (await import("xz-decompress")).default.XzReadableStream;
 
 export const DEFAULT_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
@@ -54,19 +54,71 @@ function sourceName(s: AptSource): string {
   return `${redactUrl(s.uri)} ${s.suite}`;
 }
 
+/** Read the keyring's bytes (E_KEYRING when missing): part of the verified-release cache key. */
+async function keyringDigest(path: string): Promise<string> {
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (e) {
+    throw new DebianError(
+      "E_KEYRING",
+      `cannot read keyring ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      { hint: "install debian-archive-keyring or pass --keyring FILE" },
+    );
+  }
+  return sha256hex(data);
+}
+
+/**
+ * Signature check with a memo: a (signed file, signature, keyring) triple that verified once is
+ * recorded under the cache dir, keyed by the SHA256 of all three, so an unchanged InRelease is
+ * not re-verified (and openpgp.js not even loaded) on a warm run.
+ */
+async function verifiedText(
+  cacheDir: string,
+  keyringPath: string,
+  parts: Buffer[],
+  verify: () => Promise<{ text: string; signedBy: string[] }>,
+): Promise<{ text: string; signedBy: string[] }> {
+  const h = createHash("sha256");
+  h.update(await keyringDigest(keyringPath));
+  for (const p of parts) h.update(sha256hex(p));
+  const memo = join(cacheDir, "releases", `${h.digest("hex")}.verified.json`);
+  try {
+    const v = JSON.parse(await readFile(memo, "utf8")) as { text?: unknown; signedBy?: unknown };
+    if (typeof v.text === "string" && Array.isArray(v.signedBy) && v.signedBy.length > 0) {
+      return { text: v.text, signedBy: v.signedBy as string[] };
+    }
+  } catch {
+    /* not memoized yet */
+  }
+  const r = await verify();
+  await writeFileAtomic(memo, JSON.stringify(r));
+  return r;
+}
+
 /** Fetch, verify (signature + Valid-Until) and parse the Release of `source`. */
 export async function loadRelease(source: AptSource, opts: ArchiveOptions): Promise<ReleaseInfo> {
-  const keys = await loadKeyring(opts.keyring ?? DEFAULT_KEYRING);
+  const keyring = opts.keyring ?? DEFAULT_KEYRING;
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  await keyringDigest(keyring);
   const base = `${source.uri.replace(/\/+$/, "")}/dists/${source.suite}`;
   let text: string;
   let signedBy: string[];
   let what: string;
+  let inrelease: Buffer | undefined;
   try {
-    what = `${redactUrl(base)}/InRelease`;
-    const inrelease = await getBytes(`${base}/InRelease`);
-    ({ text, signedBy } = await verifyClearsigned(inrelease.toString("utf8"), keys, what));
+    inrelease = await getBytes(`${base}/InRelease`);
   } catch (e) {
     if (!is404(e)) throw e;
+  }
+  if (inrelease) {
+    what = `${redactUrl(base)}/InRelease`;
+    const data = inrelease;
+    ({ text, signedBy } = await verifiedText(cacheDir, keyring, [data], async () =>
+      verifyClearsigned(data.toString("utf8"), await loadKeyring(keyring), what),
+    ));
+  } else {
     what = `${redactUrl(base)}/Release`;
     let release: Buffer;
     try {
@@ -76,9 +128,7 @@ export async function loadRelease(source: AptSource, opts: ArchiveOptions): Prom
         throw new DebianError(
           "E_NOT_FOUND",
           `suite ${source.suite} not found on ${redactUrl(source.uri)} (no InRelease or Release)`,
-          {
-            hint: "check --suite and --mirror",
-          },
+          { hint: "check --suite and --mirror" },
         );
       }
       throw e2;
@@ -94,8 +144,10 @@ export async function loadRelease(source: AptSource, opts: ArchiveOptions): Prom
       }
       throw e3;
     }
-    signedBy = await verifyDetached(release, sig, keys, what);
-    text = release.toString("utf8");
+    ({ text, signedBy } = await verifiedText(cacheDir, keyring, [release, sig], async () => ({
+      text: release.toString("utf8"),
+      signedBy: await verifyDetached(release, sig, await loadKeyring(keyring), what),
+    })));
   }
   const rel = parseRelease(text, what);
   rel.signedBy = signedBy;
@@ -113,8 +165,8 @@ export async function loadRelease(source: AptSource, opts: ArchiveOptions): Prom
 /* ------------------------------------------------------------------------------------------ */
 /* Parsed-index cache                                                                          */
 
-const INDEX_FORMAT = 1;
-/** Columns stored per package, in this order. */
+const INDEX_FORMAT = 2;
+/** Columns stored per package, in this order (one "\0"-joined string per column). */
 const COLS = [
   "name",
   "version",
@@ -132,83 +184,133 @@ const COLS = [
   "sha256",
 ] as const;
 const NCOLS = COLS.length;
+const C_ARCH = 2;
 
 interface ParsedIndex {
   format: number;
   count: number;
-  /** NCOLS strings per package, joined by "\0" */
-  cols: string;
+  /** NCOLS strings: column i of every package, joined by "\0" */
+  cols: string[];
   /** [start, end) byte offsets of each paragraph in the raw index */
   offsets: Float64Array;
 }
 
-/** A raw Packages index on disk, loaded at most once and only when full fields are read. */
-class RawIndex {
-  readonly path: string;
-  private buf?: Buffer;
-  constructor(path: string, buf?: Buffer) {
-    this.path = path;
-    this.buf = buf;
+/**
+ * One loaded index: its columns are split on first use (a resolver reads a few columns of every
+ * package but the rest only for the closure), and the raw index on disk is read only when a
+ * package's full `fields` are asked for.
+ */
+class LoadedIndex {
+  readonly source: AptSource;
+  readonly rawPath: string;
+  readonly offsets: Float64Array;
+  readonly #joined: string[];
+  readonly #split: Array<string[] | undefined>;
+  #raw?: Buffer;
+  constructor(idx: ParsedIndex, source: AptSource, rawPath: string, raw?: Buffer) {
+    this.source = source;
+    this.rawPath = rawPath;
+    this.offsets = idx.offsets;
+    this.#joined = idx.cols;
+    this.#split = new Array(NCOLS);
+    this.#raw = raw;
   }
-  paragraph(start: number, end: number): Record<string, string> {
-    this.buf ??= readFileSync(this.path);
-    const text = this.buf.toString("utf8", start, end);
-    return parseDeb822(text, this.path)[0] ?? {};
+  col(i: number): string[] {
+    let c = this.#split[i];
+    if (!c) {
+      c = this.#joined[i].split("\0");
+      this.#split[i] = c;
+    }
+    return c;
+  }
+  paragraph(k: number): Record<string, string> {
+    this.#raw ??= readFileSync(this.rawPath);
+    const text = this.#raw.toString("utf8", this.offsets[2 * k], this.offsets[2 * k + 1]);
+    return parseDeb822(text, this.rawPath)[0] ?? {};
   }
 }
 
-/** A package of an index; `fields` is read from the raw index on first use. */
+type MultiArch = "same" | "foreign" | "allowed" | "no";
+
+/** A package of an index: plain data read from the index's columns; `fields` parsed on first use. */
 class IndexedPackage implements BinaryPackage {
-  name: string;
-  version: string;
-  architecture: string;
-  multiArch?: "same" | "foreign" | "allowed" | "no";
-  essential: boolean;
-  depends: string;
-  preDepends: string;
-  recommends: string;
-  provides: string;
-  conflicts: string;
-  breaks: string;
-  filename: string;
-  size: number;
-  sha256: string;
-  source: AptSource;
-  #raw: RawIndex;
-  #start: number;
-  #end: number;
+  readonly #ix: LoadedIndex;
+  readonly #k: number;
   #fields?: Record<string, string>;
-  constructor(c: string[], i: number, source: AptSource, raw: RawIndex, start: number, end: number) {
-    this.name = c[i];
-    this.version = c[i + 1];
-    this.architecture = c[i + 2];
-    const ma = c[i + 3];
-    if (ma) this.multiArch = ma as "same" | "foreign" | "allowed" | "no";
-    this.essential = c[i + 4] === "yes";
-    this.depends = c[i + 5];
-    this.preDepends = c[i + 6];
-    this.recommends = c[i + 7];
-    this.provides = c[i + 8];
-    this.conflicts = c[i + 9];
-    this.breaks = c[i + 10];
-    this.filename = c[i + 11];
-    this.size = Number(c[i + 12]);
-    this.sha256 = c[i + 13];
-    this.source = source;
-    this.#raw = raw;
-    this.#start = start;
-    this.#end = end;
+  constructor(ix: LoadedIndex, k: number) {
+    this.#ix = ix;
+    this.#k = k;
+  }
+  get name(): string {
+    return this.#ix.col(0)[this.#k];
+  }
+  get version(): string {
+    return this.#ix.col(1)[this.#k];
+  }
+  get architecture(): string {
+    return this.#ix.col(2)[this.#k];
+  }
+  get multiArch(): MultiArch | undefined {
+    return (this.#ix.col(3)[this.#k] || undefined) as MultiArch | undefined;
+  }
+  get essential(): boolean {
+    return this.#ix.col(4)[this.#k] === "yes";
+  }
+  get depends(): string {
+    return this.#ix.col(5)[this.#k];
+  }
+  get preDepends(): string {
+    return this.#ix.col(6)[this.#k];
+  }
+  get recommends(): string {
+    return this.#ix.col(7)[this.#k];
+  }
+  get provides(): string {
+    return this.#ix.col(8)[this.#k];
+  }
+  get conflicts(): string {
+    return this.#ix.col(9)[this.#k];
+  }
+  get breaks(): string {
+    return this.#ix.col(10)[this.#k];
+  }
+  get filename(): string {
+    return this.#ix.col(11)[this.#k];
+  }
+  get size(): number {
+    return Number(this.#ix.col(12)[this.#k]);
+  }
+  get sha256(): string {
+    return this.#ix.col(13)[this.#k];
+  }
+  get source(): AptSource {
+    return this.#ix.source;
   }
   get fields(): Record<string, string> {
-    this.#fields ??= this.#raw.paragraph(this.#start, this.#end);
+    this.#fields ??= this.#ix.paragraph(this.#k);
     return this.#fields;
   }
-  set fields(v: Record<string, string>) {
-    this.#fields = v;
-  }
-  toJSON(): Record<string, unknown> {
-    const { source, ...rest } = { ...this };
-    return { ...rest, source, fields: this.fields };
+  /** A plain-object copy (every property of BinaryPackage as an own enumerable property). */
+  toJSON(): BinaryPackage {
+    const o: BinaryPackage = {
+      name: this.name,
+      version: this.version,
+      architecture: this.architecture,
+      essential: this.essential,
+      depends: this.depends,
+      preDepends: this.preDepends,
+      recommends: this.recommends,
+      provides: this.provides,
+      conflicts: this.conflicts,
+      breaks: this.breaks,
+      filename: this.filename,
+      size: this.size,
+      sha256: this.sha256,
+      source: this.source,
+      fields: this.fields,
+    };
+    if (this.multiArch) o.multiArch = this.multiArch;
+    return o;
   }
 }
 
@@ -219,9 +321,13 @@ export function parseIndex(raw: Buffer, where: string): ParsedIndex {
   // latin1 keeps one character per byte, so paragraph offsets are byte offsets; every field the
   // compact form keeps is ASCII in Debian indices (full fields are re-decoded as UTF-8 on demand).
   const text = raw.toString("latin1");
-  const cols: string[] = [];
+  const cols: string[][] = Array.from({ length: NCOLS }, () => []);
   const offsets: number[] = [];
   let count = 0;
+  const put = (i: number, v: string) => {
+    if (v.includes("\0")) throw new DebianError("E_INDEX", `${where}: NUL byte in a field`);
+    cols[i].push(v);
+  };
   forEachParagraph(
     text,
     (p, start, end) => {
@@ -243,47 +349,40 @@ export function parseIndex(raw: Buffer, where: string): ParsedIndex {
         throw new DebianError("E_INDEX", `${where}: package ${name} has a malformed SHA256 or Size`);
       }
       const ma = (p["Multi-Arch"] ?? "").trim().toLowerCase();
-      cols.push(
-        name,
-        version,
-        arch,
-        MULTI_ARCH.has(ma) ? ma : "",
-        (p.Essential ?? "").toLowerCase() === "yes" ? "yes" : "",
-        p.Depends ?? "",
-        p["Pre-Depends"] ?? "",
-        p.Recommends ?? "",
-        p.Provides ?? "",
-        p.Conflicts ?? "",
-        p.Breaks ?? "",
-        filename,
-        size,
-        sha.toLowerCase(),
-      );
+      put(0, name);
+      put(1, version);
+      put(2, arch);
+      put(3, MULTI_ARCH.has(ma) ? ma : "");
+      put(4, (p.Essential ?? "").toLowerCase() === "yes" ? "yes" : "");
+      put(5, p.Depends ?? "");
+      put(6, p["Pre-Depends"] ?? "");
+      put(7, p.Recommends ?? "");
+      put(8, p.Provides ?? "");
+      put(9, p.Conflicts ?? "");
+      put(10, p.Breaks ?? "");
+      put(11, filename);
+      put(12, size);
+      put(13, sha.toLowerCase());
       offsets.push(start, end);
       count++;
     },
     where,
   );
-  for (const c of cols) {
-    if (c.includes("\0")) throw new DebianError("E_INDEX", `${where}: NUL byte in a field`);
-  }
-  return { format: INDEX_FORMAT, count, cols: cols.join("\0"), offsets: Float64Array.from(offsets) };
+  return {
+    format: INDEX_FORMAT,
+    count,
+    cols: cols.map((c) => c.join("\0")),
+    offsets: Float64Array.from(offsets),
+  };
 }
 
-function materialize(
-  idx: ParsedIndex,
-  source: AptSource,
-  raw: RawIndex,
-  arch: string,
-  out: BinaryPackage[],
-): void {
-  const c = idx.count === 0 ? [] : idx.cols.split("\0");
-  if (c.length !== idx.count * NCOLS) throw new Error("corrupt parsed index");
-  for (let k = 0; k < idx.count; k++) {
-    const i = k * NCOLS;
-    const a = c[i + 2];
+function materialize(ix: LoadedIndex, count: number, arch: string, out: BinaryPackage[]): void {
+  if (count === 0) return;
+  const archs = ix.col(C_ARCH);
+  for (let k = 0; k < count; k++) {
+    const a = archs[k];
     if (a !== arch && a !== "all") continue;
-    out.push(new IndexedPackage(c, i, source, raw, idx.offsets[2 * k], idx.offsets[2 * k + 1]));
+    out.push(new IndexedPackage(ix, k));
   }
 }
 
@@ -296,9 +395,14 @@ async function readParsed(path: string): Promise<ParsedIndex | null> {
   }
   try {
     const v = deserialize(buf) as ParsedIndex;
-    if (v?.format !== INDEX_FORMAT || typeof v.cols !== "string" || !(v.offsets instanceof Float64Array))
+    if (
+      v?.format !== INDEX_FORMAT ||
+      !Array.isArray(v.cols) ||
+      v.cols.length !== NCOLS ||
+      !(v.offsets instanceof Float64Array) ||
+      v.offsets.length !== 2 * v.count
+    )
       return null;
-    if (v.offsets.length !== 2 * v.count) return null;
     return v;
   } catch {
     return null;
@@ -313,6 +417,7 @@ async function decompress(data: Buffer, ext: string, what: string): Promise<Buff
   try {
     if (ext === ".gz") return gunzipSync(data);
     if (ext === ".xz") {
+      const XzReadableStream = await xzStream();
       const stream = new XzReadableStream(new Blob([new Uint8Array(data)]).stream());
       return Buffer.from(await new Response(stream).arrayBuffer());
     }
@@ -348,7 +453,7 @@ async function loadIndex(
   const rawPath = join(dir, `${key}.packages`);
   const cached = await readParsed(parsedPath);
   if (cached) {
-    materialize(cached, source, new RawIndex(rawPath), arch, out);
+    materialize(new LoadedIndex(cached, source, rawPath), cached.count, arch, out);
     return { cached: true, count: cached.count };
   }
   let lastErr: unknown;
@@ -391,7 +496,7 @@ async function loadIndex(
     const parsed = parseIndex(raw, what);
     await writeFileAtomic(rawPath, raw);
     await writeFileAtomic(parsedPath, serialize(parsed));
-    materialize(parsed, source, new RawIndex(rawPath, raw), arch, out);
+    materialize(new LoadedIndex(parsed, source, rawPath, raw), parsed.count, arch, out);
     return { cached: false, count: parsed.count };
   }
   if (is404(lastErr)) {

@@ -10,12 +10,12 @@ import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import * as tar from "tar-stream";
-import xzPkg from "xz-decompress";
 import { writeDirAtomic } from "../util/atomic.ts";
 import { parseDeb822 } from "./deb822.ts";
 import { DebianError } from "./errors.ts";
 
-const { XzReadableStream } = xzPkg;
+/** The wasm xz decoder, loaded on first use. */
+const xzStream = async () => (await import("xz-decompress")).default.XzReadableStream;
 
 export interface DebEntry {
   /** "usr/bin/x": relative, no leading "./" or "/", directories included */
@@ -100,7 +100,7 @@ export async function readArMembers(path: string): Promise<ArMember[]> {
   }
 }
 
-function memberStream(path: string, m: ArMember, where: string): Readable {
+async function memberStream(path: string, m: ArMember, where: string): Promise<Readable> {
   const raw = createReadStream(path, {
     start: m.offset,
     end: m.offset + m.size - 1,
@@ -117,6 +117,7 @@ function memberStream(path: string, m: ArMember, where: string): Readable {
       return raw.pipe(createZstdDecompress());
     case ".xz": {
       const web = Readable.toWeb(raw) as unknown as ReadableStream<Uint8Array>;
+      const XzReadableStream = await xzStream();
       return Readable.fromWeb(new XzReadableStream(web) as unknown as WebReadableStream<Uint8Array>);
     }
     default:
@@ -203,7 +204,7 @@ export async function readDeb(path: string, opts: { data?: boolean } = {}): Prom
 
   const controlFiles = new Map<string, Uint8Array>();
   const cwhere = `${path} (${control.name})`;
-  await readTar(memberStream(path, control, cwhere), cwhere, async (h, body) => {
+  await readTar(await memberStream(path, control, cwhere), cwhere, async (h, body) => {
     const name = normalizeDebPath(h.name, cwhere);
     if ((h.type === "file" || h.type === "contiguous-file") && name && !name.includes("/")) {
       controlFiles.set(name, await collect(body, h.size ?? 0, cwhere));
@@ -219,7 +220,7 @@ export async function readDeb(path: string, opts: { data?: boolean } = {}): Prom
   const entries: DebEntry[] = [];
   const seen = new Map<string, DebEntry>();
   const dwhere = `${path} (${data.name})`;
-  await readTar(memberStream(path, data, dwhere), dwhere, async (h, body) => {
+  await readTar(await memberStream(path, data, dwhere), dwhere, async (h, body) => {
     const p = normalizeDebPath(h.name, dwhere);
     const base = {
       mode: (h.mode ?? 0) & 0o7777,

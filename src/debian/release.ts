@@ -4,7 +4,7 @@
  * index is checked against. Only the signed text is ever parsed.
  */
 import { readFile } from "node:fs/promises";
-import * as openpgp from "openpgp";
+import type * as openpgp from "openpgp";
 import { parseDeb822 } from "./deb822.ts";
 import { DebianError } from "./errors.ts";
 
@@ -122,6 +122,9 @@ export function parseReleaseDate(v: string): Date | undefined {
 
 const keyringCache = new Map<string, Promise<openpgp.PublicKey[]>>();
 
+/** openpgp.js is loaded only when a signature really has to be checked (it is large). */
+const pgp = () => import("openpgp");
+
 /** Read an OpenPGP keyring (binary `.gpg` or armored `.asc`); E_KEYRING when missing or empty. */
 export function loadKeyring(path: string): Promise<openpgp.PublicKey[]> {
   let p = keyringCache.get(path);
@@ -140,6 +143,7 @@ export function loadKeyring(path: string): Promise<openpgp.PublicKey[]> {
         );
       }
       let keys: openpgp.PublicKey[];
+      const openpgp = await pgp();
       try {
         const armored = data.subarray(0, 64).toString("latin1").includes("-----BEGIN PGP");
         keys = armored
@@ -201,6 +205,7 @@ export async function verifyClearsigned(
   what: string,
   date = new Date(),
 ): Promise<{ text: string; signedBy: string[] }> {
+  const openpgp = await pgp();
   let msg: openpgp.CleartextMessage;
   try {
     msg = await openpgp.readCleartextMessage({ cleartextMessage: armored });
@@ -234,6 +239,7 @@ export async function verifyDetached(
   what: string,
   date = new Date(),
 ): Promise<string[]> {
+  const openpgp = await pgp();
   let sig: openpgp.Signature;
   try {
     const head = Buffer.from(signature.subarray(0, 64)).toString("latin1");
