@@ -47,7 +47,7 @@ export function hardlink(path: string, target: string): TreeEntry {
 }
 
 export interface ParsedEntry {
-  header: tar.Headers;
+  header: tar.Header;
   data: Buffer;
 }
 

@@ -233,7 +233,7 @@ describe("tar writer", () => {
       [hardlink("l", "missing")],
       [dir("d"), hardlink("l", "d")],
       [{ ...file("m", ""), mode: 0o100644 }],
-      [{ ...file("s", "abc"), size: 2 }],
+      [{ ...file("s", "abc"), size: 2 } as TreeEntry],
       [{ ...file("u", ""), uid: -1 }],
     ];
     for (const b of bad)
