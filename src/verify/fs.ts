@@ -1,0 +1,445 @@
+/**
+ * The image's filesystem as a container would see it: layers applied in order, each streamed
+ * exactly once, with OCI whiteouts (`.wh.NAME` deletes NAME, `.wh..wh..opq` hides everything a
+ * lower layer put in that directory). While a file streams past, the content analysis keeps only
+ * what the rules need: the ELF ranges (elf.ts), a `#!` line, a sha256 and shell signature for
+ * small ELF files, and secret patterns in small text files. Nothing is held whole in memory
+ * except small files that are scanned for secrets.
+ */
+import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import tar from "tar-stream";
+import { ElfCollector, type ElfInfo, isElf } from "./elf.ts";
+import { VerifyError } from "./errors.ts";
+
+export interface LayerSource {
+  digest?: string;
+  /** the uncompressed tar stream of the layer */
+  open(): Promise<Readable>;
+}
+
+export interface Shebang {
+  interpreter: string;
+  arg?: string;
+}
+
+export interface SecretHit {
+  kind: string;
+  line: number;
+}
+
+export interface ContentInfo {
+  elf?: ElfInfo;
+  shebang?: Shebang;
+  /** which shell this file's content identifies it as (e.g. "posix-shell", "busybox") */
+  shellSignature?: string;
+  /** sha256 hex of ELF files up to SHA_LIMIT bytes */
+  sha256?: string;
+  secrets?: SecretHit[];
+  /** the text of small configuration files the rules read (os-release, passwd, ld.so.conf) */
+  text?: string;
+}
+
+export interface FsNode {
+  /** absolute, normalized: "/usr/bin/node" */
+  path: string;
+  type: "file" | "dir" | "symlink" | "other";
+  /** permission bits incl. setuid/setgid/sticky */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** index of the layer that put this node here */
+  layer: number;
+  /** symlink target, as stored */
+  linkname?: string;
+  /** for a hard link: the path it links to */
+  hardlinkOf?: string;
+  /** synthesized parent directory (no entry in any layer) */
+  implied?: boolean;
+  content?: ContentInfo;
+}
+
+export interface WastedFile {
+  path: string;
+  size: number;
+  layer: number;
+  /** the later layer that overwrote or deleted it */
+  by: number;
+  how: "overwritten" | "deleted";
+}
+
+/** Limits of the content analysis. */
+export const SHA_LIMIT = 16 * 1024 * 1024;
+export const SECRET_SCAN_LIMIT = 1024 * 1024;
+const HEAD = 4096;
+/** Files whose text the rules need (kept when ≤ SECRET_SCAN_LIMIT). */
+export const KEEP_TEXT =
+  /^\/(?:etc\/os-release|usr\/lib\/os-release|etc\/passwd|etc\/group|etc\/ld\.so\.conf|etc\/ld\.so\.conf\.d\/[^/]+)$/;
+
+/** Byte signatures of shells: each entry's strings must all occur in the file. */
+export const SHELL_SIGNATURES: Array<{ name: string; all: string[] }> = [
+  { name: "busybox", all: ["BusyBox v"] },
+  { name: "toybox", all: ["toybox", "Toybox "] },
+  { name: "bash", all: ["BASH_VERSION", "OPTIND"] },
+  { name: "zsh", all: ["ZSH_VERSION", "OPTIND"] },
+  { name: "ksh", all: ["KSH_VERSION", "OPTIND"] },
+  { name: "fish", all: ["fish_greeting", "fish_user_paths"] },
+  { name: "csh", all: ["setenv", "unsetenv", "foreach", "endsw"] },
+  // every POSIX shell (dash, ash, sh, bash, ksh, mksh, zsh) names these variables
+  { name: "posix-shell", all: ["OPTIND", "PPID", "PS4", "IFS"] },
+];
+
+/** Secret patterns looked for in small non-ELF files. */
+export const SECRET_PATTERNS: Array<{ kind: string; re: RegExp }> = [
+  { kind: "private key (PEM)", re: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/ },
+  { kind: "AWS access key id", re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
+  { kind: "AWS secret access key", re: /aws_secret_access_key\s*[=:]\s*["']?[A-Za-z0-9/+=]{40}/i },
+  { kind: "GCP service account key", re: /"type"\s*:\s*"service_account"[\s\S]*"private_key"/ },
+  { kind: "GCP API key", re: /\bAIza[0-9A-Za-z_-]{35}\b/ },
+];
+
+export function normalizePath(p: string): string {
+  const out: string[] = [];
+  for (const seg of p.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") out.pop();
+    else out.push(seg);
+  }
+  return `/${out.join("/")}`;
+}
+
+export function dirnameOf(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i <= 0 ? "/" : p.slice(0, i);
+}
+
+export function basenameOf(p: string): string {
+  return p.slice(p.lastIndexOf("/") + 1);
+}
+
+export function parseShebang(head: Buffer): Shebang | undefined {
+  if (head.length < 3 || head[0] !== 0x23 || head[1] !== 0x21) return undefined;
+  let end = head.indexOf(0x0a);
+  if (end < 0) end = head.length;
+  const line = head.toString("utf8", 2, end).replace(/\r$/, "").trim();
+  if (line === "") return undefined;
+  const m = /^(\S+)(?:\s+(.*))?$/.exec(line);
+  if (!m) return undefined;
+  return m[2] ? { interpreter: m[1], arg: m[2].trim() } : { interpreter: m[1] };
+}
+
+export function scanSecrets(text: string): SecretHit[] {
+  const hits: SecretHit[] = [];
+  for (const { kind, re } of SECRET_PATTERNS) {
+    const m = re.exec(text);
+    if (m) {
+      let line = 1;
+      for (let i = 0; i < m.index; i++) if (text.charCodeAt(i) === 10) line++;
+      hits.push({ kind, line });
+    }
+  }
+  return hits;
+}
+
+/** Searches a stream of chunks for several byte strings (matches may span chunks). */
+class MultiSearch {
+  private found = new Set<string>();
+  private tail = Buffer.alloc(0);
+  private readonly needles: Buffer[];
+  private readonly maxLen: number;
+  constructor(needles: string[]) {
+    this.needles = [...new Set(needles)].map((s) => Buffer.from(s, "latin1"));
+    this.maxLen = Math.max(...this.needles.map((n) => n.length));
+  }
+  push(chunk: Buffer): void {
+    const buf = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
+    for (const n of this.needles) {
+      const k = n.toString("latin1");
+      if (!this.found.has(k) && buf.indexOf(n) >= 0) this.found.add(k);
+    }
+    this.tail = Buffer.from(buf.subarray(Math.max(0, buf.length - this.maxLen + 1)));
+  }
+  has(s: string): boolean {
+    return this.found.has(s);
+  }
+}
+
+const ALL_SHELL_NEEDLES = SHELL_SIGNATURES.flatMap((s) => s.all);
+
+/** Analyse one file's content from its chunks. */
+export class ContentAnalyzer {
+  private head = Buffer.alloc(0);
+  private elf?: ElfCollector;
+  private hash?: ReturnType<typeof createHash>;
+  private search?: MultiSearch;
+  private small?: Buffer[];
+  private decided = false;
+  private readonly size: number;
+  private readonly path: string;
+
+  constructor(path: string, size: number) {
+    this.size = size;
+    this.path = path;
+  }
+
+  private decide(first: Buffer): void {
+    this.decided = true;
+    if (isElf(first)) {
+      this.elf = new ElfCollector();
+      if (this.size <= SHA_LIMIT) {
+        this.hash = createHash("sha256");
+        this.search = new MultiSearch(ALL_SHELL_NEEDLES);
+      }
+    } else if (this.size <= SECRET_SCAN_LIMIT) {
+      this.small = [];
+    }
+  }
+
+  push(chunk: Buffer): void {
+    if (!this.decided) this.decide(chunk);
+    if (this.head.length < HEAD) {
+      this.head = Buffer.concat([this.head, chunk.subarray(0, HEAD - this.head.length)]);
+    }
+    this.elf?.push(chunk);
+    this.hash?.update(chunk);
+    this.search?.push(chunk);
+    this.small?.push(chunk);
+  }
+
+  finish(): ContentInfo {
+    const info: ContentInfo = {};
+    if (this.elf) {
+      info.elf = this.elf.finish();
+      if (this.hash) info.sha256 = this.hash.digest("hex");
+      const s = this.search;
+      if (s) {
+        const sig = SHELL_SIGNATURES.find((g) => g.all.every((n) => s.has(n)));
+        if (sig) info.shellSignature = sig.name;
+      }
+    } else {
+      const sb = parseShebang(this.head);
+      if (sb) info.shebang = sb;
+      if (this.small) {
+        const text = Buffer.concat(this.small).toString("latin1");
+        const hits = scanSecrets(text);
+        if (hits.length) info.secrets = hits;
+        if (KEEP_TEXT.test(this.path)) info.text = Buffer.from(text, "latin1").toString("utf8");
+      }
+    }
+    return info;
+  }
+}
+
+export interface ImageFsStats {
+  /** bytes of regular files visible in the final filesystem (hard links counted once) */
+  totalBytes: number;
+  /** bytes of file content in all layers together */
+  layerBytes: number[];
+  wastedBytes: number;
+}
+
+export class ImageFs {
+  readonly nodes = new Map<string, FsNode>();
+  readonly wasted: WastedFile[] = [];
+  readonly layerBytes: number[] = [];
+
+  get(path: string): FsNode | undefined {
+    return this.nodes.get(normalizePath(path));
+  }
+
+  /**
+   * Resolve `path` inside the image, following symlinks (absolute targets are relative to the
+   * image root). Returns the node and its resolved path, or `missing` naming the first path
+   * component that does not exist.
+   */
+  resolve(
+    path: string,
+    followFinal = true,
+  ): { node: FsNode; path: string } | { missing: string; loop?: boolean } {
+    let pending = normalizePath(path).split("/").filter(Boolean);
+    let cur = "/";
+    let hops = 0;
+    while (pending.length > 0) {
+      const seg = pending.shift() as string;
+      const next = cur === "/" ? `/${seg}` : `${cur}/${seg}`;
+      const node = this.nodes.get(next);
+      if (!node) return { missing: next };
+      if (node.type === "symlink" && (pending.length > 0 || followFinal)) {
+        if (++hops > 40) return { missing: next, loop: true };
+        const t = node.linkname ?? "";
+        const base = t.startsWith("/") ? "/" : cur;
+        const joined = normalizePath(`${base}/${t}`);
+        pending = [...joined.split("/").filter(Boolean), ...pending];
+        cur = "/";
+        continue;
+      }
+      if (node.type !== "dir" && pending.length > 0) return { missing: `${next}/${pending[0]}` };
+      cur = next;
+    }
+    const node = this.nodes.get(cur) ?? rootNode();
+    return { node, path: cur };
+  }
+
+  stats(): ImageFsStats {
+    let total = 0;
+    for (const n of this.nodes.values()) if (n.type === "file" && !n.hardlinkOf) total += n.size;
+    return {
+      totalBytes: total,
+      layerBytes: [...this.layerBytes],
+      wastedBytes: this.wasted.reduce((a, w) => a + w.size, 0),
+    };
+  }
+
+  /** Regular files (incl. hard links) in path order. */
+  *files(): Generator<FsNode> {
+    for (const n of this.nodes.values()) if (n.type === "file") yield n;
+  }
+}
+
+function rootNode(): FsNode {
+  return { path: "/", type: "dir", mode: 0o755, uid: 0, gid: 0, size: 0, layer: -1, implied: true };
+}
+
+function entryPath(name: string): string | undefined {
+  const p = normalizePath(name);
+  return p === "/" ? undefined : p;
+}
+
+/** Remove `path` and everything below it that came from a layer below `layer`. */
+function removeTree(fs: ImageFs, path: string, layer: number, how: "deleted" | "overwritten"): void {
+  const prefix = `${path}/`;
+  for (const [p, n] of fs.nodes) {
+    if ((p === path || p.startsWith(prefix)) && n.layer < layer) {
+      if (n.type === "file" && !n.hardlinkOf && n.size > 0 && !n.implied) {
+        fs.wasted.push({ path: p, size: n.size, layer: n.layer, by: layer, how });
+      }
+      fs.nodes.delete(p);
+    }
+  }
+}
+
+function ensureParents(fs: ImageFs, path: string, layer: number): void {
+  let d = dirnameOf(path);
+  const missing: string[] = [];
+  while (d !== "/" && !fs.nodes.has(d)) {
+    missing.push(d);
+    d = dirnameOf(d);
+  }
+  for (const m of missing) {
+    fs.nodes.set(m, { path: m, type: "dir", mode: 0o755, uid: 0, gid: 0, size: 0, layer, implied: true });
+  }
+}
+
+/** Apply one layer's tar stream to `fs`. */
+export async function applyLayer(fs: ImageFs, layer: number, stream: Readable): Promise<void> {
+  const extract = tar.extract();
+  let bytes = 0;
+  const consume = (async () => {
+    for await (const entry of extract) {
+      const h = entry.header;
+      const path = entryPath(h.name);
+      const base = path ? basenameOf(path) : "";
+      if (!path) {
+        entry.resume();
+        continue;
+      }
+      if (base.startsWith(".wh.")) {
+        const dir = dirnameOf(path);
+        if (base === ".wh..wh..opq") {
+          const prefix = dir === "/" ? "/" : `${dir}/`;
+          for (const [p, n] of fs.nodes) {
+            if (p.startsWith(prefix) && p !== dir && n.layer < layer) {
+              if (n.type === "file" && !n.hardlinkOf && n.size > 0) {
+                fs.wasted.push({ path: p, size: n.size, layer: n.layer, by: layer, how: "deleted" });
+              }
+              fs.nodes.delete(p);
+            }
+          }
+        } else {
+          const target = dir === "/" ? `/${base.slice(4)}` : `${dir}/${base.slice(4)}`;
+          removeTree(fs, target, layer, "deleted");
+        }
+        entry.resume();
+        continue;
+      }
+      const prev = fs.nodes.get(path);
+      const type =
+        h.type === "directory"
+          ? "dir"
+          : h.type === "symlink"
+            ? "symlink"
+            : h.type === "file" || h.type === "contiguous-file" || h.type === "link"
+              ? "file"
+              : "other";
+      if (prev && prev.layer < layer && !(prev.type === "dir" && type === "dir")) {
+        removeTree(fs, path, layer, "overwritten");
+      }
+      ensureParents(fs, path, layer);
+      const node: FsNode = {
+        path,
+        type,
+        mode: (h.mode ?? 0) & 0o7777,
+        uid: h.uid ?? 0,
+        gid: h.gid ?? 0,
+        size: 0,
+        layer,
+      };
+      if (h.type === "symlink") node.linkname = h.linkname ?? "";
+      if (h.type === "link") {
+        const target = normalizePath(h.linkname ?? "");
+        const t = fs.nodes.get(target);
+        node.hardlinkOf = target;
+        if (t) {
+          node.size = t.size;
+          node.content = t.content;
+          node.mode = t.mode;
+        }
+        fs.nodes.set(path, node);
+        entry.resume();
+        continue;
+      }
+      if (type === "file") {
+        node.size = h.size ?? 0;
+        bytes += node.size;
+        if (node.size > 0) {
+          const an = new ContentAnalyzer(path, node.size);
+          for await (const chunk of entry) an.push(chunk as Buffer);
+          node.content = an.finish();
+        } else {
+          node.content = {};
+          entry.resume();
+        }
+      } else {
+        entry.resume();
+      }
+      if (type === "dir" && prev?.type === "dir") {
+        // a directory entry in a later layer updates metadata but keeps the children
+        fs.nodes.set(path, node);
+      } else fs.nodes.set(path, node);
+    }
+  })();
+  try {
+    await Promise.all([pipeline(stream, extract), consume]);
+  } catch (e) {
+    throw new VerifyError("E_LAYER_READ", `cannot read layer ${layer}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  fs.layerBytes[layer] = bytes;
+}
+
+/** Build the filesystem view of an image from its layers (each streamed once, in order). */
+export async function readImageFs(
+  layers: LayerSource[],
+  onLayer?: (i: number, layer: LayerSource) => void,
+): Promise<ImageFs> {
+  const fs = new ImageFs();
+  for (let i = 0; i < layers.length; i++) {
+    onLayer?.(i, layers[i]);
+    const stream = await layers[i].open();
+    await applyLayer(fs, i, stream);
+  }
+  return fs;
+}

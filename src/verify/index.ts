@@ -1,0 +1,9 @@
+/** verify: static proof that an image is shell-free (and the rest of the rules). */
+export * from "./elf.ts";
+export * from "./errors.ts";
+export { type ContentInfo, type FsNode, ImageFs, type LayerSource, readImageFs } from "./fs.ts";
+export * from "./policy.ts";
+export * from "./report/index.ts";
+export { RULE_IDS, RULES } from "./rules/index.ts";
+export type { Finding, ImageConfigJson, Rule, Severity } from "./rules/types.ts";
+export * from "./verify.ts";

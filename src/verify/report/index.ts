@@ -1,0 +1,26 @@
+/** Report formats of `shellfree verify`. */
+import type { VerifyReport } from "../verify.ts";
+import { toJson } from "./json.ts";
+import { toJunit } from "./junit.ts";
+import { toSarif } from "./sarif.ts";
+import { toText } from "./text.ts";
+
+export type ReportFormat = "text" | "json" | "sarif" | "junit";
+export const REPORT_FORMATS: ReportFormat[] = ["text", "json", "sarif", "junit"];
+
+export function renderReport(r: VerifyReport, format: ReportFormat, toolVersion: string): string {
+  switch (format) {
+    case "json":
+      return toJson(r);
+    case "sarif":
+      return toSarif(r, toolVersion);
+    case "junit":
+      return toJunit(r);
+    default:
+      return toText(r);
+  }
+}
+
+export { toSarifObject } from "./sarif.ts";
+export { xmlEscape } from "./xml.ts";
+export { toJson, toJunit, toSarif, toText };

@@ -1,0 +1,25 @@
+/** entrypoint: an exec-form ENTRYPOINT/CMD whose program exists and is executable. */
+import { checkCommand } from "./command.ts";
+import type { RawFinding, Rule } from "./types.ts";
+
+export const rule: Rule = {
+  id: "entrypoint",
+  title: "Exec-form entrypoint",
+  description:
+    "Entrypoint + Cmd form an exec-form command whose program exists in the image and is executable by its user.",
+  defaultSeverity: "error",
+  hint: 'set entrypoint to ["/absolute/program", ...] (exec form)',
+  check({ fs, config }) {
+    const c = config.config ?? {};
+    const argv = [...(c.Entrypoint ?? []), ...(c.Cmd ?? [])];
+    if (argv.length === 0)
+      return [
+        {
+          field: "config.Entrypoint",
+          message: "neither Entrypoint nor Cmd is set: the image has nothing to run",
+        },
+      ];
+    const field = c.Entrypoint?.length ? "config.Entrypoint" : "config.Cmd";
+    return checkCommand(fs, config, argv, field) as RawFinding[];
+  },
+};

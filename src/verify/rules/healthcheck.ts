@@ -1,0 +1,30 @@
+/** healthcheck: a HEALTHCHECK is present, in exec form (CMD, not CMD-SHELL), and its program exists. */
+import { checkCommand } from "./command.ts";
+import type { Rule } from "./types.ts";
+
+export const rule: Rule = {
+  id: "healthcheck",
+  title: "Exec-form HEALTHCHECK",
+  description:
+    "config.Healthcheck is present and exec form (CMD, never CMD-SHELL or NONE), and its program exists.",
+  defaultSeverity: "error",
+  hint: 'add a healthcheck in exec form, e.g. test: ["/usr/local/bin/node", "/usr/lib/shellfree/init.js", "probe", "/ready"]',
+  check({ fs, config }) {
+    const field = "config.Healthcheck.Test";
+    const t = config.config?.Healthcheck?.Test ?? [];
+    if (t.length === 0) return [{ field, message: "the image has no HEALTHCHECK" }];
+    if (t[0] === "NONE") return [{ field, message: "HEALTHCHECK is disabled (NONE)" }];
+    if (t[0] === "CMD-SHELL") {
+      return [
+        {
+          field,
+          message: `HEALTHCHECK is shell form (CMD-SHELL ${JSON.stringify(t.slice(1).join(" "))}): it needs /bin/sh`,
+          hint: 'use exec form: ["CMD", "/path/to/probe", "arg"]',
+        },
+      ];
+    }
+    if (t[0] !== "CMD") return [{ field, message: `HEALTHCHECK test starts with "${t[0]}" (expected CMD)` }];
+    if (t.length < 2) return [{ field, message: "HEALTHCHECK CMD has no command" }];
+    return checkCommand(fs, config, t.slice(1), field);
+  },
+};

@@ -1,0 +1,34 @@
+/** All verify rules, in report order. Add a rule: one file exporting `rule`, one line here. */
+import { rule as elfDeps } from "./elf-deps.ts";
+import { rule as entrypoint } from "./entrypoint.ts";
+import { rule as healthcheck } from "./healthcheck.ts";
+import { rule as noPackageManager } from "./no-package-manager.ts";
+import { rule as noSetuid } from "./no-setuid.ts";
+import { rule as noShell } from "./no-shell.ts";
+import { rule as nonRootUser } from "./non-root-user.ts";
+import { rule as osRelease } from "./os-release.ts";
+import { rule as scriptInterpreter } from "./script-interpreter.ts";
+import { rule as secrets } from "./secrets.ts";
+import { rule as sizeBudget } from "./size-budget.ts";
+import type { Rule } from "./types.ts";
+import { rule as wastedBytes } from "./wasted-bytes.ts";
+import { rule as worldWritable } from "./world-writable.ts";
+
+export const RULES: Rule[] = [
+  noShell,
+  noPackageManager,
+  noSetuid,
+  worldWritable,
+  nonRootUser,
+  entrypoint,
+  healthcheck,
+  elfDeps,
+  scriptInterpreter,
+  secrets,
+  osRelease,
+  sizeBudget,
+  wastedBytes,
+];
+
+export const RULE_IDS = RULES.map((r) => r.id);
+export type { Finding, ImageConfigJson, Rule, RuleContext, Severity } from "./types.ts";

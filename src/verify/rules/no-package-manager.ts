@@ -1,0 +1,30 @@
+/** no-package-manager: no package manager a process in the container could run. */
+import { basenameOf } from "../fs.ts";
+import type { RawFinding, Rule } from "./types.ts";
+
+const NAMES =
+  /^(?:apt|apt-get|apt-cache|aptitude|dpkg|dpkg-deb|dpkg-query|dpkg-divert|apk|yum|dnf|microdnf|rpm|pip|pip[23](?:\.\d+)?|easy_install(?:-[\d.]+)?|zypper|pacman)$/;
+
+export const rule: Rule = {
+  id: "no-package-manager",
+  title: "No package manager",
+  description: "No apt, dpkg, apk, yum/dnf, rpm or pip executable in the image.",
+  defaultSeverity: "error",
+  hint: "exclude the package that ships it; install packages at build time, never at run time",
+  check({ fs }) {
+    const out: RawFinding[] = [];
+    for (const n of fs.nodes.values()) {
+      if (n.type !== "file" && n.type !== "symlink") continue;
+      const base = basenameOf(n.path);
+      if (!NAMES.test(base)) continue;
+      const r = fs.resolve(n.path);
+      if ("missing" in r || r.node.type !== "file") continue;
+      if ((r.node.mode & 0o111) === 0) continue;
+      out.push({
+        path: n.path,
+        message: `package manager ${n.path}${r.path !== n.path ? ` (→ ${r.path})` : ""}`,
+      });
+    }
+    return out;
+  },
+};

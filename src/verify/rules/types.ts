@@ -1,0 +1,66 @@
+/** Shared types of the verify rules. One rule a file; `rules/index.ts` lists them. */
+import type { ImageFs } from "../fs.ts";
+
+export type Severity = "error" | "warning" | "info";
+
+/** The parts of an OCI image config (`config.config`) the rules look at. */
+export interface ImageRuntimeConfig {
+  User?: string;
+  Env?: string[] | null;
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  WorkingDir?: string;
+  Healthcheck?: {
+    Test?: string[] | null;
+    Interval?: number;
+    Timeout?: number;
+    StartPeriod?: number;
+    Retries?: number;
+  };
+  ExposedPorts?: Record<string, object> | null;
+  Volumes?: Record<string, object> | null;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+}
+
+/** The full OCI image config JSON (only what we read is typed). */
+export interface ImageConfigJson {
+  architecture?: string;
+  os?: string;
+  variant?: string;
+  config?: ImageRuntimeConfig;
+  [k: string]: unknown;
+}
+
+/** One problem found. `severity` is filled in from the rule's default or the policy. */
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  /** the file in the image this is about, if any */
+  path?: string;
+  /** the config field this is about, if any (e.g. "config.User") */
+  field?: string;
+  hint: string;
+}
+
+export type RawFinding = Omit<Finding, "rule" | "severity" | "hint"> & { hint?: string; severity?: Severity };
+
+export interface RuleContext {
+  fs: ImageFs;
+  config: ImageConfigJson;
+  /** rule options from the policy (`rules.<id>.*` besides enabled/severity/allow-paths) */
+  options: Record<string, unknown>;
+  /** "now" for date-based rules (tests pass a fixed date) */
+  now: Date;
+}
+
+export interface Rule {
+  id: string;
+  title: string;
+  description: string;
+  defaultSeverity: Severity;
+  /** default fix hint for its findings */
+  hint: string;
+  check(ctx: RuleContext): RawFinding[];
+}
