@@ -11,7 +11,10 @@ type Registrar = { register(program: Command): void };
 // One line per command module (kept sorted).
 const COMMANDS: Array<() => Promise<Registrar>> = [
   () => import("./debian-extract.ts"),
+  () => import("./pull.ts"),
+  () => import("./push.ts"),
   () => import("./resolve.ts"),
+  () => import("./verify.ts"),
   () => import("./version-compare.ts"),
 ];
 
