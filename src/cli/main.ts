@@ -14,7 +14,6 @@ const COMMANDS: Array<() => Promise<Registrar>> = [
   () => import("./pull.ts"),
   () => import("./push.ts"),
   () => import("./resolve.ts"),
-  () => import("./verify.ts"),
   () => import("./version-compare.ts"),
 ];
 

@@ -6,5 +6,6 @@ export * from "./layer.ts";
 export * from "./layout.ts";
 export * from "./media.ts";
 export * from "./read.ts";
+export * from "./registry.ts";
 export * from "./tar.ts";
 export type * from "./types.ts";

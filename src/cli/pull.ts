@@ -1,0 +1,52 @@
+/**
+ * `shellfree pull SRC --output oci:DIR[:TAG]`: pull an image (HOST[:PORT]/REPO[:TAG|@DIGEST])
+ * from a registry into an OCI layout, every blob verified against its digest while it streams.
+ */
+import type { Command } from "commander";
+import { parseLayoutRef, pullToLayout } from "../oci/registry.ts";
+import { humanBytes } from "../util/progress.ts";
+import { action, output } from "./common.ts";
+
+interface PullFlags {
+  output: string;
+  platform?: string;
+  creds?: string;
+  insecure?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("pull")
+    .description("pull an image from a registry into an OCI layout (no daemon)")
+    .argument("<src>", "the image: HOST[:PORT]/REPOSITORY[:TAG|@sha256:DIGEST]")
+    .requiredOption(
+      "-o, --output <oci:DIR[:TAG]>",
+      "the OCI layout to write (created, or the tag added to it)",
+    )
+    .option(
+      "--platform <os/arch[/variant]>",
+      "from a multi-platform image, only this platform (default: all)",
+    )
+    .option(
+      "--creds <user:password>",
+      "registry credentials (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
+    )
+    .option("--insecure", "plain HTTP (automatic for localhost and 127.0.0.0/8)")
+    .option("--json", "print the result as JSON")
+    .action(
+      action(async (src: string, o: PullFlags) => {
+        const r = await pullToLayout(src, o.output, {
+          platform: o.platform,
+          creds: o.creds,
+          insecure: o.insecure,
+        });
+        output(o.json === true, { ...r, output: o.output }, () =>
+          [
+            `pulled ${r.digest} into ${parseLayoutRef(o.output).dir}${r.tag ? ` (tag ${r.tag})` : ""}`,
+            `blobs: ${r.blobs} (${humanBytes(r.bytes)} downloaded)`,
+          ].join("\n"),
+        );
+      }),
+    );
+}

@@ -1,0 +1,71 @@
+/**
+ * `shellfree push IMAGE DEST`: push an image from an OCI layout (oci:DIR[:TAG]) to a registry
+ * (HOST[:PORT]/REPO[:TAG|@DIGEST]) over the OCI Distribution API. Progress per blob on stderr;
+ * the pushed digest and references on stdout (`--json` for a machine-readable summary).
+ */
+import type { Command } from "commander";
+import { ShellfreeError } from "../errors.ts";
+import { pushLayout } from "../oci/registry.ts";
+import { humanBytes } from "../util/progress.ts";
+import { action, collectList, output } from "./common.ts";
+
+interface PushFlags {
+  tag?: string[];
+  creds?: string;
+  insecure?: boolean;
+  from?: string[];
+  jobs?: string;
+  chunkSize?: string;
+  json?: boolean;
+}
+
+function intFlag(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new ShellfreeError("E_USAGE", `${flag} must be an integer >= ${min}, got "${v}"`, { exitCode: 2 });
+  }
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command("push")
+    .description("push an image from an OCI layout to a registry (no daemon)")
+    .argument("<image>", "the image: oci:DIR[:TAG]")
+    .argument(
+      "<dest>",
+      "where to: HOST[:PORT]/REPOSITORY[:TAG|@sha256:DIGEST] (registry: or docker:// prefix allowed)",
+    )
+    .option("-t, --tag <tag>", "also push under this tag (repeatable, or comma-separated)", collectList)
+    .option(
+      "--creds <user:password>",
+      "registry credentials (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
+    )
+    .option("--insecure", "plain HTTP (automatic for localhost and 127.0.0.0/8)")
+    .option("--from <repo>", "repository of the same registry to mount blobs from (repeatable)", collectList)
+    .option("-j, --jobs <n>", "blobs uploaded in parallel", "3")
+    .option("--chunk-size <bytes>", "upload in chunks of this many bytes (PATCH) instead of one PUT per blob")
+    .option("--json", "print the result as JSON")
+    .action(
+      action(async (image: string, dest: string, o: PushFlags) => {
+        const jobs = intFlag("--jobs", o.jobs, 1);
+        const chunkSize = intFlag("--chunk-size", o.chunkSize, 1024);
+        const r = await pushLayout(image, dest, {
+          tags: o.tag,
+          creds: o.creds,
+          insecure: o.insecure,
+          from: o.from,
+          concurrency: jobs,
+          chunkSize,
+        });
+        output(o.json === true, r, () =>
+          [
+            `pushed ${r.digest}`,
+            ...r.tags.map((t) => `  ${t}`),
+            `blobs: ${r.uploaded} uploaded (${humanBytes(r.bytes)}), ${r.mounted} mounted, ${r.skipped} already there; ${r.manifests} manifest(s)`,
+          ].join("\n"),
+        );
+      }),
+    );
+}

@@ -1,0 +1,473 @@
+/**
+ * A small client of the OCI Distribution API over node:http/https: keep-alive connections,
+ * streamed request and response bodies (memory flat in blob size), the auth challenge flow
+ * (anonymous, Basic, Bearer tokens cached per scope), retries with backoff on 5xx/429/408 and
+ * connection failures, and errors that carry the registry's own error codes and messages —
+ * with every known secret redacted.
+ */
+import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import https from "node:https";
+import type { Readable } from "node:stream";
+import { type Credentials, parseWwwAuthenticate, Secrets } from "../auth.ts";
+import { OciError } from "../errors.ts";
+
+export type BodySource = Buffer | (() => Readable);
+
+export interface RequestOptions {
+  /** token scopes this request needs, e.g. "repository:a/b:pull,push" */
+  scopes: string[];
+  headers?: Record<string, string>;
+  /** a Buffer, or a factory of a fresh stream (called again for a retry) */
+  body?: BodySource;
+  /** required with a stream body (sent as Content-Length) */
+  length?: number;
+  /** statuses that are a success for the caller; others become an OciError */
+  expect: number[];
+  /** what the request does, for messages: "upload blob sha256:… to repo" */
+  what: string;
+  /** retry transient failures here (default true). Uploads retry at a higher level. */
+  retry?: boolean;
+  /** follow redirects (GET/HEAD only) */
+  follow?: boolean;
+}
+
+export interface ClientOptions {
+  creds?: Credentials;
+  /** plain HTTP (also the default for localhost and 127.0.0.0/8) */
+  insecure?: boolean;
+  /** parallel connections (default 6) */
+  maxSockets?: number;
+  /** attempts for transient failures (default 4) */
+  attempts?: number;
+  onRetry?: (message: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function isLocalRegistry(host: string): boolean {
+  const h = host.replace(/:[0-9]+$/, "").replace(/^\[|\]$/g, "");
+  return h === "localhost" || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(h) || h === "::1";
+}
+
+/** A failure worth another attempt (5xx, 429, 408, a dropped or refused connection). */
+export class TransientRegistryError extends Error {
+  readonly status?: number;
+  constructor(message: string, status?: number, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.status = status;
+  }
+}
+
+export function isTransientError(e: unknown): boolean {
+  if (e instanceof TransientRegistryError) return true;
+  if (e instanceof OciError) return false;
+  const code = (e as { code?: string })?.code ?? (e as { cause?: { code?: string } })?.cause?.code;
+  return (
+    typeof code === "string" &&
+    /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|ERR_STREAM_PREMATURE_CLOSE|UND_ERR_\w+)$/.test(
+      code,
+    )
+  );
+}
+
+/** Read a (small) response body, at most `limit` bytes. */
+export async function readBody(res: IncomingMessage, limit = 8 << 20): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of res) {
+    n += (c as Buffer).length;
+    if (n > limit) {
+      res.destroy();
+      throw new OciError("E_REGISTRY", `response larger than ${limit} bytes`);
+    }
+    parts.push(c as Buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+function drain(res: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.complete || res.destroyed) return resolve();
+    res
+      .on("end", resolve)
+      .on("error", () => resolve())
+      .on("close", resolve);
+    res.resume();
+  });
+}
+
+const ERROR_CODES: Record<string, string> = {
+  MANIFEST_INVALID: "E_REGISTRY_MANIFEST_INVALID",
+  MANIFEST_BLOB_UNKNOWN: "E_REGISTRY_BLOB_UNKNOWN",
+  BLOB_UNKNOWN: "E_REGISTRY_BLOB_UNKNOWN",
+  MANIFEST_UNKNOWN: "E_REGISTRY_NOT_FOUND",
+  NAME_UNKNOWN: "E_REGISTRY_NOT_FOUND",
+  DIGEST_INVALID: "E_REGISTRY_DIGEST_INVALID",
+  SIZE_INVALID: "E_REGISTRY_DIGEST_INVALID",
+  BLOB_UPLOAD_UNKNOWN: "E_REGISTRY_UPLOAD_UNKNOWN",
+  BLOB_UPLOAD_INVALID: "E_REGISTRY_UPLOAD_INVALID",
+  TAG_INVALID: "E_REGISTRY_TAG_INVALID",
+  NAME_INVALID: "E_REGISTRY_NAME_INVALID",
+  UNAUTHORIZED: "E_REGISTRY_UNAUTHORIZED",
+  DENIED: "E_REGISTRY_DENIED",
+  UNSUPPORTED: "E_REGISTRY_UNSUPPORTED",
+  TOOMANYREQUESTS: "E_REGISTRY_TOO_MANY_REQUESTS",
+};
+
+/** The registry's errors from a JSON error body ("CODE: message (detail)"), if any. */
+export function parseRegistryErrors(body: string): Array<{ code: string; message: string; detail?: string }> {
+  try {
+    const j = JSON.parse(body) as { errors?: Array<{ code?: unknown; message?: unknown; detail?: unknown }> };
+    if (!Array.isArray(j?.errors)) return [];
+    return j.errors.map((e) => ({
+      code: typeof e.code === "string" ? e.code : "UNKNOWN",
+      message: typeof e.message === "string" ? e.message : "",
+      detail:
+        e.detail === undefined || e.detail === null
+          ? undefined
+          : typeof e.detail === "string"
+            ? e.detail
+            : JSON.stringify(e.detail),
+    }));
+  } catch {
+    return [];
+  }
+}
+
+export class RegistryClient {
+  readonly registry: string;
+  readonly base: string;
+  readonly secrets = new Secrets();
+  private readonly creds?: Credentials;
+  private readonly agent: http.Agent;
+  private readonly attempts: number;
+  private readonly onRetry?: (message: string) => void;
+  private authScheme: "none" | "basic" | "bearer" | "unknown" = "unknown";
+  private bearer?: { realm: string; service?: string };
+  private readonly tokens = new Map<string, { token: string; expires: number }>();
+  private readonly tokenFetches = new Map<string, Promise<string>>();
+  /** counts of requests by method, for summaries and tests */
+  readonly stats = { requests: 0, retries: 0 };
+
+  constructor(registry: string, opts: ClientOptions = {}) {
+    this.registry = registry;
+    const plain = opts.insecure === true || isLocalRegistry(registry);
+    this.base = `${plain ? "http" : "https"}://${registry}`;
+    this.creds = opts.creds;
+    this.secrets.addCreds(opts.creds);
+    const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 6 };
+    this.agent = plain ? new http.Agent(agentOpts) : new https.Agent(agentOpts);
+    this.attempts = opts.attempts ?? 4;
+    this.onRetry = opts.onRetry;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** An error whose text has every secret removed. */
+  error(
+    code: string,
+    message: string,
+    opts: { hint?: string; cause?: unknown; exitCode?: number } = {},
+  ): OciError {
+    return new OciError(code, this.secrets.redact(message), {
+      ...opts,
+      hint: opts.hint === undefined ? undefined : this.secrets.redact(opts.hint),
+    });
+  }
+
+  url(path: string): string {
+    return path.startsWith("http://") || path.startsWith("https://") ? path : `${this.base}${path}`;
+  }
+
+  /** One HTTP exchange; resolves with the response (body not consumed). */
+  private send(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: BodySource | undefined,
+  ): Promise<IncomingMessage> {
+    this.stats.requests++;
+    const mod = url.protocol === "https:" ? https : http;
+    const sameOrigin = url.origin === new URL(this.base).origin;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, {
+        method,
+        headers,
+        agent: sameOrigin ? this.agent : undefined,
+        timeout: 120_000,
+      });
+      let settled = false;
+      let source: Readable | undefined;
+      const fail = (e: unknown) => {
+        source?.destroy();
+        if (!settled) {
+          settled = true;
+          reject(e);
+        }
+      };
+      req.on("timeout", () =>
+        req.destroy(Object.assign(new Error("request timed out"), { code: "ETIMEDOUT" })),
+      );
+      req.on("error", fail);
+      req.on("response", (res) => {
+        if (source && !source.readableEnded) {
+          // The server answered before taking the whole body: stop sending, do not reuse the socket.
+          source.unpipe(req);
+          source.destroy();
+          res.on("end", () => req.destroy());
+        }
+        settled = true;
+        resolve(res);
+      });
+      if (body === undefined) req.end();
+      else if (Buffer.isBuffer(body)) req.end(body);
+      else {
+        source = body();
+        source.on("error", (e) => {
+          req.destroy(e);
+          fail(e);
+        });
+        source.pipe(req);
+      }
+    });
+  }
+
+  /** Authorization header for these scopes, if the registry wants one and we have it. */
+  private async authHeader(scopes: string[]): Promise<string | undefined> {
+    if (this.authScheme === "basic" && this.creds) {
+      return `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString("base64")}`;
+    }
+    if (this.authScheme === "bearer") return `Bearer ${await this.token(scopes)}`;
+    return undefined;
+  }
+
+  private scopeKey(scopes: string[]): string {
+    return [...new Set(scopes)].sort().join(" ");
+  }
+
+  private async token(scopes: string[], force = false): Promise<string> {
+    const key = this.scopeKey(scopes);
+    const cached = this.tokens.get(key);
+    if (!force && cached && cached.expires > Date.now()) return cached.token;
+    let p = this.tokenFetches.get(key);
+    if (!p) {
+      p = this.fetchToken(scopes).finally(() => this.tokenFetches.delete(key));
+      this.tokenFetches.set(key, p);
+    }
+    return p;
+  }
+
+  private async fetchToken(scopes: string[]): Promise<string> {
+    const b = this.bearer;
+    if (!b) throw this.error("E_REGISTRY_AUTH", `${this.registry}: no token realm`);
+    let u: URL;
+    try {
+      u = new URL(b.realm);
+    } catch {
+      throw this.error("E_REGISTRY_AUTH", `${this.registry}: invalid token realm "${b.realm}"`);
+    }
+    if (b.service) u.searchParams.set("service", b.service);
+    for (const s of [...new Set(scopes)].sort()) u.searchParams.append("scope", s);
+    const headers: Record<string, string> = { Accept: "application/json", "User-Agent": "shellfree" };
+    if (this.creds) {
+      headers.Authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString("base64")}`;
+    }
+    const what = `token for ${scopes.join(" ")} from ${u.origin}${u.pathname}`;
+    const res = await this.withRetry(what, true, () => this.send(u, "GET", headers, undefined));
+    const text = (await readBody(res, 1 << 20)).toString("utf8");
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      throw this.authError(res.statusCode, what, text);
+    }
+    if (res.statusCode !== 200) {
+      throw this.error("E_REGISTRY_AUTH", `${what}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+    }
+    let j: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      j = JSON.parse(text);
+    } catch {
+      throw this.error("E_REGISTRY_AUTH", `${what}: the token endpoint did not answer JSON`);
+    }
+    const token = j.token || j.access_token;
+    if (!token) throw this.error("E_REGISTRY_AUTH", `${what}: no token in the answer`);
+    this.secrets.add(token);
+    const ttl = typeof j.expires_in === "number" && j.expires_in > 0 ? j.expires_in : 60;
+    // renew a little early
+    this.tokens.set(this.scopeKey(scopes), { token, expires: Date.now() + Math.max(5, ttl - 10) * 1000 });
+    return token;
+  }
+
+  private authError(status: number, what: string, body: string): OciError {
+    const errs = parseRegistryErrors(body);
+    const regMsg = errs.length > 0 ? `: ${errs.map((e) => `${e.code}: ${e.message}`).join("; ")}` : "";
+    const credsNote = this.creds
+      ? `the credentials from ${this.creds.source} were refused`
+      : "no credentials were given (anonymous)";
+    if (status === 403) {
+      return this.error("E_REGISTRY_DENIED", `${what}: HTTP 403 denied${regMsg}`, {
+        hint: `${credsNote}; check that the account may access this repository`,
+      });
+    }
+    return this.error("E_REGISTRY_UNAUTHORIZED", `${what}: HTTP 401 unauthorized${regMsg}`, {
+      hint: `${credsNote}; give credentials with --creds USER:PASSWORD, SHELLFREE_REGISTRY_USER/SHELLFREE_REGISTRY_PASSWORD, or an auth file`,
+    });
+  }
+
+  /** React to a 401: learn the scheme from WWW-Authenticate. Returns false when nothing can help. */
+  private learnChallenge(res: IncomingMessage, scopes: string[]): boolean {
+    const h = res.headers["www-authenticate"];
+    const challenges = parseWwwAuthenticate(Array.isArray(h) ? h.join(", ") : (h ?? ""));
+    const bearer = challenges.find((c) => c.scheme === "bearer" && c.params.realm);
+    if (bearer) {
+      const changed = this.authScheme !== "bearer";
+      this.authScheme = "bearer";
+      this.bearer = { realm: bearer.params.realm, service: bearer.params.service };
+      if (bearer.params.scope) {
+        for (const s of bearer.params.scope.split(" ")) if (s && !scopes.includes(s)) scopes.push(s);
+      }
+      // a 401 with a token we already had: the token expired or lacks a scope — get a fresh one
+      if (!changed) this.tokens.delete(this.scopeKey(scopes));
+      return true;
+    }
+    if (challenges.some((c) => c.scheme === "basic")) {
+      if (this.authScheme === "basic" || !this.creds) return false;
+      this.authScheme = "basic";
+      return true;
+    }
+    return false;
+  }
+
+  private async withRetry<T>(what: string, retry: boolean, fn: () => Promise<T>): Promise<T> {
+    const attempts = retry ? this.attempts : 1;
+    const base = Number(process.env.SHELLFREE_RETRY_BASE_MS ?? 200);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!isTransientError(e)) throw e;
+        const reason = this.secrets.redact((e as Error).message || String((e as { code?: string }).code));
+        if (attempt >= attempts) {
+          throw this.error(
+            "E_NETWORK",
+            `${what}: ${retry ? `failed after ${attempts} attempts` : "failed"}: ${reason}`,
+            { hint: "check the registry address and your network", cause: e },
+          );
+        }
+        const delay = base * 2 ** (attempt - 1);
+        this.stats.retries++;
+        this.onRetry?.(`${what}: ${reason}; retry ${attempt}/${attempts - 1} in ${delay} ms`);
+        await sleep(delay);
+      }
+    }
+  }
+
+  /**
+   * Make a request with auth, retries and redirects. Resolves with a response whose status is in
+   * `expect` (the caller consumes or drains the body); any other status becomes an OciError with
+   * the registry's message.
+   */
+  async request(method: string, path: string, opts: RequestOptions): Promise<IncomingMessage> {
+    const scopes = [...opts.scopes];
+    return this.withRetry(opts.what, opts.retry !== false, async () => {
+      let url = new URL(this.url(path));
+      let authTries = 0;
+      let redirects = 0;
+      for (;;) {
+        const headers: Record<string, string> = { "User-Agent": "shellfree", ...(opts.headers ?? {}) };
+        const sameOrigin = url.origin === new URL(this.base).origin;
+        if (sameOrigin) {
+          const a = await this.authHeader(scopes);
+          if (a) headers.Authorization = a;
+        }
+        if (opts.body !== undefined) {
+          headers["Content-Length"] = String(
+            Buffer.isBuffer(opts.body) ? opts.body.length : (opts.length ?? 0),
+          );
+        }
+        let res: IncomingMessage;
+        try {
+          res = await this.send(url, method, headers, opts.body);
+        } catch (e) {
+          if (isTransientError(e)) throw e;
+          throw this.error("E_NETWORK", `${opts.what}: ${(e as Error).message}`, { cause: e });
+        }
+        const status = res.statusCode ?? 0;
+        if (status === 401 && sameOrigin && authTries < 2) {
+          await drain(res);
+          authTries++;
+          if (this.learnChallenge(res, scopes)) continue;
+          throw this.authError(401, opts.what, "");
+        }
+        if (
+          opts.follow !== false &&
+          (method === "GET" || method === "HEAD") &&
+          [301, 302, 303, 307, 308].includes(status) &&
+          res.headers.location &&
+          !opts.expect.includes(status)
+        ) {
+          await drain(res);
+          if (++redirects > 5) throw this.error("E_REGISTRY", `${opts.what}: too many redirects`);
+          url = new URL(res.headers.location, url);
+          continue;
+        }
+        if (opts.expect.includes(status)) return res;
+        const body =
+          method === "HEAD" ? "" : (await readBody(res, 1 << 20).catch(() => Buffer.alloc(0))).toString();
+        if (status >= 500 || status === 429 || status === 408) {
+          throw new TransientRegistryError(`HTTP ${status}${this.describe(body)}`, status);
+        }
+        throw this.statusError(status, opts.what, body);
+      }
+    });
+  }
+
+  private describe(body: string): string {
+    const errs = parseRegistryErrors(body);
+    if (errs.length === 0) return "";
+    return `: ${errs.map((e) => `${e.code}: ${e.message}${e.detail ? ` (${e.detail.slice(0, 300)})` : ""}`).join("; ")}`;
+  }
+
+  /** An OciError for an unexpected status, with the registry's own codes and messages. */
+  statusError(status: number, what: string, body: string): OciError {
+    if (status === 401 || status === 403) return this.authError(status, what, body);
+    const errs = parseRegistryErrors(body);
+    const first = errs.find((e) => ERROR_CODES[e.code]);
+    const code = first
+      ? ERROR_CODES[first.code]
+      : status === 404
+        ? "E_REGISTRY_NOT_FOUND"
+        : status === 416
+          ? "E_REGISTRY_UPLOAD_INVALID"
+          : "E_REGISTRY";
+    const text = this.describe(body) || (body.trim() ? `: ${body.trim().slice(0, 200)}` : "");
+    let hint: string | undefined;
+    if (code === "E_REGISTRY_NOT_FOUND") hint = "check the repository, tag or digest";
+    else if (code === "E_REGISTRY_BLOB_UNKNOWN")
+      hint = "a blob the manifest refers to is not in the repository";
+    else if (code === "E_REGISTRY_MANIFEST_INVALID") hint = "the registry rejected the manifest";
+    return this.error(code, `${what}: HTTP ${status}${text}`, { hint });
+  }
+
+  /** `GET /v2/`: learn how the registry authenticates before the first real request. */
+  async ping(scopes: string[]): Promise<void> {
+    const res = await this.request("GET", "/v2/", {
+      scopes,
+      expect: [200, 401, 404],
+      what: `connect to ${this.registry}`,
+    });
+    const status = res.statusCode;
+    await drain(res);
+    if (status === 401) {
+      // learnChallenge failed twice (e.g. Basic without credentials)
+      throw this.authError(401, `connect to ${this.registry}`, "");
+    }
+  }
+}
+
+export function header(h: IncomingHttpHeaders, name: string): string | undefined {
+  const v = h[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export { drain };

@@ -1,0 +1,325 @@
+/**
+ * Pull an image from a registry into an OCI layout: the manifest (or index, with all its
+ * platforms or the one `--platform` names), then every blob, each streamed to a temp file in the
+ * layout while its digest and size are checked, and renamed into place only when they match.
+ * index.json is written last. A new layout directory appears only when the pull completed.
+ */
+import { readdir, readFile, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { writeDirAtomic } from "../../util/atomic.ts";
+import { humanBytes, info, progress } from "../../util/progress.ts";
+import { resolveCredentials } from "../auth.ts";
+import { sha256Digest, storeBlobBytes } from "../digest.ts";
+import { OciError } from "../errors.ts";
+import { type Descriptor, type OciIndex, parsePlatform } from "../image.ts";
+import { blobPath, readIndex, writeBlobStream, writeIndex } from "../layout.ts";
+import {
+  ANNOTATION_REF_NAME,
+  isIndexMediaType,
+  isManifestMediaType,
+  MEDIA_DOCKER_MANIFEST,
+  MEDIA_DOCKER_MANIFEST_LIST,
+  MEDIA_OCI_INDEX,
+  MEDIA_OCI_MANIFEST,
+} from "../media.ts";
+import { header, isTransientError, RegistryClient, readBody } from "./client.ts";
+import { parseLayoutRef, parseRegistryRef } from "./ref.ts";
+import { repoScope } from "./upload.ts";
+
+export interface PullOptions {
+  /** "linux/arm64[/v8]": from a multi-platform index, only this platform (default: all) */
+  platform?: string;
+  creds?: string;
+  insecure?: boolean;
+  /** blobs downloaded in parallel (default 3) */
+  concurrency?: number;
+  silent?: boolean;
+}
+
+export interface PullResult {
+  /** digest of what the layout's index.json now points at under the tag */
+  digest: string;
+  mediaType: string;
+  /** blobs in the pulled image (manifests included) */
+  blobs: number;
+  /** bytes downloaded */
+  bytes: number;
+  tag?: string;
+}
+
+const ACCEPT = [MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST, MEDIA_DOCKER_MANIFEST_LIST, MEDIA_DOCKER_MANIFEST].join(
+  ", ",
+);
+
+interface Fetched {
+  desc: Descriptor;
+  bytes: Buffer;
+  doc: { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+}
+
+async function fetchManifest(
+  client: RegistryClient,
+  repo: string,
+  reference: string,
+  expect?: Descriptor,
+): Promise<Fetched> {
+  const what = `get manifest ${repo}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`;
+  const res = await client.request("GET", `/v2/${repo}/manifests/${reference}`, {
+    scopes: [repoScope(repo, false)],
+    headers: { Accept: ACCEPT },
+    expect: [200],
+    what,
+  });
+  const bytes = await readBody(res, 4 << 20);
+  const digest = sha256Digest(bytes);
+  const want = expect?.digest ?? (reference.startsWith("sha256:") ? reference : undefined);
+  if (want && digest !== want) {
+    throw client.error("E_DIGEST", `${what}: the registry sent content with digest ${digest}`);
+  }
+  const headerDigest = header(res.headers, "docker-content-digest");
+  if (!want && headerDigest && headerDigest !== digest) {
+    throw client.error(
+      "E_DIGEST",
+      `${what}: content digest ${digest} differs from the registry's ${headerDigest}`,
+    );
+  }
+  let doc: Fetched["doc"];
+  try {
+    doc = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw client.error("E_MANIFEST", `${what}: not JSON`);
+  }
+  const ct = (header(res.headers, "content-type") ?? "").split(";")[0].trim();
+  const mediaType = doc.mediaType ?? expect?.mediaType ?? ct;
+  if (!isIndexMediaType(mediaType) && !isManifestMediaType(mediaType)) {
+    throw client.error("E_MANIFEST", `${what}: unsupported media type "${mediaType}"`);
+  }
+  return { desc: { mediaType, digest, size: bytes.length }, bytes, doc };
+}
+
+function platformMatches(
+  p: Descriptor["platform"],
+  want: { os: string; architecture: string; variant?: string },
+): boolean {
+  if (!p) return false;
+  if (p.os !== want.os || p.architecture !== want.architecture) return false;
+  if (want.variant && p.variant !== want.variant) return false;
+  return true;
+}
+
+async function dirState(p: string): Promise<"missing" | "empty" | "layout" | "other"> {
+  const st = await stat(p).catch(() => null);
+  if (!st) return "missing";
+  if (!st.isDirectory()) return "other";
+  const names = await readdir(p);
+  if (names.length === 0) return "empty";
+  if (names.includes("oci-layout") && names.includes("index.json")) return "layout";
+  return "other";
+}
+
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+
+/** Pull `src` (HOST[:PORT]/REPO[:TAG|@DIGEST]) into the layout `oci:DIR[:TAG]`. */
+export async function pullToLayout(
+  src: string,
+  layoutDest: string,
+  opts: PullOptions = {},
+): Promise<PullResult> {
+  const ref = parseRegistryRef(src);
+  const lref = parseLayoutRef(layoutDest);
+  const dir = resolve(lref.dir);
+  const want = opts.platform ? parsePlatform(opts.platform) : undefined;
+  const state = await dirState(dir);
+  if (state === "other") {
+    throw new OciError(
+      "E_TARGET",
+      `${dir} exists and is not an OCI image layout; refusing to write into it`,
+      {
+        hint: "choose a new directory or remove it first",
+      },
+    );
+  }
+  const repo = ref.repository;
+  const creds = resolveCredentials(ref.registry, repo, opts.creds);
+  const concurrency = Math.max(1, opts.concurrency ?? 3);
+  const client = new RegistryClient(ref.registry, {
+    creds,
+    insecure: opts.insecure,
+    maxSockets: concurrency + 2,
+    onRetry: opts.silent ? undefined : (m) => info(`retry: ${m}`),
+  });
+  try {
+    await client.ping([repoScope(repo, false)]);
+    let top = await fetchManifest(client, repo, ref.digest ?? ref.tag ?? "latest");
+    const manifests: Fetched[] = [];
+    if (isIndexMediaType(top.desc.mediaType) && want) {
+      const child = (top.doc.manifests ?? []).find((m) => platformMatches(m.platform, want));
+      if (!child) {
+        const have = (top.doc.manifests ?? [])
+          .map((m) =>
+            m.platform
+              ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ""}`
+              : "?",
+          )
+          .join(", ");
+        throw new OciError(
+          "E_PLATFORM",
+          `${src} has no image for ${opts.platform} (it has: ${have || "none"})`,
+        );
+      }
+      top = await fetchManifest(client, repo, child.digest, child);
+      top.desc.platform = child.platform;
+    }
+    // every manifest reachable from top; blobs of image manifests
+    const blobs = new Map<string, Descriptor>();
+    const seen = new Set<string>();
+    const visit = async (f: Fetched, depth: number) => {
+      if (seen.has(f.desc.digest)) return;
+      seen.add(f.desc.digest);
+      if (depth > 8) throw new OciError("E_MANIFEST", `${src}: indices nested too deeply`);
+      if (isIndexMediaType(f.desc.mediaType)) {
+        for (const c of f.doc.manifests ?? [])
+          await visit(await fetchManifest(client, repo, c.digest, c), depth + 1);
+      } else {
+        if (!f.doc.config)
+          throw new OciError("E_MANIFEST", `${src}: manifest ${f.desc.digest} has no config`);
+        for (const b of [f.doc.config, ...(f.doc.layers ?? [])]) {
+          if (b.urls?.length) continue; // non-distributable layer: not served by the registry
+          blobs.set(b.digest, b);
+        }
+      }
+      manifests.push(f);
+    };
+    await visit(top, 0);
+
+    const tag = lref.tag ?? ref.tag ?? (ref.digest ? undefined : "latest");
+    let bytes = 0;
+
+    const fill = async (target: string) => {
+      const blobDir = `${target}/blobs`;
+      for (const m of manifests) await storeBlobBytes(blobDir, m.bytes);
+      const list = [...blobs.values()].sort((a, b) => b.size - a.size);
+      let next = 0;
+      let failed: unknown;
+      const worker = async () => {
+        while (next < list.length && failed === undefined) {
+          const d = list[next++];
+          try {
+            const n = await downloadBlob(client, repo, target, d, opts.silent === true);
+            bytes += n;
+          } catch (e) {
+            failed ??= e;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, list.length)) }, worker));
+      if (failed !== undefined) throw failed;
+      // a single image gets its platform in index.json (as shellfree writes layouts), from its config
+      if (!isIndexMediaType(top.desc.mediaType) && !top.desc.platform && top.doc.config) {
+        try {
+          const cfg = JSON.parse(await readFile(blobPath(target, top.doc.config.digest), "utf8")) as {
+            os?: string;
+            architecture?: string;
+            variant?: string;
+          };
+          if (cfg.os && cfg.architecture) {
+            top.desc.platform = cfg.variant
+              ? { architecture: cfg.architecture, os: cfg.os, variant: cfg.variant }
+              : { architecture: cfg.architecture, os: cfg.os };
+          }
+        } catch {
+          // a config that is not an image config (an artifact): no platform
+        }
+      }
+      if (want && top.desc.platform && !platformMatches(top.desc.platform, want)) {
+        const p = top.desc.platform;
+        throw new OciError(
+          "E_PLATFORM",
+          `${src} is an image for ${p.os}/${p.architecture}, not ${opts.platform}`,
+        );
+      }
+      const entry: Descriptor = {
+        mediaType: top.desc.mediaType,
+        digest: top.desc.digest,
+        size: top.desc.size,
+      };
+      if (top.desc.platform) entry.platform = top.desc.platform;
+      if (tag !== undefined) entry.annotations = { [ANNOTATION_REF_NAME]: tag };
+      let kept: Descriptor[] = [];
+      if ((await dirState(target)) === "layout") {
+        const old = await readIndex(target);
+        kept = old.manifests.filter((d) =>
+          tag === undefined
+            ? d.digest !== entry.digest || d.annotations?.[ANNOTATION_REF_NAME] !== undefined
+            : d.annotations?.[ANNOTATION_REF_NAME] !== tag,
+        );
+      }
+      const refOf = (d: Descriptor) => d.annotations?.[ANNOTATION_REF_NAME] ?? "";
+      const index: OciIndex = {
+        schemaVersion: 2,
+        mediaType: MEDIA_OCI_INDEX,
+        manifests: [...kept, entry].sort((a, b) => refOf(a).localeCompare(refOf(b))),
+      };
+      await writeIndex(target, index);
+    };
+    if (state === "layout") await fill(dir);
+    else await writeDirAtomic(dir, fill);
+    return {
+      digest: top.desc.digest,
+      mediaType: top.desc.mediaType,
+      blobs: blobs.size + manifests.length,
+      bytes,
+      tag,
+    };
+  } catch (e) {
+    if (e instanceof OciError) throw e;
+    throw client.error("E_REGISTRY", `pull ${ref.registry}/${repo}: ${(e as Error).message ?? String(e)}`, {
+      cause: e,
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/** Download one blob into the layout `dir` (skipped when present); returns bytes downloaded. */
+async function downloadBlob(
+  client: RegistryClient,
+  repo: string,
+  dir: string,
+  d: Descriptor,
+  silent: boolean,
+): Promise<number> {
+  if (await exists(blobPath(dir, d.digest))) return 0;
+  const short = d.digest.slice(7, 19);
+  const base = Number(process.env.SHELLFREE_RETRY_BASE_MS ?? 200);
+  for (let attempt = 1; ; attempt++) {
+    const bar = !silent && d.size >= 1 << 20 ? progress(`pull ${short}`, d.size, "bytes") : undefined;
+    try {
+      const res = await client.request("GET", `/v2/${repo}/blobs/${d.digest}`, {
+        scopes: [repoScope(repo, false)],
+        expect: [200],
+        what: `get blob ${d.digest} from ${repo}`,
+      });
+      if (bar) res.on("data", (c: Buffer) => bar.tick(c.length));
+      await writeBlobStream(dir, res, d.digest, d.size);
+      if (bar) bar.done(`downloaded ${humanBytes(d.size)}`);
+      else if (!silent) info(`pull ${short}: downloaded ${humanBytes(d.size)}`);
+      return d.size;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const retriable = isTransientError(e) || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE";
+      if (!retriable || attempt >= 4) {
+        if (e instanceof OciError) throw e;
+        throw client.error("E_NETWORK", `get blob ${d.digest} from ${repo}: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+      if (!silent) info(`retry: get blob ${d.digest}: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, base * 2 ** (attempt - 1)));
+    }
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * Push an image from an OCI layout to a registry: every blob (deduplicated, a few in parallel,
+ * streamed from the layout), then the manifests children first, then the top manifest or index
+ * under each tag (or by digest).
+ */
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { writeFileAtomic } from "../../util/atomic.ts";
+import { humanBytes, info, progress } from "../../util/progress.ts";
+import { resolveCredentials } from "../auth.ts";
+import { sha256Digest } from "../digest.ts";
+import { OciError } from "../errors.ts";
+import type { Descriptor } from "../image.ts";
+import { blobPath, readIndex } from "../layout.ts";
+import { ANNOTATION_REF_NAME, isIndexMediaType, isManifestMediaType } from "../media.ts";
+import { drain, header, RegistryClient } from "./client.ts";
+import { type LayoutRef, parseLayoutRef, parseRegistryRef, TAG_RE } from "./ref.ts";
+import { type BlobResult, pushBlob, repoScope } from "./upload.ts";
+
+export interface PushOptions {
+  /** tags to push (besides the one in `dest`); default "latest" when none is given at all */
+  tags?: string[];
+  /** "user:pass" */
+  creds?: string;
+  /** plain HTTP (automatic for localhost and 127.0.0.0/8) */
+  insecure?: boolean;
+  /** blobs uploaded in parallel (default 3) */
+  concurrency?: number;
+  onProgress?: (ev: { digest: string; bytes: number; total: number }) => void;
+  /** repositories of the same registry to try mounting blobs from */
+  from?: string[];
+  /** > 0: chunked uploads of this many bytes per PATCH (default 0: one PUT per blob) */
+  chunkSize?: number;
+  /** where pushed-blob hints are kept (default $XDG_CACHE_HOME/shellfree) */
+  cacheDir?: string;
+  /** no per-blob progress lines on stderr */
+  silent?: boolean;
+}
+
+export interface PushResult {
+  /** digest of what the tags point at (the index for multi-platform images) */
+  digest: string;
+  mediaType: string;
+  /** full references pushed: HOST/REPO:TAG (and HOST/REPO@DIGEST) */
+  tags: string[];
+  uploaded: number;
+  skipped: number;
+  mounted: number;
+  /** bytes uploaded */
+  bytes: number;
+  /** manifests pushed (children and top) */
+  manifests: number;
+}
+
+interface ManifestNode {
+  desc: Descriptor;
+  bytes: Buffer;
+  mediaType: string;
+}
+
+interface Walk {
+  /** manifests in push order (children before parents, top last) */
+  manifests: ManifestNode[];
+  blobs: Map<string, { digest: string; size: number; path: string }>;
+}
+
+/** Choose the descriptor `oci:DIR[:TAG]` names. */
+export async function selectFromLayout(ref: LayoutRef): Promise<Descriptor> {
+  const index = await readIndex(ref.dir);
+  const tagOf = (d: Descriptor) => d.annotations?.[ANNOTATION_REF_NAME];
+  if (ref.tag !== undefined) {
+    const d = index.manifests.find((m) => tagOf(m) === ref.tag);
+    if (!d) {
+      const tags = index.manifests.map(tagOf).filter(Boolean);
+      throw new OciError("E_LAYOUT_REF", `${ref.dir} has no image tagged "${ref.tag}"`, {
+        hint: tags.length > 0 ? `tags in the layout: ${tags.join(", ")}` : "the layout has no tagged image",
+      });
+    }
+    return d;
+  }
+  if (index.manifests.length === 1) return index.manifests[0];
+  if (index.manifests.length === 0) throw new OciError("E_LAYOUT", `${ref.dir} holds no image`);
+  const tags = index.manifests.map(tagOf).filter(Boolean);
+  throw new OciError("E_LAYOUT_REF", `${ref.dir} holds ${index.manifests.length} images; name one`, {
+    hint: `use oci:${ref.dir}:TAG${tags.length > 0 ? ` (tags: ${tags.join(", ")})` : ""}`,
+    exitCode: 2,
+  });
+}
+
+async function readManifestBlob(dir: string, d: Descriptor): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(blobPath(dir, d.digest));
+  } catch (e) {
+    throw new OciError(
+      "E_LAYOUT",
+      `${dir}: blob ${d.digest} is missing (${(e as NodeJS.ErrnoException).code})`,
+    );
+  }
+  if (bytes.length > 4 << 20) throw new OciError("E_MANIFEST", `${d.digest}: manifest larger than 4 MiB`);
+  const got = sha256Digest(bytes);
+  if (got !== d.digest || bytes.length !== d.size) {
+    throw new OciError(
+      "E_DIGEST",
+      `${dir}: blob ${d.digest} is corrupt (digest ${got}, ${bytes.length} bytes)`,
+    );
+  }
+  return bytes;
+}
+
+/** Walk an image (manifest or index, nested) in a layout: manifests in push order and every blob. */
+export async function walkLayout(dir: string, top: Descriptor): Promise<Walk> {
+  const walk: Walk = { manifests: [], blobs: new Map() };
+  const seen = new Set<string>();
+  const visit = async (d: Descriptor, depth: number): Promise<void> => {
+    if (seen.has(d.digest)) return;
+    seen.add(d.digest);
+    if (depth > 8) throw new OciError("E_MANIFEST", `${d.digest}: indices nested too deeply`);
+    const bytes = await readManifestBlob(dir, d);
+    let doc: { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+    try {
+      doc = JSON.parse(bytes.toString("utf8"));
+    } catch {
+      throw new OciError("E_MANIFEST", `${dir}: ${d.digest} is not JSON`);
+    }
+    const mediaType = doc.mediaType ?? d.mediaType;
+    if (isIndexMediaType(mediaType) || (Array.isArray(doc.manifests) && !doc.config)) {
+      for (const c of doc.manifests ?? []) await visit(c, depth + 1);
+    } else if (isManifestMediaType(mediaType) || doc.config) {
+      if (!doc.config) throw new OciError("E_MANIFEST", `${dir}: manifest ${d.digest} has no config`);
+      for (const b of [doc.config, ...(doc.layers ?? [])]) {
+        if ((b as Descriptor).urls?.length) continue; // non-distributable: fetched from its URLs, not pushed
+        walk.blobs.set(b.digest, { digest: b.digest, size: b.size, path: blobPath(dir, b.digest) });
+      }
+    } else {
+      throw new OciError("E_MANIFEST", `${dir}: ${d.digest} has unsupported media type ${mediaType}`);
+    }
+    walk.manifests.push({ desc: d, bytes, mediaType });
+  };
+  await visit(top, 0);
+  return walk;
+}
+
+// ------------------------------------------------------------ mount hints
+
+function hintsFile(cacheDir: string, registry: string): string {
+  return join(cacheDir, "registry", `${registry.replace(/[^A-Za-z0-9._-]/g, "_")}.json`);
+}
+
+export function defaultCacheDir(): string {
+  const xdg = process.env.XDG_CACHE_HOME;
+  if (xdg?.startsWith("/")) return join(xdg, "shellfree");
+  return join(homedir(), ".cache", "shellfree");
+}
+
+/** Which repositories of a registry got which blobs in earlier pushes (digest → repositories). */
+async function loadHints(cacheDir: string, registry: string): Promise<Record<string, string[]>> {
+  try {
+    const j = JSON.parse(await readFile(hintsFile(cacheDir, registry), "utf8"));
+    return j && typeof j === "object" && !Array.isArray(j) ? (j as Record<string, string[]>) : {};
+  } catch {
+    return {};
+  }
+}
+
+async function saveHints(cacheDir: string, registry: string, repo: string, digests: string[]): Promise<void> {
+  const hints = await loadHints(cacheDir, registry);
+  for (const d of digests) {
+    const list = (hints[d] ?? []).filter((r) => r !== repo);
+    hints[d] = [repo, ...list].slice(0, 4);
+  }
+  const keys = Object.keys(hints);
+  if (keys.length > 20000) for (const k of keys.slice(0, keys.length - 20000)) delete hints[k];
+  await writeFileAtomic(hintsFile(cacheDir, registry), JSON.stringify(hints));
+}
+
+async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (next < items.length && failed === undefined) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failed !== undefined) throw failed;
+}
+
+/** Push the image `oci:DIR[:TAG]` to `dest` (HOST[:PORT]/REPO[:TAG|@DIGEST]). */
+export async function pushLayout(
+  layoutRef: string,
+  dest: string,
+  opts: PushOptions = {},
+): Promise<PushResult> {
+  const lref = parseLayoutRef(layoutRef);
+  lref.dir = resolve(lref.dir);
+  const ref = parseRegistryRef(dest);
+  for (const t of opts.tags ?? []) {
+    if (!TAG_RE.test(t)) throw new OciError("E_REGISTRY_REF", `invalid tag "${t}"`, { exitCode: 2 });
+  }
+  const top = await selectFromLayout(lref);
+  const walk = await walkLayout(lref.dir, top);
+  const root = walk.manifests[walk.manifests.length - 1];
+  if (ref.digest && ref.digest !== root.desc.digest) {
+    throw new OciError(
+      "E_REGISTRY_REF",
+      `${dest} names digest ${ref.digest}, but the image in ${layoutRef} is ${root.desc.digest}`,
+    );
+  }
+  const tags = [...new Set([...(ref.tag ? [ref.tag] : []), ...(opts.tags ?? [])])];
+  if (tags.length === 0 && !ref.digest) tags.push("latest");
+
+  const creds = resolveCredentials(ref.registry, ref.repository, opts.creds);
+  const concurrency = Math.max(1, opts.concurrency ?? 3);
+  const client = new RegistryClient(ref.registry, {
+    creds,
+    insecure: opts.insecure,
+    maxSockets: concurrency + 2,
+    onRetry: opts.silent ? undefined : (m) => info(`retry: ${m}`),
+  });
+  const repo = ref.repository;
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  try {
+    await client.ping([repoScope(repo)]);
+    const hints = await loadHints(cacheDir, ref.registry);
+    const counts: Record<BlobResult, number> = { exists: 0, mounted: 0, uploaded: 0 };
+    let bytes = 0;
+    const blobs = [...walk.blobs.values()].sort((a, b) => b.size - a.size);
+    await mapLimit(blobs, concurrency, async (b) => {
+      const short = b.digest.slice(7, 19);
+      const bar = !opts.silent && b.size >= 1 << 20 ? progress(`push ${short}`, b.size, "bytes") : undefined;
+      let last = 0;
+      const mountFrom = [...new Set([...(opts.from ?? []), ...(hints[b.digest] ?? [])])].filter(
+        (r) => r !== repo,
+      );
+      const r = await pushBlob(client, repo, b, {
+        mountFrom,
+        chunkSize: opts.chunkSize,
+        onBytes: (n) => {
+          if (n > last) bar?.tick(n - last);
+          last = n;
+          opts.onProgress?.({ digest: b.digest, bytes: n, total: b.size });
+        },
+        onResume: opts.silent ? undefined : (m) => info(m),
+      });
+      counts[r]++;
+      if (r === "uploaded") bytes += b.size;
+      if (bar) bar.done(r === "uploaded" ? `uploaded ${humanBytes(b.size)}` : r);
+      else if (!opts.silent)
+        info(`push ${short}: ${r === "uploaded" ? `uploaded ${humanBytes(b.size)}` : r}`);
+      if (r !== "uploaded") opts.onProgress?.({ digest: b.digest, bytes: b.size, total: b.size });
+    });
+
+    // manifests: children by digest, then the top one under each tag (or by digest)
+    const putManifest = async (m: ManifestNode, reference: string) => {
+      const res = await client.request("PUT", `/v2/${repo}/manifests/${reference}`, {
+        scopes: [repoScope(repo)],
+        headers: { "Content-Type": m.mediaType },
+        body: m.bytes,
+        expect: [201, 200, 204],
+        what: `push manifest ${m.desc.digest} to ${repo}:${reference}`,
+      });
+      await drain(res);
+      const got = header(res.headers, "docker-content-digest");
+      if (got && got !== m.desc.digest) {
+        throw client.error(
+          "E_REGISTRY_DIGEST_INVALID",
+          `push manifest to ${repo}:${reference}: the registry stored ${got}, expected ${m.desc.digest}`,
+        );
+      }
+    };
+    for (const m of walk.manifests.slice(0, -1)) await putManifest(m, m.desc.digest);
+    const refs: string[] = [];
+    if (tags.length === 0) {
+      await putManifest(root, root.desc.digest);
+    }
+    for (const t of tags) {
+      await putManifest(root, t);
+      refs.push(`${ref.registry}/${repo}:${t}`);
+    }
+    refs.push(`${ref.registry}/${repo}@${root.desc.digest}`);
+    await saveHints(cacheDir, ref.registry, repo, [...walk.blobs.keys()]).catch(() => {});
+    return {
+      digest: root.desc.digest,
+      mediaType: root.mediaType,
+      tags: refs,
+      uploaded: counts.uploaded,
+      skipped: counts.exists,
+      mounted: counts.mounted,
+      bytes,
+      manifests: walk.manifests.length,
+    };
+  } catch (e) {
+    if (e instanceof OciError) throw e;
+    throw client.error(
+      "E_REGISTRY",
+      `push to ${ref.registry}/${repo}: ${(e as Error).message ?? String(e)}`,
+      {
+        cause: e,
+      },
+    );
+  } finally {
+    client.close();
+  }
+}
