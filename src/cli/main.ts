@@ -14,6 +14,7 @@ const COMMANDS: Array<() => Promise<Registrar>> = [
   () => import("./pull.ts"),
   () => import("./push.ts"),
   () => import("./resolve.ts"),
+  () => import("./verify.ts"),
   () => import("./version-compare.ts"),
 ];
 
