@@ -149,7 +149,7 @@ export async function writeIndex(dir: string, index: OciIndex): Promise<void> {
  */
 export async function writeBlobStream(
   dir: string,
-  stream: Readable | AsyncIterable<Uint8Array>,
+  stream: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   expectedDigest?: string,
   expectedSize?: number,
 ): Promise<{ digest: string; size: number; path: string }> {
