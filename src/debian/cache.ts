@@ -156,7 +156,13 @@ export async function fetchDebs(
   for (let i = 0; i < pkgs.length; i++) {
     const p = pkgs[i];
     const dest = debCachePath(cacheDir, p.sha256);
-    const st = /^[0-9a-f]{64}$/.test(p.sha256) ? await stat(dest).catch(() => null) : null;
+    if (!/^[0-9a-f]{64}$/.test(p.sha256)) {
+      throw new DebianError(
+        "E_INDEX",
+        `${p.name} ${p.version}: invalid SHA256 ${JSON.stringify(p.sha256)} in the index`,
+      );
+    }
+    const st = await stat(dest).catch(() => null);
     if (st?.isFile() && st.size === p.size) results[i] = { pkg: p, path: dest, cached: true };
     else todo.push(i);
   }
