@@ -13,7 +13,6 @@ import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { Readable, Transform } from "node:stream";
 import { cleanTemps, writeStreamAtomic } from "../util/atomic.ts";
 import { HttpError, redactUrl, TransientError, withRetries } from "../util/http.ts";
 import { humanBytes, info, progress } from "../util/progress.ts";
@@ -99,28 +98,26 @@ export async function fetchDeb(
     if (!res.body) throw new TransientError(`GET ${redactUrl(url)}: empty response`);
     const hash = createHash("sha256");
     let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
+    const body = res.body as AsyncIterable<Uint8Array>;
+    async function* metered(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of body) {
         size += chunk.length;
         if (size > pkg.size) {
-          cb(
-            new DebianError(
-              "E_HASH",
-              `${what}: download is larger than the index says (${pkg.size} bytes) — ${redactUrl(url)}`,
-              {
-                exitCode: 3,
-              },
-            ),
+          throw new DebianError(
+            "E_HASH",
+            `${what}: download is larger than the index says (${pkg.size} bytes) — ${redactUrl(url)}`,
+            {
+              hint: "the mirror served different bytes than its signed index names; nothing was cached",
+              exitCode: 3,
+            },
           );
-          return;
         }
         hash.update(chunk);
         onBytes?.(chunk.length);
-        cb(null, chunk);
-      },
-    });
-    const body = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
-    await writeStreamAtomic(dest, body.pipe(meter), () => {
+        yield chunk;
+      }
+    }
+    await writeStreamAtomic(dest, metered(), () => {
       if (size < pkg.size) {
         throw new TransientError(`GET ${redactUrl(url)}: truncated (${size} of ${pkg.size} bytes)`);
       }
