@@ -11,6 +11,7 @@ type Registrar = { register(program: Command): void };
 // One line per command module (kept sorted).
 const COMMANDS: Array<() => Promise<Registrar>> = [
   () => import("./debian-extract.ts"),
+  () => import("./fetch.ts"),
   () => import("./pull.ts"),
   () => import("./push.ts"),
   () => import("./resolve.ts"),

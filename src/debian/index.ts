@@ -5,6 +5,7 @@ export * from "./deb.ts";
 export * from "./deb822.ts";
 export * from "./errors.ts";
 export * from "./release.ts";
+export * from "./resolve.ts";
 export * from "./sources.ts";
 export type * from "./types.ts";
 export * from "./version.ts";
