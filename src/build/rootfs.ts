@@ -51,7 +51,7 @@ export interface RootfsPlan {
 }
 
 const DROP_DIRS =
-  /^usr\/share\/(man|info|locale|lintian|linda|doc-base|bug|bash-completion|zsh|fish|gtk-doc|menu)(\/|$)|^etc\/(init\.d|rc[0-6S]\.d|cron\.(hourly|daily|weekly|monthly|yearly|d)|bash_completion\.d)(\/|$)/;
+  /^usr\/share\/(man|info|locale|lintian|linda|doc-base|bug|bash-completion|zsh|fish|gtk-doc|menu)(\/|$)|^etc\/(init\.d|rc[0-6S]\.d|cron\.(hourly|daily|weekly|monthly|yearly|d)|bash_completion\.d|update-motd\.d|skel|profile\.d|profile|bash\.bashrc)(\/|$)/;
 
 /** Is this .deb path dropped by the default policy? (copyright files are kept) */
 export function isDropped(path: string): boolean {
@@ -222,7 +222,7 @@ export function packageLayerEntries(plan: RootfsPlan, pkgs: Set<string>, content
       case "hardlink": {
         const t = plan.tree.get(e.target ?? "");
         if (t && t.type === "file" && pkgs.has(t.pkg)) return { ...base, type: "hardlink", target: t.path };
-        if (!t || t.type !== "file")
+        if (t?.type !== "file")
           throw new BuildError("E_BUILD", `/${e.path}: hard link to missing /${e.target}`);
         const data = contentOf(t.pkg, t.debPath);
         return { ...base, type: "file", size: data.length, content: { kind: "bytes", data } };

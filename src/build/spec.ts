@@ -133,6 +133,10 @@ export const DEFAULT_EXCLUDES = [
   "systemd-standalone-tmpfiles",
   "systemd-tmpfiles",
   "dpkg",
+  // awk: base-files' maintainer scripts need it; a shell-free image does not
+  "mawk",
+  "gawk",
+  "original-awk",
 ];
 
 /** Shells and package managers: their presence in the closure fails the build unless allowed. */

@@ -10,8 +10,10 @@ type Registrar = { register(program: Command): void };
 
 // One line per command module (kept sorted).
 const COMMANDS: Array<() => Promise<Registrar>> = [
+  () => import("./build.ts"),
   () => import("./debian-extract.ts"),
   () => import("./fetch.ts"),
+  () => import("./lock.ts"),
   () => import("./pull.ts"),
   () => import("./push.ts"),
   () => import("./resolve.ts"),

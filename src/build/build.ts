@@ -1,0 +1,827 @@
+/**
+ * `shellfree build`: spec → sources → universe → resolve (or lock) → fetch → package metadata →
+ * rootfs plan → layers (package groups, runtime, generated config, app files) → image per
+ * architecture → one output (an index when several architectures).
+ *
+ * Layers are cached in the cache directory by the hash of their inputs (the .debs' SHA256s,
+ * compression, SOURCE_DATE_EPOCH, builder layout version), so a warm rebuild reuses the
+ * compressed OS layer without decompressing a single package. Nothing is written to the
+ * output until every image is complete, and the output itself is written atomically.
+ */
+import { createHash } from "node:crypto";
+import { lstat, readdir, readFile, readlink, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { loadRelease, loadUniverse } from "../debian/archive.ts";
+import { defaultCacheDir, fetchDebs } from "../debian/cache.ts";
+import { type DebContents, readDeb } from "../debian/deb.ts";
+import { parseRelations } from "../debian/relation.ts";
+import { resolve } from "../debian/resolve.ts";
+import { configuredSources } from "../debian/sources.ts";
+import type { AptSource, BinaryPackage, PackageUniverse } from "../debian/types.ts";
+import { INIT_CONFIG_PATH, INIT_JS_PATH, parseInitConfig, toInitJson } from "../init/config.ts";
+import { type BuiltImage, buildImage, type ImageConfigInput } from "../oci/image.ts";
+import { type Compression, type Layer, writeLayer } from "../oci/layer.ts";
+import { parseTarget, writeOutput } from "../oci/layout.ts";
+import type { TreeEntry } from "../oci/types.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
+import { humanBytes, info } from "../util/progress.ts";
+import { buildAccounts, NSSWITCH, resolveRunAs } from "./accounts.ts";
+import { type AltChoice, type AltInstall, applyAlternatives } from "./alternatives.ts";
+import { CA_BUNDLE_PATH, caBundle } from "./cacerts.ts";
+import { type DebInfo, extractText, loadDebInfo } from "./debinfo.ts";
+import { type DpkgPackage, dpkgDatabase, filterMd5sums } from "./dpkgdb.ts";
+import { BuildError } from "./errors.ts";
+import { bundleInit } from "./init-bundle.ts";
+import { LOCK_VERSION, type LockedArch, type Lockfile, lockedPackage, packagesFromLock } from "./lock.ts";
+import { fetchNodeRuntime, type NodeRuntime } from "./noderuntime.ts";
+import { osRelease } from "./osrelease.ts";
+import { GeneratedLayer, packageLayerEntries, planRootfs, type RootfsPlan } from "./rootfs.ts";
+import {
+  effectiveExcludes,
+  FORBIDDEN_PACKAGES,
+  includeNames,
+  resolutionInputsHash,
+  type Spec,
+} from "./spec.ts";
+
+/** Bump when the layout of generated layers changes (invalidates cached layers). */
+export const BUILDER_LAYOUT = 1;
+
+export interface ArchiveSettings {
+  mirror?: string;
+  securityMirror?: string;
+  keyring?: string;
+  allowExpired?: boolean;
+  cacheDir?: string;
+}
+
+export interface BuildOptions extends ArchiveSettings {
+  spec: Spec;
+  /** oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:NAME[:TAG]] */
+  output: string;
+  compression?: Compression;
+  /** subset of the spec's architectures */
+  architectures?: string[];
+  /** build exactly what `lock` says (fails on any disagreement) */
+  lock?: { file: string; lock: Lockfile };
+  /** seconds; default: the lock's, else the suite's Release date */
+  sourceDateEpoch?: number;
+  /** write SPDX/CycloneDX beside the output (default true) */
+  sbom?: boolean;
+}
+
+export interface LayerReport {
+  name: string;
+  digest: string;
+  diffId: string;
+  size: number;
+  uncompressedSize: number;
+  entries: number;
+  cached: boolean;
+}
+
+export interface ArchReport {
+  architecture: string;
+  manifest: string;
+  layers: LayerReport[];
+  packages: Array<{ name: string; version: string; architecture: string }>;
+  excluded: Array<{ name: string; wantedBy: string[] }>;
+  alternatives: Array<{ name: string; link: string; path: string; priority: number; mode: string }>;
+  dropped: { files: number; bytes: number };
+  node?: { version: string; integrity: string; size: number; stripped: boolean };
+  size: number;
+  uncompressedSize: number;
+}
+
+export interface BuildResult {
+  name: string;
+  target: string;
+  digest: string;
+  mediaType: string;
+  sourceDateEpoch: number;
+  compression: Compression;
+  architectures: ArchReport[];
+  sboms: string[];
+  /** the resolution this build used, as a lockfile */
+  lock: Lockfile;
+}
+
+export interface ResolvedArch {
+  arch: string;
+  universe: PackageUniverse;
+  packages: BinaryPackage[];
+  excluded: Array<{ name: string; wantedBy: string[] }>;
+  releaseDate?: Date;
+}
+
+function sources(spec: Spec, s: ArchiveSettings): AptSource[] {
+  return configuredSources({
+    mirror: s.mirror,
+    securityMirror: s.securityMirror,
+    suite: spec.suite,
+    components: spec.sources.components,
+    security: spec.sources.security,
+    extraSuites: spec.sources.extraSuites,
+  });
+}
+
+/** Names in the closure that pull in `target`, as a chain from a requested package. */
+export function dependencyChain(
+  target: string,
+  packages: BinaryPackage[],
+  roots: string[],
+  arch: string,
+): string[] {
+  const byName = new Map(packages.map((p) => [p.name, p]));
+  const providers = new Map<string, string[]>();
+  for (const p of packages) {
+    if (!p.provides) continue;
+    try {
+      for (const g of parseRelations(p.provides, arch)) {
+        for (const d of g) providers.set(d.name, [...(providers.get(d.name) ?? []), p.name]);
+      }
+    } catch {
+      // unparsable Provides: no edges
+    }
+  }
+  const parent = new Map<string, string | null>();
+  const queue: string[] = [];
+  for (const r of roots) {
+    if (byName.has(r) && !parent.has(r)) {
+      parent.set(r, null);
+      queue.push(r);
+    }
+  }
+  while (queue.length) {
+    const cur = queue.shift() as string;
+    if (cur === target) break;
+    const p = byName.get(cur);
+    if (!p) continue;
+    let groups: ReturnType<typeof parseRelations> = [];
+    try {
+      groups = [...parseRelations(p.preDepends, arch), ...parseRelations(p.depends, arch)];
+    } catch {
+      groups = [];
+    }
+    for (const g of groups) {
+      for (const d of g) {
+        const next = byName.has(d.name) ? [d.name] : (providers.get(d.name) ?? []);
+        for (const n of next) {
+          if (!parent.has(n)) {
+            parent.set(n, cur);
+            queue.push(n);
+          }
+        }
+      }
+    }
+  }
+  if (!parent.has(target)) return [target];
+  const chain: string[] = [];
+  for (let c: string | null | undefined = target; c; c = parent.get(c)) chain.unshift(c);
+  return chain;
+}
+
+function checkForbidden(spec: Spec, packages: BinaryPackage[], arch: string): void {
+  const allowed = new Set(spec.packages.allow);
+  for (const p of packages) {
+    if (FORBIDDEN_PACKAGES.includes(p.name) && !allowed.has(p.name)) {
+      const chain = dependencyChain(p.name, packages, includeNames(spec), arch);
+      throw new BuildError(
+        "E_SHELL_IN_CLOSURE",
+        `${p.name} (a shell or package manager) would be installed (${arch}): ${chain.join(" → ")}`,
+        {
+          hint: `exclude it (packages.exclude: [${chain.length > 1 ? chain[chain.length - 2] : p.name}]) or, if it is really wanted, allow it (packages.allow: [${p.name}])`,
+        },
+      );
+    }
+  }
+}
+
+/** Resolve one architecture: from the lock (`--locked`) or from the archive. */
+export async function resolveArch(
+  spec: Spec,
+  arch: string,
+  s: ArchiveSettings,
+  lock?: { file: string; lock: Lockfile },
+): Promise<ResolvedArch> {
+  const src = sources(spec, s);
+  const archive = {
+    sources: src,
+    arch,
+    keyring: s.keyring,
+    allowExpired: s.allowExpired,
+    cacheDir: s.cacheDir,
+  };
+  info(`${arch}: loading package indices (${src.map((x) => x.suite).join(", ")})`);
+  const universe = await loadUniverse(archive);
+  const release = await loadRelease(src[0], archive).catch(() => undefined);
+  let packages: BinaryPackage[];
+  let excluded: ResolvedArch["excluded"];
+  if (lock) {
+    packages = packagesFromLock(lock.lock, lock.file, resolutionInputsHash(spec), arch, universe);
+    excluded = (lock.lock.architectures[arch]?.excluded ?? []).map((name) => ({ name, wantedBy: [] }));
+  } else {
+    const exclude = effectiveExcludes(spec);
+    // base-files always: it ships the merged-/usr symlinks (/lib64 → usr/lib64, ...) without
+    // which no dynamically linked program starts, and os-release/debian_version.
+    let requests = [...spec.packages.include];
+    if (!includeNames(spec).includes("base-files")) requests.unshift("base-files");
+    let r = resolve(universe, requests, { exclude });
+    const pins = Object.entries(spec.packages.pins).filter(([n, v]) =>
+      r.packages.some((p) => p.name === n && p.version !== v),
+    );
+    if (pins.length) {
+      requests = [
+        ...requests.filter((q) => !pins.some(([n]) => q.split("=")[0] === n)),
+        ...pins.map(([n, v]) => `${n}=${v}`),
+      ];
+      r = resolve(universe, requests, { exclude });
+    }
+    packages = r.packages;
+    excluded = r.excluded;
+  }
+  checkForbidden(spec, packages, arch);
+  return { arch, universe, packages, excluded, releaseDate: release?.date };
+}
+
+/** The lockfile for a spec (what `shellfree lock` writes). */
+export async function lockSpec(
+  spec: Spec,
+  s: ArchiveSettings & { sourceDateEpoch?: number },
+): Promise<{ lock: Lockfile; resolved: ResolvedArch[] }> {
+  const resolved: ResolvedArch[] = [];
+  const archs: Record<string, LockedArch> = {};
+  for (const arch of spec.architectures) {
+    const r = await resolveArch(spec, arch, s);
+    resolved.push(r);
+    const la: LockedArch = {
+      packages: r.packages.map(lockedPackage),
+      excluded: r.excluded.map((e) => e.name),
+    };
+    if (spec.runtime.node) {
+      const n = await fetchNodeRuntime({
+        version: spec.runtime.node,
+        arch: nodeArch(arch),
+        cacheDir: s.cacheDir,
+      });
+      la.node = { version: n.version, integrity: n.integrity };
+    }
+    archs[arch] = la;
+  }
+  const sde = s.sourceDateEpoch ?? epochOf(resolved[0]?.releaseDate);
+  return {
+    lock: {
+      lockfileVersion: LOCK_VERSION,
+      inputs: resolutionInputsHash(spec),
+      suite: spec.suite,
+      sourceDateEpoch: sde,
+      architectures: archs,
+    },
+    resolved,
+  };
+}
+
+function epochOf(d: Date | undefined): number {
+  if (!d) {
+    throw new BuildError("E_BUILD", "the suite's Release file has no Date to derive SOURCE_DATE_EPOCH from", {
+      hint: "set SOURCE_DATE_EPOCH",
+    });
+  }
+  return Math.floor(d.getTime() / 1000);
+}
+
+function nodeArch(arch: string): "amd64" | "arm64" {
+  if (arch !== "amd64" && arch !== "arm64") {
+    throw new BuildError("E_BUILD", `runtime.node: no official Node.js binary for ${arch}`);
+  }
+  return arch;
+}
+
+function sha256Hex(s: string | Uint8Array): string {
+  return createHash("sha256").update(s).digest("hex");
+}
+
+interface CachedLayerRecord {
+  digest: string;
+  diffId: string;
+  size: number;
+  uncompressedSize: number;
+  mediaType: string;
+  entries: number;
+}
+
+/** A layer from the cache by key, or made by `make` and recorded under the key. */
+async function cachedLayer(
+  cacheDir: string,
+  blobDir: string,
+  key: string,
+  make: () => Promise<TreeEntry[]>,
+  opts: { compression: Compression; sourceDateEpoch: number },
+): Promise<{ layer: Layer; cached: boolean }> {
+  const rec = join(cacheDir, "build", "layers", `${key}.json`);
+  try {
+    const r = JSON.parse(await readFile(rec, "utf8")) as CachedLayerRecord;
+    const path = join(blobDir, "sha256", r.digest.replace(/^sha256:/, ""));
+    const st = await stat(path);
+    if (st.size === r.size) return { layer: { ...r, path }, cached: true };
+  } catch {
+    // miss
+  }
+  const entries = await make();
+  const layer = await writeLayer(entries, {
+    compression: opts.compression,
+    sourceDateEpoch: opts.sourceDateEpoch,
+    blobDir,
+  });
+  const r: CachedLayerRecord = {
+    digest: layer.digest,
+    diffId: layer.diffId,
+    size: layer.size,
+    uncompressedSize: layer.uncompressedSize,
+    mediaType: layer.mediaType,
+    entries: layer.entries,
+  };
+  await writeFileAtomic(rec, JSON.stringify(r));
+  return { layer, cached: false };
+}
+
+/** Walk a local file or directory given in `files:` into entries under `dest`. */
+async function addLocalFiles(gen: GeneratedLayer, f: Spec["files"][number]): Promise<void> {
+  const st = await lstat(f.src).catch(() => null);
+  if (!st) throw new BuildError("E_FILE_MISSING", `${f.where}: files: local file ${f.src} does not exist`);
+  const add = async (src: string, dest: string) => {
+    const s = await lstat(src);
+    if (s.isSymbolicLink()) gen.symlink(dest, await readlink(src), f.uid, f.gid);
+    else if (s.isDirectory()) {
+      gen.dir(dest, f.mode !== undefined ? dirModeFor(f.mode) : s.mode & 0o7777, f.uid, f.gid);
+      const names = (await readdir(src)).sort();
+      for (const n of names) await add(join(src, n), `${dest}/${n}`);
+    } else if (s.isFile()) {
+      gen.diskFile(dest, src, s.size, f.mode ?? s.mode & 0o7777, f.uid, f.gid);
+    } else {
+      throw new BuildError("E_BUILD", `${f.where}: ${src} is not a regular file, directory or symlink`);
+    }
+  };
+  await add(f.src, f.dest);
+}
+
+/** For a directory copied with a file mode, directories get the x bits where r is set. */
+function dirModeFor(mode: number): number {
+  let m = mode & 0o7777;
+  if (m & 0o400) m |= 0o100;
+  if (m & 0o040) m |= 0o010;
+  if (m & 0o004) m |= 0o001;
+  return m;
+}
+
+interface ArchWork {
+  resolved: ResolvedArch;
+  image: BuiltImage;
+  report: ArchReport;
+  node?: NodeRuntime;
+  infos: Map<string, DebInfo>;
+}
+
+/** Build the spec's image(s) and write the output. */
+export async function build(opts: BuildOptions): Promise<BuildResult> {
+  const spec = opts.spec;
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const blobDir = join(cacheDir, "build", "blobs");
+  const compression = opts.compression ?? "gzip";
+  const settings: ArchiveSettings = { ...opts, cacheDir };
+  const archs = opts.architectures?.length ? opts.architectures : spec.architectures;
+  for (const a of archs) {
+    if (!spec.architectures.includes(a)) {
+      throw new BuildError("E_SPEC", `--arch ${a}: the spec builds only ${spec.architectures.join(", ")}`, {
+        exitCode: 2,
+      });
+    }
+  }
+  // init config first: a bad init section fails before any download
+  let initJson: string | undefined;
+  if (spec.init !== undefined) {
+    try {
+      initJson = toInitJson(parseInitConfig(spec.init, `${spec.source}: init`));
+    } catch (e) {
+      throw new BuildError("E_SPEC", (e as Error).message.split("\n")[0]);
+    }
+  }
+  const work: ArchWork[] = [];
+  let sde = opts.sourceDateEpoch ?? opts.lock?.lock.sourceDateEpoch;
+  const locked: Record<string, LockedArch> = {};
+  for (const arch of archs) {
+    const resolved = await resolveArch(spec, arch, settings, opts.lock);
+    sde ??= epochOf(resolved.releaseDate);
+    const w = await buildArch(spec, resolved, {
+      cacheDir,
+      blobDir,
+      compression,
+      sde,
+      initJson,
+      lock: opts.lock,
+    });
+    work.push(w);
+    locked[arch] = {
+      packages: resolved.packages.map(lockedPackage),
+      excluded: resolved.excluded.map((e) => e.name),
+      node: w.node ? { version: w.node.version, integrity: w.node.integrity } : undefined,
+    };
+  }
+  const epoch = sde as number;
+  info(`writing ${opts.output}`);
+  const annotations: Record<string, string> = {
+    "org.opencontainers.image.created": new Date(epoch * 1000).toISOString().replace(/\.000Z$/, "Z"),
+    ...spec.config.annotations,
+  };
+  const t = parseTarget(opts.output);
+  const target = t.tag
+    ? opts.output
+    : t.transport === "docker-archive"
+      ? `${opts.output}:${spec.name}:latest`
+      : `${opts.output}:latest`;
+  const out = await writeOutput(
+    target,
+    work.map((w) => w.image),
+    { annotations },
+  );
+  const lock: Lockfile = {
+    lockfileVersion: LOCK_VERSION,
+    inputs: resolutionInputsHash(spec),
+    suite: spec.suite,
+    sourceDateEpoch: epoch,
+    architectures: locked,
+  };
+  const sboms: string[] = [];
+  if (opts.sbom !== false) sboms.push(...(await writeSboms(opts.output, spec, work, out.digest)));
+  return {
+    name: spec.name,
+    target: out.target,
+    digest: out.digest,
+    mediaType: out.mediaType,
+    sourceDateEpoch: epoch,
+    compression,
+    architectures: work.map((w) => w.report),
+    sboms,
+    lock,
+  };
+}
+
+/** Where an output's files live on disk ("oci:DIR:TAG" → DIR). */
+export function outputPath(target: string): string {
+  return parseTarget(target).path;
+}
+
+async function writeSboms(
+  _target: string,
+  _spec: Spec,
+  _work: ArchWork[],
+  _digest: string,
+): Promise<string[]> {
+  return [];
+}
+
+async function buildArch(
+  spec: Spec,
+  resolved: ResolvedArch,
+  o: {
+    cacheDir: string;
+    blobDir: string;
+    compression: Compression;
+    sde: number;
+    initJson?: string;
+    lock?: { file: string; lock: Lockfile };
+  },
+): Promise<ArchWork> {
+  const { arch, packages } = resolved;
+  const fetched = await fetchDebs(packages, { cacheDir: o.cacheDir });
+  // package metadata (cached by .deb SHA256); contents kept only for packages read now
+  const infos = new Map<string, DebInfo>();
+  const contents = new Map<string, DebContents>();
+  const debPaths = new Map<string, string>();
+  let read = 0;
+  for (const f of fetched) {
+    const r = await loadDebInfo(f.path, f.pkg.sha256, o.cacheDir, f.pkg.name);
+    infos.set(f.pkg.name, r.info);
+    debPaths.set(f.pkg.name, f.path);
+    if (r.contents) {
+      contents.set(f.pkg.name, r.contents);
+      read++;
+    }
+  }
+  info(
+    `${arch}: ${packages.length} packages (${read} read, ${packages.length - read} from the metadata cache)`,
+  );
+  const plan = planRootfs(
+    packages.map((p) => ({
+      name: p.name,
+      architecture: p.architecture,
+      multiArch: p.multiArch,
+      info: infos.get(p.name) as DebInfo,
+    })),
+  );
+  const layerOpts = { compression: o.compression, sourceDateEpoch: o.sde };
+  const closureKey = packages
+    .map((p) => p.sha256)
+    .sort()
+    .join(",");
+  const layers: Array<{ name: string; layer: Layer; cached: boolean; comment: string }> = [];
+
+  // package groups: the spec's named groups, the rest in "debian" first
+  const assigned = new Map<string, string>();
+  for (const l of spec.layers) for (const p of l.packages) assigned.set(p, l.name);
+  const groups: Array<{ name: string; pkgs: string[] }> = [
+    { name: "debian", pkgs: packages.filter((p) => !assigned.has(p.name)).map((p) => p.name) },
+    ...spec.layers.map((l) => ({
+      name: l.name,
+      pkgs: l.packages.filter((n) => packages.some((p) => p.name === n)),
+    })),
+  ].filter((g) => g.pkgs.length > 0);
+  for (const g of groups) {
+    const key = sha256Hex(
+      JSON.stringify({
+        v: BUILDER_LAYOUT,
+        kind: "packages",
+        c: o.compression,
+        sde: o.sde,
+        closure: closureKey,
+        group: [...g.pkgs].sort(),
+      }),
+    );
+    const { layer, cached } = await cachedLayer(
+      o.cacheDir,
+      o.blobDir,
+      key,
+      async () => {
+        const byPkg = new Map<string, Map<string, Uint8Array>>();
+        const contentOf = (pkg: string, debPath: string): Uint8Array => {
+          const d = byPkg.get(pkg)?.get(debPath);
+          if (!d) throw new BuildError("E_BUILD", `${pkg}: /${debPath} has no content`);
+          return d;
+        };
+        // packages whose content is needed: the group's, plus owners of hard-link targets
+        const need = new Set(g.pkgs);
+        for (const e of plan.tree.values()) {
+          if (e.type === "hardlink" && g.pkgs.includes(e.pkg)) {
+            const t = plan.tree.get(e.target ?? "");
+            if (t) need.add(t.pkg);
+          }
+        }
+        for (const n of need) {
+          const c = contents.get(n) ?? (await readDeb(debPaths.get(n) as string));
+          const m = new Map<string, Uint8Array>();
+          for (const e of c.entries) if (e.type === "file") m.set(e.path, e.data ?? new Uint8Array());
+          byPkg.set(n, m);
+        }
+        return packageLayerEntries(plan, new Set(g.pkgs), contentOf);
+      },
+      layerOpts,
+    );
+    for (const n of g.pkgs) contents.delete(n);
+    layers.push({ name: g.name, layer, cached, comment: `Debian packages: ${g.pkgs.join(" ")}` });
+  }
+  contents.clear();
+
+  // the Node.js runtime
+  let node: NodeRuntime | undefined;
+  if (spec.runtime.node) {
+    const lockedNode = o.lock?.lock.architectures[arch]?.node;
+    node = await fetchNodeRuntime({
+      version: spec.runtime.node,
+      arch: nodeArch(arch),
+      cacheDir: o.cacheDir,
+      locked: lockedNode,
+    });
+    const n = node;
+    const key = sha256Hex(
+      JSON.stringify({ v: BUILDER_LAYOUT, kind: "node", c: o.compression, sde: o.sde, sha: n.sha256 }),
+    );
+    const { layer, cached } = await cachedLayer(
+      o.cacheDir,
+      o.blobDir,
+      key,
+      async () => {
+        const gen = new GeneratedLayer(plan);
+        gen.diskFile("/usr/local/bin/node", n.path, n.size, 0o755);
+        return gen.list();
+      },
+      layerOpts,
+    );
+    layers.push({ name: "runtime", layer, cached, comment: `Node.js ${n.version} (${n.packageName})` });
+  }
+
+  // generated configuration
+  const gen = new GeneratedLayer(plan);
+  const acc = buildAccounts(spec.accounts);
+  gen.file("/etc/passwd", acc.passwd);
+  gen.file("/etc/group", acc.group);
+  gen.file("/etc/nsswitch.conf", NSSWITCH);
+  gen.dir("/tmp", 0o1777);
+  for (const h of acc.homes) gen.dir(h.path, h.mode, h.uid, h.gid);
+  const baseFiles = infos.get("base-files");
+  const osr = osRelease(
+    baseFiles
+      ? (extractText(baseFiles, "usr/lib/os-release") ?? extractText(baseFiles, "etc/os-release"))
+      : undefined,
+    baseFiles ? extractText(baseFiles, "etc/debian_version") : undefined,
+    spec.suite,
+  );
+  // Debian's own os-release stays in the image as a local dpkg diversion (as an admin would do
+  // with dpkg-divert), so `dpkg --verify` still checks base-files' bytes and finds them intact.
+  const diversions: Array<{ from: string; to: string }> = [];
+  const debianOsr = plan.tree.get("usr/lib/os-release");
+  if (debianOsr?.type === "file" && baseFiles?.extracts["usr/lib/os-release"] !== undefined) {
+    gen.file(
+      "/usr/lib/os-release.debian",
+      Buffer.from(baseFiles.extracts["usr/lib/os-release"], "base64"),
+      debianOsr.mode,
+    );
+    diversions.push({ from: "/usr/lib/os-release", to: "/usr/lib/os-release.debian" });
+  }
+  gen.file("/usr/lib/os-release", osr);
+  const etcOs = plan.tree.get("etc/os-release");
+  if (etcOs?.type !== "symlink") gen.file("/etc/os-release", osr);
+  if (!plan.tree.has("etc/debian_version")) gen.file("/etc/debian_version", `${spec.suite}\n`);
+  // CA bundle
+  const certs = new Map<string, Uint8Array>();
+  for (const [, inf] of infos) {
+    for (const [p, b64] of Object.entries(inf.extracts)) {
+      if (p.startsWith("usr/share/ca-certificates/") && plan.tree.get(p)?.type === "file") {
+        certs.set(p, Buffer.from(b64, "base64"));
+      }
+    }
+  }
+  const bundle = caBundle(certs);
+  if (bundle) gen.file(`/${CA_BUNDLE_PATH}`, bundle);
+  // alternatives
+  const installs: AltInstall[] = [];
+  for (const [, inf] of infos) installs.push(...inf.alternatives);
+  const alts = applyAlternatives(installs, spec.alternatives, (p) => gen.exists(p));
+  for (const l of alts.symlinks) gen.symlink(l.path, l.target);
+  for (const a of alts.adminFiles) gen.file(`/var/lib/dpkg/alternatives/${a.name}`, a.content);
+  // dpkg database
+  const dpkgPkgs: DpkgPackage[] = packages.map((p) => {
+    const inf = infos.get(p.name) as DebInfo;
+    const pp = plan.packages.get(p.name);
+    const installed = new Set(pp?.installed ?? []);
+    const md5 = new Map(inf.entries.filter((e) => e.type === "file").map((e) => [e.path, e.md5 ?? ""]));
+    const conff = new Set(inf.conffiles);
+    const md5sums =
+      inf.md5sums !== undefined
+        ? filterMd5sums(inf.md5sums, (x) => installed.has(x))
+        : [...installed]
+            .filter((x) => md5.has(x) && !conff.has(x))
+            .map((x) => `${md5.get(x)}  ${x}\n`)
+            .join("");
+    return {
+      name: p.name,
+      architecture: p.architecture,
+      multiArch: p.multiArch,
+      controlText: inf.controlText,
+      paths: pp?.installed ?? [],
+      md5sums,
+      conffiles: inf.conffiles
+        .filter((c) => installed.has(c))
+        .map((c) => ({ path: c, md5: md5.get(c) ?? "newconffile" })),
+    };
+  });
+  const db = dpkgDatabase(dpkgPkgs);
+  for (const d of db.dirs) gen.dir(`/${d}`);
+  for (const f of db.files) gen.file(`/${f.path}`, f.data);
+  gen.file("/var/lib/dpkg/diversions", diversions.map((d) => `${d.from}\n${d.to}\n:\n`).join(""));
+  // shellfree-init
+  if (o.initJson !== undefined) {
+    gen.file(INIT_JS_PATH, await bundleInit());
+    gen.file(INIT_CONFIG_PATH, o.initJson);
+  }
+  // spec paths
+  for (const p of spec.paths) {
+    if (p.type === "directory") gen.dir(p.path, p.mode, p.uid, p.gid);
+    else if (p.type === "symlink") gen.symlink(p.path, p.target, p.uid, p.gid);
+    else gen.file(p.path, p.content, p.mode, p.uid, p.gid);
+  }
+  const cfgLayer = await writeLayer(gen.list(), { ...layerOpts, blobDir: o.blobDir });
+  layers.push({
+    name: "config",
+    layer: cfgLayer,
+    cached: false,
+    comment: "generated: accounts, os-release, CA bundle, alternatives, dpkg database",
+  });
+
+  // app files
+  if (spec.files.length) {
+    const app = new GeneratedLayer(plan);
+    for (const f of spec.files) await addLocalFiles(app, f);
+    const appLayer = await writeLayer(app.list(), { ...layerOpts, blobDir: o.blobDir });
+    layers.push({
+      name: "files",
+      layer: appLayer,
+      cached: false,
+      comment: `files from ${relative(process.cwd(), spec.baseDir) || "."}`,
+    });
+  }
+
+  // image config
+  const env: Record<string, string> = {
+    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    ...(bundle ? { SSL_CERT_FILE: "/etc/ssl/certs/ca-certificates.crt" } : {}),
+    ...spec.config.env,
+  };
+  const user =
+    spec.config.user ??
+    (spec.accounts.runAs !== undefined ? resolveRunAs(spec.accounts.runAs, acc) : undefined);
+  const config: ImageConfigInput = {
+    entrypoint: spec.config.entrypoint,
+    cmd: spec.config.cmd,
+    env,
+    workingDir: spec.config.workdir,
+    user,
+    exposedPorts: spec.config.exposedPorts,
+    volumes: spec.config.volumes,
+    labels: spec.config.labels,
+    stopSignal: spec.config.stopSignal,
+    healthcheck: spec.config.healthcheck,
+  };
+  const platform = {
+    os: "linux" as const,
+    architecture: arch,
+    ...(arch === "arm64" ? { variant: "v8" } : {}),
+  };
+  const image = await buildImage(
+    {
+      platform,
+      layers: layers.map((l) => l.layer),
+      config,
+      created: new Date(o.sde * 1000),
+      history: layers.map((l) => ({ created_by: `shellfree build (${l.name})`, comment: l.comment })),
+    },
+    o.blobDir,
+  );
+  const report: ArchReport = {
+    architecture: arch,
+    manifest: image.manifest.digest,
+    layers: layers.map((l) => ({
+      name: l.name,
+      digest: l.layer.digest,
+      diffId: l.layer.diffId,
+      size: l.layer.size,
+      uncompressedSize: l.layer.uncompressedSize,
+      entries: l.layer.entries,
+      cached: l.cached,
+    })),
+    packages: packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture })),
+    excluded: resolved.excluded,
+    alternatives: alts.choices.map((c: AltChoice) => ({
+      name: c.name,
+      link: c.link,
+      path: c.path,
+      priority: c.priority,
+      mode: c.mode,
+    })),
+    dropped: plan.dropped,
+    node: node
+      ? { version: node.version, integrity: node.integrity, size: node.size, stripped: node.stripped }
+      : undefined,
+    size: layers.reduce((s, l) => s + l.layer.size, 0),
+    uncompressedSize: layers.reduce((s, l) => s + l.layer.uncompressedSize, 0),
+  };
+  info(
+    `${arch}: ${layers.length} layers, ${humanBytes(report.uncompressedSize)} uncompressed, ${humanBytes(report.size)} compressed`,
+  );
+  return { resolved, image, report, node, infos };
+}
+
+/** Human-readable summary (stdout of `shellfree build`). */
+export function formatBuildResult(r: BuildResult): string {
+  const lines: string[] = [];
+  lines.push(`${r.name}: ${r.target}`);
+  lines.push(`digest ${r.digest}  (SOURCE_DATE_EPOCH=${r.sourceDateEpoch}, ${r.compression})`);
+  for (const a of r.architectures) {
+    lines.push(`${a.architecture}: manifest ${a.manifest}, ${a.packages.length} packages`);
+    for (const l of a.layers) {
+      lines.push(
+        `  layer ${l.name.padEnd(8)} ${humanBytes(l.uncompressedSize).padStart(10)} → ${humanBytes(l.size).padStart(10)}  ${l.entries} entries${l.cached ? " (cached)" : ""}`,
+      );
+    }
+    lines.push(
+      `  total    ${humanBytes(a.uncompressedSize).padStart(10)} → ${humanBytes(a.size).padStart(10)} compressed`,
+    );
+    if (a.excluded.length) {
+      lines.push(
+        `  excluded (maintainer-script-only): ${a.excluded.map((e) => (e.wantedBy.length ? `${e.name} (wanted by ${e.wantedBy.join(", ")})` : e.name)).join(", ")}`,
+      );
+    }
+    for (const alt of a.alternatives)
+      lines.push(`  alternative ${alt.link} → ${alt.path} (${alt.mode}, priority ${alt.priority})`);
+    if (a.dropped.files)
+      lines.push(`  dropped ${a.dropped.files} doc/man/locale files (${humanBytes(a.dropped.bytes)})`);
+    if (a.node) lines.push(`  node ${a.node.version}${a.node.stripped ? " (debug sections removed)" : ""}`);
+  }
+  for (const s of r.sboms) lines.push(`sbom ${s}`);
+  return lines.join("\n");
+}
+
+/** Machine-readable summary for --json. */
+export function buildResultJson(r: BuildResult): unknown {
+  const { lock: _lock, ...rest } = r;
+  return rest;
+}

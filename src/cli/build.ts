@@ -1,0 +1,117 @@
+/**
+ * `shellfree build [--spec FILE | --preset NAME] --output TARGET`: one spec to an OCI image
+ * (an index for several architectures), SBOMs beside it.
+ */
+import { dirname, join } from "node:path";
+import { type Command, Option } from "commander";
+import { build, buildResultJson, formatBuildResult } from "../build/build.ts";
+import { BuildError } from "../build/errors.ts";
+import { LOCK_FILE, readLock } from "../build/lock.ts";
+import { loadSpec, presetSpec, type Spec } from "../build/spec.ts";
+import { action, collectList, output } from "./common.ts";
+
+export function specFromOptions(opts: { spec?: string; preset?: string; arch?: string[] }): Spec {
+  if (opts.spec && opts.preset) {
+    throw new BuildError("E_USAGE", "give either --spec or --preset, not both", { exitCode: 2 });
+  }
+  if (opts.preset)
+    return presetSpec(opts.preset, { architectures: opts.arch?.length ? opts.arch : undefined });
+  return loadSpec(opts.spec ?? "shellfree.yaml");
+}
+
+export function lockPathFor(opts: { spec?: string; preset?: string; lockfile?: string }): string {
+  if (opts.lockfile) return opts.lockfile;
+  if (opts.preset) return LOCK_FILE;
+  return join(dirname(opts.spec ?? "shellfree.yaml"), LOCK_FILE);
+}
+
+export function sourceDateEpochFromEnv(): number | undefined {
+  const v = process.env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === "") return undefined;
+  if (!/^\d+$/.test(v)) {
+    throw new BuildError(
+      "E_USAGE",
+      `SOURCE_DATE_EPOCH must be a number of seconds, got ${JSON.stringify(v)}`,
+      {
+        exitCode: 2,
+      },
+    );
+  }
+  return Number(v);
+}
+
+export function addSpecArchiveOptions(cmd: Command): Command {
+  return cmd
+    .option("-f, --spec <file>", "spec file (default: ./shellfree.yaml)")
+    .option("--preset <name>", "build a preset (static, base, cc, node) without a spec file")
+    .option("--arch <arch>", "only these architectures (repeatable or comma-separated)", collectList, [])
+    .option("--lockfile <file>", "lockfile (default: shellfree.lock beside the spec)")
+    .option("--mirror <url>", "Debian archive URL (default: $SHELLFREE_MIRROR, else the host's apt sources)")
+    .option("--security-mirror <url>", "Debian security archive URL (default: from the host's apt sources)")
+    .option("--keyring <file>", "OpenPGP keyring the archive must be signed with")
+    .option("--allow-expired", "accept a Release whose Valid-Until has passed")
+    .option("--cache-dir <dir>", "cache directory (default: $XDG_CACHE_HOME/shellfree)")
+    .option("--json", "machine-readable output");
+}
+
+interface BuildCliOptions {
+  spec?: string;
+  preset?: string;
+  arch?: string[];
+  lockfile?: string;
+  mirror?: string;
+  securityMirror?: string;
+  keyring?: string;
+  allowExpired?: boolean;
+  cacheDir?: string;
+  json?: boolean;
+  output?: string;
+  compression: "gzip" | "zstd";
+  locked?: boolean;
+  sbom: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("build")
+    .description("build an OCI image from a shellfree.yaml spec (or a preset)")
+    .requiredOption(
+      "-o, --output <target>",
+      "oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:NAME[:TAG]]",
+    )
+    .addOption(new Option("--compression <c>", "layer compression").choices(["gzip", "zstd"]).default("gzip"))
+    .option("--locked", "install exactly what the lockfile says; fail if spec, lock or archive disagree")
+    .option("--no-sbom", "do not write SPDX/CycloneDX files beside the output");
+  addSpecArchiveOptions(cmd);
+  cmd.action(
+    action(async (opts: BuildCliOptions) => {
+      const spec = specFromOptions(opts);
+      let lock: Parameters<typeof build>[0]["lock"];
+      if (opts.locked) {
+        const file = lockPathFor(opts);
+        const l = await readLock(file);
+        if (!l) {
+          throw new BuildError("E_LOCKED", `--locked: ${file} does not exist`, {
+            hint: "create it with `shellfree lock`",
+          });
+        }
+        lock = { file, lock: l };
+      }
+      const r = await build({
+        spec,
+        output: opts.output as string,
+        compression: opts.compression,
+        architectures: opts.preset ? undefined : opts.arch,
+        lock,
+        sourceDateEpoch: sourceDateEpochFromEnv(),
+        mirror: opts.mirror,
+        securityMirror: opts.securityMirror,
+        keyring: opts.keyring,
+        allowExpired: opts.allowExpired,
+        cacheDir: opts.cacheDir,
+        sbom: opts.sbom,
+      });
+      output(opts.json === true, buildResultJson(r), () => formatBuildResult(r));
+    }),
+  );
+}
