@@ -183,6 +183,7 @@ export class Init {
   private readyCache?: { at: number; probe: { ok: boolean; detail: string } };
   private checking?: Promise<{ ok: boolean; detail: string }>;
   private everReady = false;
+  private mainStartedAt = 0;
   private shutdownStarted = false;
 
   to(s: State): void {
@@ -431,6 +432,7 @@ export class Init {
     this.daemonPid = undefined;
     this.everReady = false;
     this.readyCache = undefined;
+    this.mainStartedAt = performance.now();
     const child = spawn(argv[0], argv.slice(1), { stdio: "inherit", detached: true });
     this.child = child;
     const spawned = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
@@ -487,19 +489,19 @@ export class Init {
     resolve({ code: null, signal: null, detail: `process ${this.daemonPid} from the PID file is gone` });
   }
 
+  /** Poll readiness after start so that "Ready" is logged even when nobody asks. */
   private async watchReady(): Promise<void> {
-    const started = performance.now();
     const gen = this.child;
     while (this.state === "RUNNING" && this.child === gen && !this.everReady) {
-      const p = await this.ready();
-      if (p.ok) {
-        this.log.info(
-          `Ready (${String(p.body.check ?? "main process running")}; ${Math.round(performance.now() - started)} ms after start)`,
-        );
-        return;
-      }
-      await sleep(performance.now() - started < 5000 ? 50 : 1000);
+      await this.ready();
+      await sleep(performance.now() - this.mainStartedAt < 5000 ? 50 : 1000);
     }
+  }
+
+  private markReady(detail: string): void {
+    if (this.everReady) return;
+    this.everReady = true;
+    this.log.info(`Ready (${detail}; ${Math.round(performance.now() - this.mainStartedAt)} ms after start)`);
   }
 
   private exitCodeOf(e: MainExit): number {
@@ -635,7 +637,7 @@ export class Init {
     if (!running) return { ok: false, body: { ...base, reason: "main process not running" } };
     const check = this.cfg.health?.ready;
     if (!check) {
-      this.everReady = true;
+      this.markReady("main process running");
       return { ok: true, body: { ...base, check: "main process running" } };
     }
     const now = performance.now();
@@ -660,7 +662,7 @@ export class Init {
     // the state may have changed while the check ran
     if (this.state !== "RUNNING")
       return { ok: false, body: { ...base, state: this.state, reason: "shutting down" } };
-    if (r.ok) this.everReady = true;
+    if (r.ok) this.markReady(r.detail);
     return r.ok
       ? { ok: true, body: { ...base, check: r.detail } }
       : { ok: false, body: { ...base, reason: "readiness check failed", check: r.detail } };
