@@ -7,6 +7,7 @@
  * where Debian's name has a standard equivalent (GPL-2+ → GPL-2.0-or-later, Expat → MIT, ...);
  * anything else becomes `LicenseRef-<name>`. Files in any other format give [].
  */
+import type { SbomPackage } from "./sbom/types.ts";
 
 /** SPDX license and exception ids this module emits (all on the SPDX license list). */
 const SPDX_IDS = [
@@ -397,4 +398,43 @@ export function parseCopyright(text: string): CopyrightInfo {
 
 export function licensesFromCopyright(text: string): string[] {
   return parseCopyright(text).licenses;
+}
+
+/** The Debian package data the SBOM needs (a subset of src/debian's BinaryPackage). */
+export interface DebPackageFacts {
+  name: string;
+  version: string;
+  architecture: string;
+  sha256: string;
+  /** the package's control/index fields (Source, Maintainer, Homepage, Description, ...) */
+  fields: Record<string, string>;
+}
+
+/**
+ * An SbomPackage for an installed .deb. `copyrightText` is the package's
+ * /usr/share/doc/NAME/copyright as found in the image (resolve symlinks there: libgcc-s1's doc
+ * directory, for one, is a symlink to gcc-14-base's); undefined when it has none.
+ */
+export function sbomPackageFromDeb(pkg: DebPackageFacts, copyrightText?: string): SbomPackage {
+  const field = (k: string) => {
+    const hit = Object.keys(pkg.fields).find((f) => f.toLowerCase() === k.toLowerCase());
+    const v = hit === undefined ? undefined : pkg.fields[hit].trim();
+    return v ? v : undefined;
+  };
+  const src = field("Source");
+  const m = src ? /^(\S+)(?:\s+\(([^)]+)\))?$/.exec(src) : null;
+  const info = copyrightText === undefined ? undefined : parseCopyright(copyrightText);
+  return {
+    name: pkg.name,
+    version: pkg.version,
+    arch: pkg.architecture,
+    source: m ? m[1] : pkg.name,
+    sourceVersion: m?.[2] ?? pkg.version,
+    licenses: info?.licenses ?? [],
+    ...(info?.copyrights.length ? { copyright: info.copyrights.join("\n") } : {}),
+    sha256: pkg.sha256,
+    ...(field("Maintainer") ? { maintainer: field("Maintainer") } : {}),
+    ...(field("Homepage") ? { homepage: field("Homepage") } : {}),
+    ...(field("Description") ? { description: field("Description")?.split("\n")[0].trim() } : {}),
+  };
 }

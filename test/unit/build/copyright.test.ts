@@ -5,6 +5,7 @@ import {
   KNOWN_SPDX_IDS,
   licensesFromCopyright,
   parseCopyright,
+  sbomPackageFromDeb,
   spdxForShortName,
 } from "../../../src/build/copyright.ts";
 import { spdxLicenseIdEnum } from "./sbom-validate.ts";
@@ -183,5 +184,43 @@ describe("short name mapping", () => {
         if (!term.startsWith("LicenseRef-")) assert.ok(list.has(term), term);
       }
     }
+  });
+});
+
+describe("sbomPackageFromDeb", () => {
+  const fields = {
+    Package: "libc6",
+    Source: "glibc (2.41-12)",
+    Version: "2.41-12+b1",
+    Maintainer: "GNU Libc Maintainers <debian-glibc@lists.debian.org>",
+    Homepage: "https://www.gnu.org/software/libc/libc.html",
+    Description: "GNU C Library: Shared libraries\n Contains the standard libraries.",
+  };
+  const pkg = { name: "libc6", version: "2.41-12+b1", architecture: "amd64", sha256: "a".repeat(64), fields };
+
+  test("source with a version (binNMU), maintainer, homepage, first description line, licenses", () => {
+    const text = `${HEADER}Files: *\nCopyright: 1991 FSF\nLicense: LGPL-2.1+\n`;
+    assert.deepEqual(sbomPackageFromDeb(pkg, text), {
+      name: "libc6",
+      version: "2.41-12+b1",
+      arch: "amd64",
+      source: "glibc",
+      sourceVersion: "2.41-12",
+      licenses: ["LGPL-2.1-or-later"],
+      copyright: "1991 FSF",
+      sha256: "a".repeat(64),
+      maintainer: "GNU Libc Maintainers <debian-glibc@lists.debian.org>",
+      homepage: "https://www.gnu.org/software/libc/libc.html",
+      description: "GNU C Library: Shared libraries",
+    });
+  });
+
+  test("no Source field: the package is its own source; no copyright file: no licenses", () => {
+    const p = sbomPackageFromDeb({ ...pkg, name: "netbase", version: "6.5", fields: { Package: "netbase" } });
+    assert.equal(p.source, "netbase");
+    assert.equal(p.sourceVersion, "6.5");
+    assert.deepEqual(p.licenses, []);
+    assert.equal(p.copyright, undefined);
+    assert.equal(p.maintainer, undefined);
   });
 });
