@@ -28,14 +28,19 @@ import { humanBytes, info } from "../util/progress.ts";
 import { buildAccounts, NSSWITCH, resolveRunAs } from "./accounts.ts";
 import { type AltChoice, type AltInstall, applyAlternatives } from "./alternatives.ts";
 import { CA_BUNDLE_PATH, caBundle } from "./cacerts.ts";
+import { parseCopyright } from "./copyright.ts";
 import { type DebInfo, extractText, loadDebInfo } from "./debinfo.ts";
 import { type DpkgPackage, dpkgDatabase, filterMd5sums } from "./dpkgdb.ts";
 import { BuildError } from "./errors.ts";
-import { bundleInit } from "./init-bundle.ts";
+import { bundleInit, initVersion } from "./init-bundle.ts";
 import { LOCK_VERSION, type LockedArch, type Lockfile, lockedPackage, packagesFromLock } from "./lock.ts";
 import { fetchNodeRuntime, type NodeRuntime } from "./noderuntime.ts";
-import { osRelease } from "./osrelease.ts";
+import { osRelease, parseOsRelease } from "./osrelease.ts";
 import { GeneratedLayer, packageLayerEntries, planRootfs, type RootfsPlan } from "./rootfs.ts";
+import { cyclonedxDocument } from "./sbom/cyclonedx.ts";
+import { genericPurl, npmPurl } from "./sbom/purl.ts";
+import { spdxDocument } from "./sbom/spdx.ts";
+import type { SbomComponent, SbomInput, SbomPackage } from "./sbom/types.ts";
 import {
   effectiveExcludes,
   FORBIDDEN_PACKAGES,
@@ -452,7 +457,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     architectures: locked,
   };
   const sboms: string[] = [];
-  if (opts.sbom !== false) sboms.push(...(await writeSboms(opts.output, spec, work, out.digest)));
+  if (opts.sbom !== false)
+    sboms.push(...(await writeSboms(opts.output, spec, work, epoch, initJson !== undefined)));
   return {
     name: spec.name,
     target: out.target,
@@ -471,13 +477,109 @@ export function outputPath(target: string): string {
   return parseTarget(target).path;
 }
 
+/** The copyright file of a package, following a usr/share/doc/NAME → OTHER symlink. */
+function copyrightOf(name: string, infos: Map<string, DebInfo>): string | undefined {
+  const own = infos.get(name);
+  if (!own) return undefined;
+  const direct = extractText(own, `usr/share/doc/${name}/copyright`);
+  if (direct !== undefined) return direct;
+  const link = own.entries.find((e) => e.type === "symlink" && e.path === `usr/share/doc/${name}`);
+  if (!link?.linkTarget) return undefined;
+  const other = link.linkTarget.replace(/\/+$/, "").split("/").pop() as string;
+  for (const inf of infos.values()) {
+    const t = extractText(inf, `usr/share/doc/${other}/copyright`);
+    if (t !== undefined) return t;
+  }
+  return undefined;
+}
+
+/** SBOM input for one architecture's image. */
+export function sbomInput(spec: Spec, w: ArchWork, epoch: number, hasInit: boolean): SbomInput {
+  const { resolved, infos } = w;
+  const bf = infos.get("base-files");
+  const osr = parseOsRelease(bf ? (extractText(bf, "usr/lib/os-release") ?? "") : "");
+  const packages: SbomPackage[] = resolved.packages.map((p) => {
+    const inf = infos.get(p.name);
+    const c = inf?.control ?? {};
+    const text = copyrightOf(p.name, infos);
+    const cr = text ? parseCopyright(text) : undefined;
+    const src = (c.Source ?? "").trim();
+    const m = /^(\S+)(?:\s+\(([^)]+)\))?$/.exec(src);
+    return {
+      name: p.name,
+      version: p.version,
+      arch: p.architecture,
+      source: m && m[1] !== p.name ? m[1] : undefined,
+      sourceVersion: m?.[2],
+      licenses: cr?.licenses ?? [],
+      copyright: cr?.copyrights.length ? cr.copyrights.join("\n") : undefined,
+      sha256: p.sha256,
+      maintainer: c.Maintainer,
+      homepage: c.Homepage,
+      description: c.Description?.split("\n")[0],
+    };
+  });
+  const components: SbomComponent[] = [];
+  if (w.node) {
+    components.push({
+      name: "node",
+      version: w.node.version,
+      purl: npmPurl(w.node.packageName, w.node.version),
+      type: "application",
+      licenses: [w.node.license],
+      sha256: w.node.sha256,
+      path: "/usr/local/bin/node",
+      description: "Node.js runtime (official binary)",
+      properties: w.node.stripped
+        ? { "shellfree:stripped": `debug sections removed: ${w.node.removedSections.join(" ")}` }
+        : undefined,
+    });
+  }
+  if (hasInit) {
+    components.push({
+      name: "shellfree-init",
+      version: initVersion(),
+      purl: genericPurl("shellfree-init", initVersion()),
+      type: "application",
+      licenses: ["Apache-2.0"],
+      path: INIT_JS_PATH,
+      description: "shellfree's in-image supervisor",
+    });
+  }
+  return {
+    imageName: spec.name,
+    created: new Date(epoch * 1000),
+    arch: resolved.arch,
+    distro: {
+      id: "debian",
+      versionId: osr.get("VERSION_ID") ?? "",
+      codename: osr.get("VERSION_CODENAME") ?? spec.suite,
+    },
+    packages,
+    components,
+    imageDigest: w.image.manifest.digest,
+    toolVersion: initVersion(),
+  };
+}
+
+/** SPDX and CycloneDX files beside the output: PATH.spdx.json (PATH.ARCH.spdx.json for several). */
 async function writeSboms(
-  _target: string,
-  _spec: Spec,
-  _work: ArchWork[],
-  _digest: string,
+  target: string,
+  spec: Spec,
+  work: ArchWork[],
+  epoch: number,
+  hasInit: boolean,
 ): Promise<string[]> {
-  return [];
+  const base = outputPath(target).replace(/\/+$/, "");
+  const out: string[] = [];
+  for (const w of work) {
+    const input = sbomInput(spec, w, epoch, hasInit);
+    const stem = work.length > 1 ? `${base}.${w.resolved.arch}` : base;
+    await writeFileAtomic(`${stem}.spdx.json`, `${JSON.stringify(spdxDocument(input), null, 2)}\n`);
+    await writeFileAtomic(`${stem}.cdx.json`, `${JSON.stringify(cyclonedxDocument(input), null, 2)}\n`);
+    out.push(`${stem}.spdx.json`, `${stem}.cdx.json`);
+  }
+  return out;
 }
 
 async function buildArch(
