@@ -8,18 +8,19 @@ import { fail, VERSION } from "./common.ts";
 
 type Registrar = { register(program: Command): void };
 
-// One line per command module (kept sorted).
-const COMMANDS: Array<() => Promise<Registrar>> = [
-  () => import("./build.ts"),
-  () => import("./debian-extract.ts"),
-  () => import("./fetch.ts"),
-  () => import("./lock.ts"),
-  () => import("./pull.ts"),
-  () => import("./push.ts"),
-  () => import("./resolve.ts"),
-  () => import("./verify.ts"),
-  () => import("./version-compare.ts"),
-];
+// Command name → the module(s) that register it (kept sorted). Only the modules of the command
+// being run are loaded, so one command's dependencies never slow down or break another.
+const COMMANDS: Record<string, Array<() => Promise<Registrar>>> = {
+  build: [() => import("./build.ts")],
+  debian: [() => import("./debian-extract.ts"), () => import("./version-compare.ts")],
+  fetch: [() => import("./fetch.ts")],
+  lock: [() => import("./lock.ts")],
+  pull: [() => import("./pull.ts")],
+  push: [() => import("./push.ts")],
+  resolve: [() => import("./resolve.ts")],
+  test: [() => import("./test.ts")],
+  verify: [() => import("./verify.ts")],
+};
 
 const program = new Command("shellfree")
   .description("Build, run and verify shell-free production container images from Debian packages.")
@@ -31,7 +32,9 @@ const program = new Command("shellfree")
     if (program.opts().quiet) setQuiet(true);
   });
 
-for (const load of COMMANDS) (await load()).register(program);
+const first = process.argv.slice(2).find((a) => !a.startsWith("-"));
+const wanted = first && Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : Object.values(COMMANDS).flat();
+for (const load of wanted) (await load()).register(program);
 
 try {
   await program.parseAsync(process.argv);
