@@ -7,14 +7,15 @@
  * mtime 0, OS 3); the members are concatenated in order (RFC 1952 multi-member files, read by
  * every gzip/OCI consumer). The chunking depends only on the tar bytes, so the output is the
  * same on every run; the zlib async API runs on the libuv thread pool, so chunks are compressed
- * on all cores. Memory stays bounded: at most `parallel` chunks are in flight.
+ * on all cores. Memory stays bounded: at most `parallel` chunks are in flight. zstd (several
+ * times faster than gzip) is one single-threaded frame.
  */
 
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { Readable } from "node:stream";
+import { Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createZstdCompress, gzip as gzipCb, type ZlibOptions, constants as zc } from "node:zlib";
 import { blobTempPath, commitBlob, DigestStream } from "./digest.ts";
@@ -85,22 +86,19 @@ function gzipMember(data: Uint8Array, level: number): Promise<Buffer> {
 }
 
 /**
- * Compress a byte stream as concatenated gzip members of fixed-size input slices, in parallel,
- * emitting members in order. Deterministic: depends only on the input bytes, `level` and
- * `chunkSize`.
+ * Cut a byte stream at fixed offsets (every `chunkSize` bytes, whatever the input chunking),
+ * compress the slices concurrently with `compress` (at most `parallel` in flight) and emit the
+ * results in order. Deterministic: depends only on the input bytes and `chunkSize`.
  */
-export async function* parallelGzip(
+export async function* parallelChunks(
   source: AsyncIterable<Uint8Array>,
-  level = 6,
-  chunkSize = GZIP_CHUNK,
+  compress: (slice: Uint8Array) => Promise<Buffer>,
+  chunkSize: number,
   parallel = Math.max(2, availableParallelism()),
 ): AsyncGenerator<Buffer> {
-  if (!Number.isInteger(level) || level < 1 || level > 9) {
-    throw new OciError("E_COMPRESSION", `gzip level must be 1..9, got ${level}`);
-  }
   const pending: Promise<Buffer>[] = [];
   const submit = (b: Uint8Array) => {
-    const p = gzipMember(b, level);
+    const p = compress(b);
     p.catch(() => {}); // handled when awaited in order
     pending.push(p);
   };
@@ -125,6 +123,58 @@ export async function* parallelGzip(
   }
   if (fill > 0 || total === 0) submit(buf.subarray(0, fill));
   while (pending.length > 0) yield await (pending.shift() as Promise<Buffer>);
+}
+
+/** Concatenated gzip members of fixed-size input slices (RFC 1952 multi-member), in parallel. */
+export function parallelGzip(
+  source: AsyncIterable<Uint8Array>,
+  level = 6,
+  chunkSize = GZIP_CHUNK,
+  parallel?: number,
+): AsyncGenerator<Buffer> {
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw new OciError("E_COMPRESSION", `gzip level must be 1..9, got ${level}`);
+  }
+  return parallelChunks(source, (b) => gzipMember(b, level), chunkSize, parallel);
+}
+
+/**
+ * A single-threaded zstd compressor producing one frame. (Not multi-frame: Node's zstd decoder,
+ * like some consumers, stops after the first frame. Not libzstd's worker threads: Node's stream
+ * wrapper breaks with them, "push after EOF".) Feed it through `fixedSlices` so the calls into
+ * libzstd, and so the bytes, do not depend on how the input happened to be chunked.
+ */
+export function zstdCompressor(level = 3): Transform {
+  if (!Number.isInteger(level) || level < 1 || level > 19) {
+    throw new OciError("E_COMPRESSION", `zstd level must be 1..19, got ${level}`);
+  }
+  return createZstdCompress({
+    params: { [zc.ZSTD_c_compressionLevel]: level, [zc.ZSTD_c_checksumFlag]: 1 },
+  });
+}
+
+/** Re-cut a byte stream into slices of exactly `size` bytes (the last one shorter). */
+export async function* fixedSlices(
+  source: AsyncIterable<Uint8Array>,
+  size = 1 << 20,
+): AsyncGenerator<Buffer> {
+  let buf = Buffer.allocUnsafe(size);
+  let fill = 0;
+  for await (const c of source) {
+    let off = 0;
+    while (off < c.length) {
+      const n = Math.min(size - fill, c.length - off);
+      buf.set(c.subarray(off, off + n), fill);
+      fill += n;
+      off += n;
+      if (fill === size) {
+        yield buf;
+        buf = Buffer.allocUnsafe(size);
+        fill = 0;
+      }
+    }
+  }
+  if (fill > 0) yield buf.subarray(0, fill);
 }
 
 /** Write `entries` as one layer blob into `opts.blobDir`. */
@@ -153,14 +203,7 @@ export async function writeLayer(entries: TreeEntry[], opts: LayerOptions): Prom
     if (opts.compression === "gzip") {
       await pipeline(Readable.from(parallelGzip(hashedTar(), opts.gzipLevel ?? 6)), out, sink);
     } else if (opts.compression === "zstd") {
-      const level = opts.zstdLevel ?? 3;
-      if (!Number.isInteger(level) || level < 1 || level > 19) {
-        throw new OciError("E_COMPRESSION", `zstd level must be 1..19, got ${level}`);
-      }
-      const z = createZstdCompress({
-        params: { [zc.ZSTD_c_compressionLevel]: level, [zc.ZSTD_c_checksumFlag]: 1 },
-      });
-      await pipeline(Readable.from(hashedTar()), z, out, sink);
+      await pipeline(Readable.from(fixedSlices(hashedTar())), zstdCompressor(opts.zstdLevel ?? 3), out, sink);
     } else {
       await pipeline(Readable.from(hashedTar()), out, sink);
     }

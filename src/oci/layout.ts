@@ -8,10 +8,10 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { Readable } from "node:stream";
+import { type Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip, createZstdDecompress } from "node:zlib";
 import { writeDirAtomic, writeFileAtomic, writeStreamAtomic } from "../util/atomic.ts";
+import { decompressor } from "./decompress.ts";
 import {
   blobStorePath,
   blobTempPath,
@@ -381,7 +381,7 @@ async function writeOciArchive(
 export function decompressedStream(path: string, compression: "gzip" | "zstd" | "none"): Readable {
   const src = createReadStream(path, { highWaterMark: 1 << 20 });
   if (compression === "none") return src;
-  const d = compression === "gzip" ? createGunzip() : createZstdDecompress();
+  const d = decompressor(compression) as Duplex;
   src.on("error", (e) => d.destroy(e));
   return src.pipe(d);
 }

@@ -8,7 +8,7 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
-import { createGunzip, createZstdDecompress } from "node:zlib";
+import { decompressor } from "./decompress.ts";
 import { DigestStream, parseDigest, sha256Digest } from "./digest.ts";
 import { OciError } from "./errors.ts";
 import {
@@ -264,12 +264,6 @@ function parseJson<T>(buf: Buffer, what: string): T {
   } catch {
     throw new OciError("E_MANIFEST", `${what}: not valid JSON`);
   }
-}
-
-function decompressor(kind: "gzip" | "zstd" | "none"): import("node:stream").Transform | undefined {
-  if (kind === "gzip") return createGunzip();
-  if (kind === "zstd") return createZstdDecompress();
-  return undefined;
 }
 
 /** Chain raw → digest check → decompress → diffId check; errors travel to the returned stream. */

@@ -141,8 +141,10 @@ describe("OCI outputs accepted by real tools", () => {
   });
 
   it("zstd layers: skopeo and podman accept them; umoci 0.4.7 does not know the media type", async () => {
-    const m = await tiniImage(join(root, "zstd"), { compression: "zstd", tag: "z" });
+    const big = { path: "/usr/lib/big.bin", hostPath: await bigFile(), mode: 0o644 };
+    const m = await tiniImage(join(root, "zstd"), { compression: "zstd", tag: "z", files: [big] });
     const layer = m.images[0].layers[0];
+    assert.ok(layer.uncompressedSize > 8 * 1024 * 1024, "several zstd frames");
     assert.equal(layer.mediaType, "application/vnd.oci.image.layer.v1.tar+zstd");
     await runCommand("zstd", ["-t", "-q", layer.path]);
     const insp = JSON.parse((await runCommand("skopeo", ["inspect", `oci:${m.path}:z`])).stdout);
