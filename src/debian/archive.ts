@@ -14,7 +14,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import { gunzipSync } from "node:zlib";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { cleanTemps, writeFileAtomic } from "../util/atomic.ts";
 import { HttpError, redactUrl } from "../util/http.ts";
 import { humanBytes, info } from "../util/progress.ts";
 import { defaultCacheDir, getBytes } from "./cache.ts";
@@ -456,6 +456,7 @@ async function loadIndex(
     materialize(new LoadedIndex(cached, source, rawPath), cached.count, arch, out);
     return { cached: true, count: cached.count };
   }
+  await cleanTemps(dir); // stale temp files of killed processes (only on a cold load)
   let lastErr: unknown;
   for (const ext of variants) {
     const entry = rel.sha256.get(rel0 + ext)!;

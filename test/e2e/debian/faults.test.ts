@@ -326,3 +326,67 @@ test("a .deb with ../ in its data tar: verified download, but reading it is E_DE
   );
   assert.ok(statSync(r.path).isFile());
 });
+
+test("concurrent processes sharing one cache: all succeed, each entry is whole and verified", async () => {
+  const { a, s, opts } = await archive();
+  const pk = await universe(opts);
+  // every .deb is answered only once all three processes have asked for it: the downloads overlap
+  s.fault = (p) => (p.endsWith(".deb") ? { barrier: 3, timeoutMs: 20_000 } : undefined);
+  const { spawn } = await import("node:child_process");
+  const src = new URL("../../../src/", import.meta.url).pathname;
+  const script = `
+    import { fetchDebs } from ${JSON.stringify(`${src}debian/cache.ts`)};
+    import { setQuiet } from ${JSON.stringify(`${src}util/progress.ts`)};
+    setQuiet(true);
+    const r = await fetchDebs(JSON.parse(process.env.PKGS), { cacheDir: process.env.CACHE, concurrency: 3 });
+    process.stdout.write(JSON.stringify(r.map((x) => x.path)));
+  `;
+  const run = () =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const c = spawn(process.execPath, ["--input-type=module", "-e", script], {
+        env: { ...process.env, PKGS: JSON.stringify(pk), CACHE: cacheDir },
+      });
+      let out = "";
+      let err = "";
+      c.stdout.on("data", (d) => (out += d));
+      c.stderr.on("data", (d) => (err += d));
+      const timer = setTimeout(() => c.kill("SIGKILL"), 60_000);
+      c.on("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code, out, err });
+      });
+    });
+  const results = await Promise.all([run(), run(), run()]);
+  for (const r of results) {
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(
+      JSON.parse(r.out),
+      pk.map((p) => join(cacheDir, "debs/sha256", p.sha256)),
+    );
+  }
+  // no process saw a cache hit: every one downloaded and renamed every entry itself
+  for (const d of a.debs.values()) assert.equal(s.hits.get(d.filename), 3);
+  assert.equal(assertDebCacheSound().length, 3);
+});
+
+test("an unreachable mirror: E_NETWORK after retries, naming the URL, with a hint", async () => {
+  const { opts } = await archive();
+  const { createServer } = await import("node:net");
+  // a port that was free a moment ago and has nothing listening now
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const uri = `http://127.0.0.1:${port}/debian`;
+  await assert.rejects(
+    loadUniverse({ ...opts, sources: [{ uri, suite: "testsuite", components: ["main"] }] }),
+    (e: unknown) => {
+      code("E_NETWORK", new RegExp(`GET ${uri}/dists/testsuite/InRelease failed after 4 attempts`))(e);
+      assert.match((e as ShellfreeError).hint ?? "", /mirror/);
+      return true;
+    },
+  );
+  assert.deepEqual(cacheFiles(), []);
+});
