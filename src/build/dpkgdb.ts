@@ -100,6 +100,8 @@ export function dpkgDatabase(pkgs: DpkgPackage[]): DpkgFiles {
   const files: DpkgFiles["files"] = [];
   files.push({ path: `${DPKG_DIR}/status`, data: sorted.map((p) => `${statusParagraph(p)}\n\n`).join("") });
   files.push({ path: `${DPKG_DIR}/available`, data: "" });
+  // info database format 1: Multi-Arch: same packages' files are named <pkg>:<arch>.*
+  files.push({ path: `${DPKG_DIR}/info/format`, data: "1\n" });
   for (const p of sorted) {
     const n = infoName(p);
     const list = ["/.", ...p.paths.map((x) => `/${x}`)];
