@@ -241,7 +241,7 @@ export async function buildImage(
   blobDir: string,
 ): Promise<BuiltImage> {
   const { platform, layers } = input;
-  if (!platform || platform.os !== "linux" || !platform.architecture) {
+  if (platform?.os !== "linux" || !platform.architecture) {
     throw new OciError("E_CONFIG", `invalid platform ${JSON.stringify(platform)}`);
   }
   const created = rfc3339(input.created);

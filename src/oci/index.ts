@@ -1,4 +1,5 @@
 /** The OCI subsystem's API: digests, layers, images, outputs, reading images back. */
+export * from "./decompress.ts";
 export * from "./digest.ts";
 export * from "./errors.ts";
 export * from "./image.ts";

@@ -106,7 +106,7 @@ export function normalizeEntries<E extends TarEntry>(entries: E[]): E[] {
       seen.add(t.path);
       t = byPath.get(t.target);
     }
-    if (!t || t.type !== "file") {
+    if (t?.type !== "file") {
       throw new OciError(
         "E_LAYER_ENTRY",
         `hard link "${e.path}" → "${e.target}": the target is not a regular file in the same layer`,
