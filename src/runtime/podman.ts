@@ -1,0 +1,247 @@
+/**
+ * podman driver: a private storage root per run (--root/--runroot/--tmpdir in a temp dir),
+ * overlay storage, the runc runtime, cgroupfs, file events — nothing shared with the host's
+ * podman state. The image is pulled from its oci:/oci-archive:/docker-archive: reference.
+ * `podman run` stays attached in the foreground as our child (its exit status is the
+ * container's); exec/kill/inspect are separate podman calls. Cleanup removes every container
+ * and image, unmounts what is left and deletes the directory.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { OciImageConfig } from "../oci/image.ts";
+import type { Container, Driver, ExecResult, Session, StartOptions } from "./driver.ts";
+import { RuntimeError } from "./errors.ts";
+import { capture, run, track, within } from "./proc.ts";
+import { mainArgv } from "./runc.ts";
+
+async function mountsUnder(dir: string): Promise<string[]> {
+  const text = await readFile("/proc/self/mountinfo", "utf8").catch(() => "");
+  const out: string[] = [];
+  for (const line of text.split("\n")) {
+    const mp = (line.split(" ")[4] ?? "").replace(/\\([0-7]{3})/g, (_, o: string) =>
+      String.fromCharCode(Number.parseInt(o, 8)),
+    );
+    if (mp === dir || mp.startsWith(`${dir}/`)) out.push(mp);
+  }
+  return out.sort((a, b) => b.length - a.length);
+}
+
+interface PodmanSession extends Session {
+  image: string;
+  images: string[];
+}
+
+/** podman ref for our image references (the same transports, same syntax). */
+export function podmanRef(ref: string): string {
+  if (/^(oci|oci-archive|docker-archive):/.test(ref)) return ref;
+  throw new RuntimeError("E_DRIVER", `podman driver: cannot load "${ref}"`, {
+    hint: "use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE",
+  });
+}
+
+export class PodmanDriver implements Driver {
+  readonly name: "podman" | "docker" = "podman";
+  protected readonly ref: string;
+  protected readonly image: OciImageConfig;
+  protected dir?: string;
+  protected imageId?: string;
+  protected global: string[] = [];
+  readonly bin: string = "podman";
+  private readonly containers = new Set<PodmanContainer>();
+
+  constructor(ref: string, image: OciImageConfig) {
+    this.ref = ref;
+    this.image = image;
+  }
+
+  cmd(args: string[], timeoutMs = 120_000): Promise<ExecResult> {
+    return run(this.bin, [...this.global, ...args], { timeoutMs });
+  }
+
+  async prepare(): Promise<void> {
+    if (this.imageId) return;
+    this.dir = await mkdtemp(join(tmpdir(), "shellfree-podman-"));
+    this.global = [
+      "--root",
+      join(this.dir, "root"),
+      "--runroot",
+      join(this.dir, "runroot"),
+      "--tmpdir",
+      join(this.dir, "tmp"),
+      "--storage-driver",
+      "overlay",
+      "--runtime",
+      "runc",
+      "--cgroup-manager",
+      "cgroupfs",
+      "--events-backend",
+      "file",
+    ];
+    const r = await this.cmd(["pull", "-q", podmanRef(this.ref)]);
+    if (r.code !== 0)
+      throw new RuntimeError(
+        "E_DRIVER",
+        `podman pull ${this.ref}: ${r.stderr.trim().split("\n").slice(-1)[0]}`,
+      );
+    this.imageId = r.stdout.trim().split("\n").slice(-1)[0];
+  }
+
+  protected runArgs(name: string, opts: StartOptions, image: string): string[] {
+    const a = [
+      "run",
+      "--name",
+      name,
+      "--no-healthcheck",
+      "--network",
+      opts.network === "none" ? "none" : "host",
+    ];
+    if (opts.readOnly) a.push("--read-only", ...(this.bin === "podman" ? ["--read-only-tmpfs=false"] : []));
+    for (const t of opts.tmpfs ?? []) a.push("--tmpfs", `${t}:rw,nosuid,nodev,mode=1777`);
+    if (opts.user) a.push("--user", opts.user);
+    for (const [k, v] of Object.entries(opts.env ?? {})) a.push("--env", `${k}=${v}`);
+    if (opts.workdir) a.push("--workdir", opts.workdir);
+    if (opts.argv) a.push("--entrypoint", JSON.stringify(mainArgv(this.image, opts)));
+    a.push(image);
+    return a;
+  }
+
+  async start(opts: StartOptions = {}): Promise<Container> {
+    await this.prepare();
+    const name = `sf-${randomBytes(6).toString("hex")}`;
+    const image = (opts.session as PodmanSession | undefined)?.image ?? (this.imageId as string);
+    const c = new PodmanContainer(this, name, [...this.global, ...this.runArgs(name, opts, image)]);
+    this.containers.add(c);
+    c.onRemoved = () => this.containers.delete(c);
+    c.launch();
+    return c;
+  }
+
+  async runOnce(opts: StartOptions, timeoutMs: number): Promise<ExecResult> {
+    const t0 = performance.now();
+    const c = (await this.start(opts)) as PodmanContainer;
+    try {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        void c.signal("KILL").catch(() => {});
+      }, timeoutMs);
+      const code = await c.exited;
+      clearTimeout(timer);
+      const s = opts.session as PodmanSession | undefined;
+      if (s) {
+        const r = await this.cmd(["commit", "-q", c.id]);
+        if (r.code !== 0) throw new RuntimeError("E_DRIVER", `podman commit: ${r.stderr.trim()}`);
+        s.image = r.stdout.trim().split("\n").slice(-1)[0];
+        s.images.push(s.image);
+      }
+      const { stdout, stderr } = c.logs();
+      return {
+        code,
+        stdout,
+        stderr,
+        timedOut: timedOut || undefined,
+        durationMs: Math.round(performance.now() - t0),
+      };
+    } finally {
+      await c.remove();
+    }
+  }
+
+  async newSession(): Promise<Session> {
+    await this.prepare();
+    return {
+      id: `sess-${randomBytes(4).toString("hex")}`,
+      image: this.imageId as string,
+      images: [],
+    } as PodmanSession;
+  }
+
+  async endSession(s: Session): Promise<void> {
+    for (const i of (s as PodmanSession).images.reverse())
+      await this.cmd(["rmi", "-f", i]).catch(() => undefined);
+  }
+
+  async cleanup(): Promise<void> {
+    for (const c of [...this.containers]) await c.remove().catch(() => {});
+    if (!this.dir) return;
+    await this.cmd(["rm", "--all", "--force", "--time", "0"], 60_000).catch(() => undefined);
+    await this.cmd(["rmi", "--all", "--force"], 60_000).catch(() => undefined);
+    for (const mp of await mountsUnder(this.dir))
+      await run("umount", ["-l", mp], { timeoutMs: 10_000 }).catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    this.dir = undefined;
+    this.imageId = undefined;
+  }
+}
+
+class PodmanContainer implements Container {
+  readonly id: string;
+  exited!: Promise<number>;
+  onRemoved?: () => void;
+  private readonly driver: PodmanDriver;
+  private readonly argv: string[];
+  private readonly out = { text: "" };
+  private readonly err = { text: "" };
+  private removed = false;
+
+  constructor(driver: PodmanDriver, id: string, argv: string[]) {
+    this.driver = driver;
+    this.id = id;
+    this.argv = argv;
+  }
+
+  launch(): void {
+    const child = track(spawn(this.driver.bin, this.argv, { stdio: ["ignore", "pipe", "pipe"] }));
+    capture(child.stdout, this.out);
+    capture(child.stderr, this.err);
+    this.exited = new Promise((resolve) => {
+      child.on("error", (e) => {
+        this.err.text += `${e.message}\n`;
+        resolve(127);
+      });
+      child.on("close", (code) => resolve(code ?? 137));
+    });
+  }
+
+  exec(
+    argv: string[],
+    opts: { env?: Record<string, string>; user?: string; timeoutMs?: number } = {},
+  ): Promise<ExecResult> {
+    const a = ["exec"];
+    if (opts.user) a.push("--user", opts.user);
+    for (const [k, v] of Object.entries(opts.env ?? {})) a.push("--env", `${k}=${v}`);
+    return this.driver.cmd([...a, this.id, ...argv], opts.timeoutMs ?? 30_000);
+  }
+
+  async signal(sig: string): Promise<void> {
+    const r = await this.driver.cmd(["kill", "--signal", sig, this.id], 15_000);
+    if (r.code !== 0 && !/not running|no such container|can only kill running/i.test(r.stderr)) {
+      throw new RuntimeError("E_DRIVER", `podman kill ${this.id}: ${r.stderr.trim()}`);
+    }
+  }
+
+  async hostPid(): Promise<number> {
+    for (let i = 0; i < 50; i++) {
+      const r = await this.driver.cmd(["inspect", "--format", "{{.State.Pid}}", this.id], 15_000);
+      const pid = Number(r.stdout.trim());
+      if (r.code === 0 && pid > 0) return pid;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new RuntimeError("E_DRIVER", `podman: container ${this.id} has no PID`);
+  }
+
+  logs(): { stdout: string; stderr: string } {
+    return { stdout: this.out.text, stderr: this.err.text };
+  }
+
+  async remove(): Promise<void> {
+    if (this.removed) return;
+    this.removed = true;
+    await this.driver.cmd(["rm", "--force", "--time", "0", this.id], 60_000).catch(() => undefined);
+    await within(this.exited, 10_000);
+    this.onRemoved?.();
+  }
+}
