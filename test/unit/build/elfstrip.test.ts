@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { stripDebug } from "../../../src/build/elfstrip.ts";
+import { stripDebug, stripDebugChunks } from "../../../src/build/elfstrip.ts";
 
 const NODE = new URL("../../../node_modules/node/bin/node", import.meta.url).pathname;
 
@@ -238,5 +238,30 @@ describe("stripDebug rejects what it cannot edit", () => {
       failure(() => stripDebug(patched((_d, v) => v.setUint32(shoff + 64, 0x7fffffff, true)))),
       /^E_ELF: .*name offset/,
     );
+  });
+});
+
+describe("stripDebugChunks", () => {
+  test("the chunks concatenate to stripDebug's bytes, and the input is left untouched", () => {
+    const dir2 = mkdtempSync(join(tmpdir(), "shellfree-elfchunks-"));
+    try {
+      const c = join(dir2, "x.c");
+      writeFileSync(c, "int main(void) { return 3; }\n");
+      execFileSync("gcc", ["-g", "-o", join(dir2, "x"), c]);
+      const input = readFileSync(join(dir2, "x"));
+      const before = Buffer.from(input);
+      const r = stripDebugChunks(input);
+      assert.ok(r.chunks.length > 1 && r.removed.length > 0);
+      const joined = Buffer.concat(r.chunks);
+      assert.equal(joined.length, r.size);
+      assert.ok(joined.equals(stripDebug(input).data));
+      assert.ok(input.equals(before), "input not modified");
+      // nothing to strip: the input itself, one chunk
+      const again = stripDebugChunks(joined);
+      assert.equal(again.chunks.length, 1);
+      assert.equal(again.chunks[0], joined);
+    } finally {
+      rmSync(dir2, { recursive: true, force: true });
+    }
   });
 });
