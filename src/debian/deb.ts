@@ -158,16 +158,37 @@ async function readTar(stream: Readable, where: string, onEntry: TarEntryFn): Pr
   }
 }
 
-async function collect(body: AsyncIterable<Buffer>, size: number, where: string): Promise<Uint8Array> {
-  const out = new Uint8Array(size);
+/** Largest control.tar member read into memory (control files are small; this bounds a hostile one). */
+const MAX_CONTROL_FILE = 64 * 1024 * 1024;
+
+/**
+ * An entry's bytes. Memory grows with the bytes really read, not with the size a (possibly
+ * hostile) header claims; a header that disagrees with the data is E_DEB.
+ */
+async function collect(
+  body: AsyncIterable<Buffer>,
+  size: number,
+  where: string,
+  limit = Number.MAX_SAFE_INTEGER,
+): Promise<Uint8Array> {
+  if (size > limit) bad(where, `oversized entry (${size} bytes)`);
+  const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of body) {
-    if (n + c.length > size) bad(where, "tar entry longer than its header says");
-    out.set(c, n);
     n += c.length;
+    if (n > size) bad(where, "tar entry longer than its header says");
+    chunks.push(c);
   }
   if (n !== size) bad(where, "truncated tar entry");
-  return out;
+  // a lone chunk that owns its whole buffer is kept; anything else is copied so that a small
+  // file does not pin a large decompression buffer
+  if (
+    chunks.length === 1 &&
+    chunks[0].byteOffset === 0 &&
+    chunks[0].byteLength === chunks[0].buffer.byteLength
+  )
+    return chunks[0];
+  return Buffer.concat(chunks, n);
 }
 
 async function drain(body: AsyncIterable<Buffer>): Promise<void> {
@@ -207,7 +228,7 @@ export async function readDeb(path: string, opts: { data?: boolean } = {}): Prom
   await readTar(await memberStream(path, control, cwhere), cwhere, async (h, body) => {
     const name = normalizeDebPath(h.name, cwhere);
     if ((h.type === "file" || h.type === "contiguous-file") && name && !name.includes("/")) {
-      controlFiles.set(name, await collect(body, h.size ?? 0, cwhere));
+      controlFiles.set(name, await collect(body, h.size ?? 0, `${cwhere}: ${name}`, MAX_CONTROL_FILE));
     } else await drain(body);
   });
   const controlBytes = controlFiles.get("control");
