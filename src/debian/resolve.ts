@@ -94,6 +94,9 @@ interface Provide {
 }
 
 const PRIORITIES: Record<string, number> = { required: 1, important: 2, standard: 3, optional: 4, extra: 5 };
+const SIMPLE_NAME = /^[a-z0-9][a-z0-9+.-]*$/;
+const PROVIDE =
+  /^\s*([a-z0-9][a-z0-9+.-]*)(?::([a-z0-9-]+))?\s*(?:\(\s*(<<|<=|>=|>>|=|<|>)\s*([^\s)]+)\s*\))?\s*$/i;
 const CRITICAL = new Set<DepType>(["Pre-Depends", "Depends"]);
 const NEGATIVE = new Set<DepType>(["Conflicts", "Breaks"]);
 
@@ -126,9 +129,77 @@ export function parseRequest(s: string, arch: string): ParsedRequest {
   return version === undefined ? { name } : { name, version };
 }
 
+/**
+ * What the resolver reads off a universe before it starts: packages by name and who provides
+ * what. Built once per universe object (a second resolve in the same process reuses it).
+ */
+interface UniverseIndex {
+  /** the universe's packages of its architecture by name, in index order */
+  byName: Map<string, BinaryPackage | BinaryPackage[]>;
+  /** provided name → the packages (index order) that provide it, with the provided version */
+  provides: Map<string, Array<{ bin: BinaryPackage; version?: string }>>;
+}
+
+const INDEXES = new WeakMap<PackageUniverse, UniverseIndex>();
+
+function targetKeyFor(name: string, q: string | undefined, arch: string): string {
+  if (q === undefined || q === "native" || q === arch) return name;
+  return `${name}:${q}`;
+}
+
+function indexUniverse(universe: PackageUniverse): UniverseIndex {
+  const cached = INDEXES.get(universe);
+  if (cached) return cached;
+  const arch = universe.arch;
+  const byName = new Map<string, BinaryPackage | BinaryPackage[]>();
+  const provides = new Map<string, Array<{ bin: BinaryPackage; version?: string }>>();
+  const add = (key: string, bin: BinaryPackage, version: string | undefined) => {
+    const entry = version === undefined ? { bin } : { bin, version };
+    const list = provides.get(key);
+    if (list) list.push(entry);
+    else provides.set(key, [entry]);
+  };
+  for (const bin of universe.packages) {
+    const a = bin.architecture;
+    if (a !== arch && a !== "all") continue;
+    const name = bin.name;
+    const prev = byName.get(name);
+    if (prev === undefined) byName.set(name, bin);
+    else if (Array.isArray(prev)) prev.push(bin);
+    else byName.set(name, [prev, bin]);
+    const allowed = bin.multiArch === "allowed";
+    const prov = bin.provides;
+    if (prov) {
+      for (const raw of prov.split(",")) {
+        const item = raw.trim();
+        if (!item) continue;
+        if (SIMPLE_NAME.test(item)) {
+          add(item, bin, undefined);
+          if (allowed) add(`${item}:any`, bin, undefined);
+          continue;
+        }
+        const m = PROVIDE.exec(item);
+        if (!m)
+          throw new DebianError("E_INDEX", `${name} ${bin.version}: cannot parse Provides item '${item}'`);
+        // apt ignores Provides with a relation other than '='
+        if (m[3] !== undefined && m[3] !== "=") continue;
+        add(targetKeyFor(m[1], m[2], arch), bin, m[4]);
+        if (allowed && m[2] === undefined) add(`${m[1]}:any`, bin, m[4]);
+      }
+    }
+    if (allowed) add(`${name}:any`, bin, bin.version);
+  }
+  const ix = { byName, provides };
+  INDEXES.set(universe, ix);
+  return ix;
+}
+
 class Resolver {
-  private readonly pkgs = new Map<string, Pkg>();
-  private readonly provides = new Map<string, Provide[]>();
+  private readonly ix: UniverseIndex;
+  private readonly pkgs = new Map<string, Pkg | null>();
+  private readonly verOfBin = new Map<BinaryPackage, Ver>();
+  private readonly provideCache = new Map<string, Provide[]>();
+  private readonly excludeSet: Set<string>;
   private ids?: Map<string, number>;
   private readonly universe: PackageUniverse;
   private readonly withRecommends: boolean;
@@ -136,65 +207,64 @@ class Resolver {
   constructor(universe: PackageUniverse, opts: ResolveOptions) {
     this.universe = universe;
     this.withRecommends = opts.withRecommends ?? false;
-    const arch = universe.arch;
-    for (const bin of universe.packages) {
-      if (bin.architecture !== arch && bin.architecture !== "all") continue;
-      let pkg = this.pkgs.get(bin.name);
-      if (!pkg) {
-        pkg = {
-          name: bin.name,
+    this.excludeSet = new Set(opts.exclude ?? []);
+    this.ix = indexUniverse(universe);
+  }
+
+  /** The package `name` as apt's cache holds it (built on first use), or undefined. */
+  private pkg(name: string): Pkg | undefined {
+    let p: Pkg | null | undefined = this.pkgs.get(name);
+    if (p === undefined) {
+      p = null;
+      const found = this.ix.byName.get(name);
+      if (found) {
+        const bins = Array.isArray(found) ? found : [found];
+        const pkg: Pkg = {
+          name,
           versions: [],
           candidate: null,
           original: null,
           installVer: null,
           install: false,
           protect: false,
-          essential: bin.name === "apt", // apt's pkgCacheGen::ForceEssential
-          excluded: false,
+          essential: name === "apt", // apt's pkgCacheGen::ForceEssential
+          excluded: this.excludeSet.has(name),
         };
-        this.pkgs.set(bin.name, pkg);
+        for (const bin of bins) {
+          // the same version from a later source is the same package to apt: first one wins
+          if (pkg.versions.some((v) => v.version === bin.version)) continue;
+          const ver: Ver = { pkg, bin, version: bin.version, multiArch: bin.multiArch || "no" };
+          pkg.versions.push(ver);
+          this.verOfBin.set(bin, ver);
+          if (bin.essential) pkg.essential = true;
+        }
+        pkg.versions.sort((a, b) => compareVersions(b.version, a.version));
+        pkg.candidate = pkg.original = pkg.versions[0];
+        p = pkg;
       }
-      // the same version from a later source is the same package to apt: first one wins
-      if (pkg.versions.some((v) => v.version === bin.version)) continue;
-      const ver: Ver = { pkg, bin, version: bin.version, multiArch: bin.multiArch || "no" };
-      pkg.versions.push(ver);
-      if (bin.essential) pkg.essential = true;
-      this.addProvides(ver);
+      this.pkgs.set(name, p);
     }
-    for (const pkg of this.pkgs.values()) {
-      pkg.versions.sort((a, b) => compareVersions(b.version, a.version));
-      pkg.candidate = pkg.original = pkg.versions[0] ?? null;
-    }
-    for (const name of opts.exclude ?? []) {
-      const p = this.pkgs.get(name);
-      if (p) p.excluded = true;
-    }
+    return p ?? undefined;
   }
 
-  private addProvides(ver: Ver): void {
-    const add = (key: string, version?: string) => {
-      let list = this.provides.get(key);
-      if (!list) this.provides.set(key, (list = []));
-      list.push(version === undefined ? { ver } : { ver, version });
-    };
-    const allowed = ver.multiArch === "allowed";
-    if (ver.bin.provides.trim()) {
-      for (const group of parseRelations(ver.bin.provides, this.universe.arch)) {
-        for (const d of group) {
-          // apt ignores Provides with a relation other than '='
-          if (d.op !== undefined && d.op !== "=") continue;
-          const key = this.targetKey(d.name, d.archQualifier);
-          add(key, d.version);
-          if (allowed && d.archQualifier === undefined) add(`${d.name}:any`, d.version);
-        }
+  /** Who provides `key` (apt's ProvidesList), as versions. */
+  private providers(key: string): Provide[] {
+    let list = this.provideCache.get(key);
+    if (!list) {
+      list = [];
+      for (const e of this.ix.provides.get(key) ?? []) {
+        this.pkg(e.bin.name);
+        const ver = this.verOfBin.get(e.bin);
+        // a duplicate of a version already seen adds nothing to apt's cache
+        if (ver) list.push(e.version === undefined ? { ver } : { ver, version: e.version });
       }
+      this.provideCache.set(key, list);
     }
-    if (allowed) add(`${ver.pkg.name}:any`, ver.version);
+    return list;
   }
 
   private targetKey(name: string, q: string | undefined): string {
-    if (q === undefined || q === "native" || q === this.universe.arch) return name;
-    return `${name}:${q}`;
+    return targetKeyFor(name, q, this.universe.arch);
   }
 
   // ---- dependencies of a version, parsed on first use -------------------------------------
@@ -251,9 +321,9 @@ class Resolver {
 
   /** apt's DepInstall: satisfied by what is marked for install. */
   private satisfiedByInstall(t: Target): boolean {
-    const p = this.pkgs.get(t.key);
+    const p = this.pkg(t.key);
     if (p?.install && p.installVer && this.verOk(t, p.installVer.version)) return true;
-    for (const prv of this.provides.get(t.key) ?? []) {
+    for (const prv of this.providers(t.key)) {
       if (prv.ver.pkg.install && prv.ver.pkg.installVer === prv.ver && this.verOk(t, prv.version))
         return true;
     }
@@ -262,9 +332,9 @@ class Resolver {
 
   /** apt's DepCVer: satisfiable by candidate versions. */
   private satisfiableByCandidate(t: Target): boolean {
-    const p = this.pkgs.get(t.key);
+    const p = this.pkg(t.key);
     if (p?.candidate && this.verOk(t, p.candidate.version)) return true;
-    for (const prv of this.provides.get(t.key) ?? []) {
+    for (const prv of this.providers(t.key)) {
       if (prv.ver.pkg.candidate === prv.ver && this.verOk(t, prv.version)) return true;
     }
     return false;
@@ -273,31 +343,63 @@ class Resolver {
   /** apt's VersionContainerInterface::FromDependency(CANDIDATE) for one alternative. */
   private candidatesFor(t: Target, parent: Pkg, negative: boolean): Ver[] {
     const out: Ver[] = [];
-    const p = this.pkgs.get(t.key);
+    const p = this.pkg(t.key);
     if (p?.candidate && !(negative && p === parent) && this.verOk(t, p.candidate.version))
       out.push(p.candidate);
-    for (const prv of this.provides.get(t.key) ?? []) {
+    for (const prv of this.providers(t.key)) {
       if (negative && prv.ver.pkg === parent) continue;
       if (prv.ver.pkg.candidate === prv.ver && this.verOk(t, prv.version)) out.push(prv.ver);
     }
     return out;
   }
 
-  /** apt's getAllPossibleSolutions(CANDIDATE, sorted): alternatives in order, providers ranked. */
-  private solutions(g: DepGroup, parent: Pkg): Ver[] {
+  /**
+   * apt's getAllPossibleSolutions(CANDIDATE, sorted): alternatives in order, and within one
+   * alternative the candidates ranked by apt's CompareProviders. Returned as chunks: a chunk of
+   * several versions is a tie that only the cache-creation order breaks; `orderedChunk` sorts
+   * it when it is reached (the ranking keys are taken now, as apt takes them, before anything
+   * else is marked).
+   */
+  private solutions(g: DepGroup, parent: Pkg): Ver[][] {
     const negative = NEGATIVE.has(g.type);
-    const all: Ver[] = [];
+    const seen = new Set<Ver>();
+    const chunks: Ver[][] = [];
     for (const t of g.targets) {
-      const list = this.candidatesFor(t, parent, negative);
-      list.sort((a, b) => this.rank(a, b, t.key));
-      all.push(...list);
+      const list = this.candidatesFor(t, parent, negative).filter((v) => {
+        if (seen.has(v)) return false;
+        seen.add(v);
+        return negative || !(v.pkg.protect && !v.pkg.install);
+      });
+      if (list.length <= 1 || negative) {
+        for (const v of list) chunks.push([v]);
+        continue;
+      }
+      const cmp = (a: Ver, b: Ver) => this.rank(a, b, t.key);
+      list.sort(cmp);
+      let bucket: Ver[] = [];
+      for (let i = 0; i < list.length; i++) {
+        if (i > 0 && cmp(list[i - 1], list[i]) !== 0) {
+          chunks.push(bucket);
+          bucket = [];
+        }
+        bucket.push(list[i]);
+      }
+      chunks.push(bucket);
     }
-    const unique = all.filter((v, i) => i === 0 || all[i - 1] !== v);
-    if (negative) return unique;
-    return unique.filter((v) => !(v.pkg.protect && !v.pkg.install));
+    return chunks;
   }
 
-  /** apt's CompareProviders: negative when `a` is preferred. */
+  /** A tie chunk in apt's order: the package its cache created last first. */
+  private orderedChunk(chunk: Ver[]): Ver[] {
+    if (chunk.length > 1) chunk.sort((a, b) => this.id(b.pkg.name) - this.id(a.pkg.name));
+    return chunk;
+  }
+
+  /**
+   * apt's CompareProviders up to its last tie-break (negative when `a` is preferred): protected
+   * first, then the real package of the name looked up, Essential, Important/Protected, and the
+   * more important Priority. Equal here means only the cache-creation order decides.
+   */
   private rank(a: Ver, b: Ver, key: string): number {
     const A = a.pkg;
     const B = b.pkg;
@@ -308,10 +410,7 @@ class Resolver {
     const ai = importantOf(A);
     const bi = importantOf(B);
     if (ai !== bi) return ai ? -1 : 1;
-    const ap = priorityOf(a);
-    const bp = priorityOf(b);
-    if (ap !== bp) return ap - bp;
-    return this.id(B.name) - this.id(A.name);
+    return priorityOf(a) - priorityOf(b);
   }
 
   /**
@@ -373,15 +472,19 @@ class Resolver {
     return true;
   }
 
-  /** apt's InstBroken (and InstPolicyBroken): an important dependency of the marked version is unmet. */
-  brokenGroup(p: Pkg): DepGroup | undefined {
+  /**
+   * apt's InstBroken: a Pre-Depends/Depends of the marked version is unmet or a Conflicts/Breaks
+   * hits a marked package; with `policy`, apt's InstPolicyBroken (unmet Recommends count too
+   * when Recommends are followed).
+   */
+  brokenGroup(p: Pkg, policy = false): DepGroup | undefined {
     if (!p.install || !p.installVer || p.excluded) return undefined;
     for (const g of this.depsOf(p.installVer)) {
       if (NEGATIVE.has(g.type)) {
         if (this.solutionsInstalled(g, p).length) return g;
         continue;
       }
-      if (!CRITICAL.has(g.type) && !this.important(g)) continue;
+      if (!CRITICAL.has(g.type) && !(policy && this.important(g))) continue;
       if (!g.targets.some((t) => this.satisfiedByInstall(t))) return g;
     }
     return undefined;
@@ -390,10 +493,10 @@ class Resolver {
   private solutionsInstalled(g: DepGroup, parent: Pkg): Ver[] {
     const out: Ver[] = [];
     for (const t of g.targets) {
-      const p = this.pkgs.get(t.key);
+      const p = this.pkg(t.key);
       if (p?.install && p.installVer && p !== parent && this.verOk(t, p.installVer.version))
         out.push(p.installVer);
-      for (const prv of this.provides.get(t.key) ?? []) {
+      for (const prv of this.providers(t.key)) {
         if (prv.ver.pkg === parent) continue;
         if (prv.ver.pkg.install && prv.ver.pkg.installVer === prv.ver && this.verOk(t, prv.version))
           out.push(prv.ver);
@@ -427,7 +530,7 @@ class Resolver {
     // IsModeChangeOk
     if (!fromUser && !p.install && p.protect) return false;
     if (!p.candidate) return false;
-    if (!p.protect && p.install && !this.brokenGroup(p)) return true;
+    if (!p.protect && p.install && !this.brokenGroup(p, true)) return true;
     if (!this.installOk(p, autoInst)) return false;
     if (fromUser) this.stateChange(p);
 
@@ -470,7 +573,7 @@ class Resolver {
   private removeConflicts(p: Pkg, toRemove: DepGroup[], propagate: boolean, fromUser: boolean): boolean {
     let failed = false;
     for (const g of toRemove) {
-      for (const v of this.solutions(g, p)) {
+      for (const [v] of this.solutions(g, p)) {
         const q = v.pkg;
         if (q.candidate !== v || q.excluded) continue;
         if (q.install && !this.markKeep(q)) {
@@ -506,17 +609,20 @@ class Resolver {
         if (!this.markInstall(q, true, false)) failed = true;
         continue;
       }
-      const sols = this.solutions(g, p);
-      for (const v of sols) {
-        const q = v.pkg;
-        if (q.candidate !== v) continue;
-        if (propagate && critical && sols.length === 1) {
-          if (!this.markInstall(q, false, false)) continue;
-          q.protect = true;
+      const chunks = this.solutions(g, p);
+      const only = chunks.length === 1 && chunks[0].length === 1;
+      search: for (const chunk of chunks) {
+        for (const v of this.orderedChunk(chunk)) {
+          const q = v.pkg;
+          if (q.candidate !== v) continue;
+          if (propagate && critical && only) {
+            if (!this.markInstall(q, false, false)) continue;
+            q.protect = true;
+          }
+          if (!this.markInstall(q, true, false)) continue;
+          found = true;
+          break search;
         }
-        if (!this.markInstall(q, true, false)) continue;
-        found = true;
-        break;
       }
       if (!found && critical) {
         failed = true;
@@ -556,7 +662,7 @@ class Resolver {
     }
     for (const p of wanted) this.markInstall(p, true, true);
 
-    const installed = [...this.pkgs.values()].filter((p) => p.install && p.installVer);
+    const installed = [...this.pkgs.values()].filter((p): p is Pkg => !!p?.install && !!p.installVer);
     const closure = installed.filter((p) => !p.excluded);
     for (const p of this.reachOrder(wanted)) {
       const g = this.brokenGroup(p);
@@ -593,15 +699,13 @@ class Resolver {
 
   private satisfiedVia(t: Target, x: Pkg): boolean {
     if (t.key === x.name && this.verOk(t, x.installVer!.version)) return true;
-    return (this.provides.get(t.key) ?? []).some(
-      (prv) => prv.ver === x.installVer && this.verOk(t, prv.version),
-    );
+    return this.providers(t.key).some((prv) => prv.ver === x.installVer && this.verOk(t, prv.version));
   }
 
   private satisfiedByInstallExcept(t: Target, x: Pkg): boolean {
-    const p = this.pkgs.get(t.key);
+    const p = this.pkg(t.key);
     if (p && p !== x && p.install && p.installVer && this.verOk(t, p.installVer.version)) return true;
-    return (this.provides.get(t.key) ?? []).some(
+    return this.providers(t.key).some(
       (prv) =>
         prv.ver.pkg !== x &&
         prv.ver.pkg.install &&
@@ -612,9 +716,9 @@ class Resolver {
 
   /** The package a request names, or the only provider of a virtual name (as apt selects it). */
   private requested(req: ParsedRequest): Pkg {
-    const p = this.pkgs.get(req.name);
+    const p = this.pkg(req.name);
     if (p?.versions.length) return p;
-    const providers = [...new Set((this.provides.get(req.name) ?? []).map((x) => x.ver.pkg))];
+    const providers = [...new Set(this.providers(req.name).map((x) => x.ver.pkg))];
     if (providers.length === 1 && req.version === undefined) return providers[0];
     if (providers.length > 1) {
       throw new DebianError(
@@ -652,9 +756,9 @@ class Resolver {
         if (NEGATIVE.has(g.type) || !this.important(g)) continue;
         for (const t of g.targets) {
           const hits: Pkg[] = [];
-          const q = this.pkgs.get(t.key);
+          const q = this.pkg(t.key);
           if (q?.install) hits.push(q);
-          for (const prv of this.provides.get(t.key) ?? []) if (prv.ver.pkg.install) hits.push(prv.ver.pkg);
+          for (const prv of this.providers(t.key)) if (prv.ver.pkg.install) hits.push(prv.ver.pkg);
           for (const h of hits) {
             if (!path.has(h)) {
               path.set(h, [...path.get(p)!, h]);
@@ -713,9 +817,9 @@ class Resolver {
 
   private originalCandidatesFor(t: Target): Ver[] {
     const out: Ver[] = [];
-    const p = this.pkgs.get(t.key);
+    const p = this.pkg(t.key);
     if (p?.original && this.verOk(t, p.original.version)) out.push(p.original);
-    for (const prv of this.provides.get(t.key) ?? []) {
+    for (const prv of this.providers(t.key)) {
       if (prv.ver.pkg.original === prv.ver && this.verOk(t, prv.version)) out.push(prv.ver);
     }
     return out;
@@ -726,13 +830,13 @@ class Resolver {
     if (colon !== -1 && !t.key.endsWith(":any")) {
       return `architecture ${t.key.slice(colon + 1)} is not resolved (${this.universe.arch} only)`;
     }
-    const p = this.pkgs.get(t.key);
-    const provs = this.provides.get(t.key) ?? [];
+    const p = this.pkg(t.key);
+    const provs = this.providers(t.key);
     if (p?.versions.length) {
       return `only ${p.versions.map((v) => v.version).join(", ")} available`;
     }
     if (t.key.endsWith(":any")) {
-      const base = this.pkgs.get(t.key.slice(0, -4));
+      const base = this.pkg(t.key.slice(0, -4));
       if (base?.versions.length && !provs.length) {
         return `${base.name} is not Multi-Arch: allowed, so ':any' cannot be met`;
       }
@@ -752,14 +856,16 @@ function flag(bin: BinaryPackage, field: string): boolean {
 }
 
 function importantOf(p: Pkg): boolean {
-  p.important ??= p.versions.some((v) => flag(v.bin, "Important") || flag(v.bin, "Protected"));
+  p.important ??= p.versions.some(
+    (v) => v.bin.important ?? (flag(v.bin, "Important") || flag(v.bin, "Protected")),
+  );
   return p.important;
 }
 
 function priorityOf(v: Ver): number {
   if (v.priority === undefined) {
-    const prio = v.bin.fields.Priority;
-    v.priority = prio === undefined ? 0 : (PRIORITIES[prio.trim().toLowerCase()] ?? 5);
+    const prio = v.bin.priority ?? v.bin.fields.Priority;
+    v.priority = prio === undefined || prio === "" ? 0 : (PRIORITIES[prio.trim().toLowerCase()] ?? 5);
   }
   return v.priority;
 }

@@ -26,6 +26,13 @@ export interface BinaryPackage {
   provides: string;
   conflicts: string;
   breaks: string;
+  /**
+   * `Priority` (required, important, standard, optional, extra) and whether `Important: yes` or
+   * `Protected: yes` is set: the resolver ranks providers by them as apt does. Optional: when
+   * absent the resolver reads `fields` (slower when `fields` is parsed on demand).
+   */
+  priority?: string;
+  important?: boolean;
   /** path of the .deb relative to `source.uri` */
   filename: string;
   size: number;
