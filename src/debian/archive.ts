@@ -10,8 +10,8 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, readFile, rm, stat, utimes } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import { gunzipSync } from "node:zlib";
 import { cleanTemps, writeFileAtomic } from "../util/atomic.ts";
@@ -54,6 +54,25 @@ function sourceName(s: AptSource): string {
   return `${redactUrl(s.uri)} ${s.suite}`;
 }
 
+/** Parsed indices and signature memos unused this long are removed (on a cold load). */
+const INDEX_KEEP_MS = 14 * 86400_000;
+
+/** Remove files in `dir` not modified for `ms` (best effort; another process may race us). */
+async function pruneOlderThan(dir: string, ms: number): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  const limit = Date.now() - ms;
+  for (const n of names) {
+    const p = join(dir, n);
+    const st = await stat(p).catch(() => null);
+    if (st?.isFile() && st.mtimeMs < limit) await rm(p, { force: true });
+  }
+}
+
 /** Read the keyring's bytes (E_KEYRING when missing): part of the verified-release cache key. */
 async function keyringDigest(path: string): Promise<string> {
   let data: Buffer;
@@ -93,6 +112,7 @@ async function verifiedText(
     /* not memoized yet */
   }
   const r = await verify();
+  await pruneOlderThan(dirname(memo), INDEX_KEEP_MS);
   await writeFileAtomic(memo, JSON.stringify(r));
   return r;
 }
@@ -224,7 +244,16 @@ class LoadedIndex {
     return c;
   }
   paragraph(k: number): Record<string, string> {
-    this.#raw ??= readFileSync(this.rawPath);
+    if (!this.#raw) {
+      try {
+        this.#raw = readFileSync(this.rawPath);
+      } catch (e) {
+        throw new DebianError(
+          "E_INDEX",
+          `cached index ${this.rawPath} is unreadable (${(e as NodeJS.ErrnoException).code ?? e}); run again to re-fetch it`,
+        );
+      }
+    }
     const text = this.#raw.toString("utf8", this.offsets[2 * k], this.offsets[2 * k + 1]);
     return parseDeb822(text, this.rawPath)[0] ?? {};
   }
@@ -453,10 +482,17 @@ async function loadIndex(
   const rawPath = join(dir, `${key}.packages`);
   const cached = await readParsed(parsedPath);
   if (cached) {
+    // mark it used, so that pruning (below, on cold loads) keeps what is still in use
+    const now = new Date();
+    await Promise.all([
+      utimes(parsedPath, now, now).catch(() => {}),
+      utimes(rawPath, now, now).catch(() => {}),
+    ]);
     materialize(new LoadedIndex(cached, source, rawPath), cached.count, arch, out);
     return { cached: true, count: cached.count };
   }
   await cleanTemps(dir); // stale temp files of killed processes (only on a cold load)
+  await pruneOlderThan(dir, INDEX_KEEP_MS);
   let lastErr: unknown;
   for (const ext of variants) {
     const entry = rel.sha256.get(rel0 + ext)!;

@@ -390,3 +390,24 @@ test("an unreachable mirror: E_NETWORK after retries, naming the URL, with a hin
   );
   assert.deepEqual(cacheFiles(), []);
 });
+
+test("cold loads prune parsed indices unused for two weeks; indices in use are kept", async () => {
+  const { opts } = await archive();
+  await loadUniverse(opts);
+  const dir = join(cacheDir, "indices", "sha256");
+  const inUse = readdirSync(dir).sort();
+  assert.equal(inUse.length, 2);
+  const { utimesSync } = await import("node:fs");
+  const old = new Date(Date.now() - 30 * 86400_000);
+  for (const f of inUse) utimesSync(join(dir, f), old, old);
+  await loadUniverse(opts); // warm: marks the two files used again
+  writeFileSync(join(dir, `${"0".repeat(64)}.v2.idx`), "stale");
+  utimesSync(join(dir, `${"0".repeat(64)}.v2.idx`), old, old);
+  // a cold load of another archive (new index) prunes the stale entry only
+  const other = await archive({ packages: [PKGS[0]] });
+  await loadUniverse(other.opts);
+  const after = readdirSync(dir);
+  for (const f of inUse) assert.ok(after.includes(f), `${f} was pruned`);
+  assert.equal(after.includes(`${"0".repeat(64)}.v2.idx`), false);
+  assert.equal(after.length, 4);
+});
