@@ -402,6 +402,16 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       });
     }
   }
+  if (parseTarget(opts.output).transport === "docker-archive" && archs.length > 1) {
+    throw new BuildError(
+      "E_USAGE",
+      `docker-archive holds one image, but ${archs.length} architectures are to be built (${archs.join(", ")})`,
+      {
+        hint: "write oci:DIR or oci-archive:FILE for several architectures, or pick one with --arch",
+        exitCode: 2,
+      },
+    );
+  }
   // init config first: a bad init section fails before any download
   let initJson: string | undefined;
   if (spec.init !== undefined) {
