@@ -70,7 +70,7 @@ function parseAlternative(text: string, whole: string, arch?: string): Dependenc
     if (close === -1 || s.slice(close + 1).trim() !== "")
       throw relationError(whole, `bad version in '${text.trim()}'`);
     const inner = s.slice(paren + 1, close).trim();
-    const m = /^(<<|<=|>=|>>|=|<|>)\s*(\S+)$/.exec(inner);
+    const m = /^(<<|<=|>=|>>|=|<|>)\s*([^\s<>=]\S*)$/.exec(inner);
     if (!m) throw relationError(whole, `bad version relation '(${inner})'`);
     op = OPS[m[1]];
     version = m[2];
