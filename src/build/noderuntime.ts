@@ -16,7 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -25,7 +25,7 @@ import tar from "tar-stream";
 import { defaultCacheDir } from "../debian/cache.ts";
 import { writeFileAtomic, writeStreamAtomic } from "../util/atomic.ts";
 import { httpGet, redactUrl, withRetries } from "../util/http.ts";
-import { humanBytes, info, progress } from "../util/progress.ts";
+import { humanBytes, info, progress, warn } from "../util/progress.ts";
 import { stripDebugChunks } from "./elfstrip.ts";
 import { BuildError } from "./errors.ts";
 import { npmConfig } from "./npm.ts";
@@ -351,6 +351,12 @@ async function extractNode(
   return { binary, pkgVersion, pkgName, license };
 }
 
+async function sha512File(path: string): Promise<string> {
+  const h = createHash("sha512");
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest("hex");
+}
+
 function sha256(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
@@ -437,6 +443,11 @@ export async function fetchNodeRuntime(opts: FetchNodeRuntimeOptions): Promise<N
 
   // ---- cold: the verified tarball (maybe already cached), then extract + strip
   const tgz = join(cacheDir, "npm", name, `${hex}.tgz`);
+  // a tarball already in the cache is re-checked before use; a damaged one is replaced
+  if ((await fileSize(tgz)) !== undefined && (await sha512File(tgz)) !== hex) {
+    warn(`cached ${name}@${version} tarball is damaged; downloading it again`);
+    await rm(tgz, { force: true });
+  }
   if ((await fileSize(tgz)) === undefined) {
     if (!tarballUrl) {
       // the standard npm tarball address below the registry (no packument needed)

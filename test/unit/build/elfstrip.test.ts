@@ -228,6 +228,39 @@ describe("stripDebug rejects what it cannot edit", () => {
     );
   });
 
+  test("random corruption of headers: a result or E_ELF, never a crash (deterministic fuzz)", () => {
+    const dv = new DataView(tiny.buffer, tiny.byteOffset, tiny.byteLength);
+    const shoff = Number(dv.getBigUint64(40, true));
+    let seed = 4242;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    const other: string[] = [];
+    let rejected = 0;
+    for (let i = 0; i < 3000; i++) {
+      const d = Uint8Array.from(tiny);
+      for (let k = 1 + (rnd() % 4); k > 0; k--) {
+        const region = rnd() % 3;
+        const at =
+          region === 0
+            ? rnd() % 64
+            : region === 1
+              ? shoff + (rnd() % (d.length - shoff))
+              : 64 + (rnd() % 728);
+        d[at] = rnd() & 0xff;
+      }
+      try {
+        stripDebug(d);
+      } catch (e) {
+        if ((e as { code?: string }).code === "E_ELF") rejected++;
+        else other.push(String(e));
+      }
+    }
+    assert.deepEqual(other, []);
+    assert.ok(rejected > 100, `only ${rejected} corruptions were detected`);
+  });
+
   test("corrupt section name table index or name offset", () => {
     assert.match(
       failure(() => stripDebug(patched((_d, v) => v.setUint16(62, 0x7fff, true)))),
