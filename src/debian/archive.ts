@@ -481,13 +481,17 @@ async function loadIndex(
   const parsedPath = join(dir, `${key}.v${INDEX_FORMAT}.idx`);
   const rawPath = join(dir, `${key}.packages`);
   const cached = await readParsed(parsedPath);
-  if (cached) {
-    // mark it used, so that pruning (below, on cold loads) keeps what is still in use
-    const now = new Date();
-    await Promise.all([
-      utimes(parsedPath, now, now).catch(() => {}),
-      utimes(rawPath, now, now).catch(() => {}),
-    ]);
+  // mark both files used, so that pruning (below, on cold loads) keeps what is still in use; a
+  // parsed index whose raw file is gone is a miss
+  const now = new Date();
+  if (
+    cached &&
+    (await utimes(rawPath, now, now).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    await utimes(parsedPath, now, now).catch(() => {});
     materialize(new LoadedIndex(cached, source, rawPath), cached.count, arch, out);
     return { cached: true, count: cached.count };
   }
