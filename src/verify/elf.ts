@@ -300,7 +300,7 @@ export class ElfCollector {
   private pos = 0;
   private ranges: Array<{ off: number; len: number; buf: Buffer; filled: number }> = [];
   private planned = false;
-  private readonly headSize: number;
+  private headSize: number;
 
   constructor(headSize = 64 * 1024) {
     this.headSize = headSize;
@@ -348,6 +348,20 @@ export class ElfCollector {
       if (this.headLen < this.headSize) {
         // still filling the head: plan once we have it (or at finish)
         return;
+      }
+      // the program header table must be in the head: grow the head once if it is not
+      const h = parseElfHeader(this.head);
+      const phEnd = h ? h.phoff + h.phnum * h.phentsize : 0;
+      if (phEnd > this.headSize && phEnd <= 1 << 20) {
+        const grown = Buffer.alloc(phEnd);
+        this.head.copy(grown, 0, 0, this.headLen);
+        this.head = grown;
+        this.headSize = phEnd;
+        const rest = chunk.subarray(chunk.length - (end - this.headLen));
+        const n = Math.min(this.headSize - this.headLen, rest.length);
+        rest.copy(this.head, this.headLen, 0, n);
+        this.headLen += n;
+        if (this.headLen < this.headSize) return;
       }
       this.plan();
       // ranges were planned after we saw [0, end): copy what overlaps this and earlier data from head

@@ -80,7 +80,7 @@ export function defaultPolicy(): Policy {
 export function policyFromObject(doc: unknown, source = "policy"): Policy {
   const d = doc ?? {};
   if (!validate(d)) {
-    const e = validate.errors?.[0];
+    const e = validate.errors?.find((x) => x.keyword === "propertyNames") ?? validate.errors?.[0];
     const where = e?.instancePath ? e.instancePath.slice(1).replaceAll("/", ".") : "(top level)";
     let msg = e?.message ?? "invalid";
     if (e?.keyword === "propertyNames")
