@@ -115,6 +115,7 @@ export function cyclonedxDocument(input: SbomInput): object {
       ...(c.description ? { description: c.description } : {}),
       ...(c.sha256 ? { hashes: [{ alg: "SHA-256", content: c.sha256 }] } : {}),
       ...(lic ? { licenses: lic } : {}),
+      ...(c.cpe ? { cpe: c.cpe } : {}),
       purl: c.purl,
       ...(() => {
         const p = props([

@@ -87,3 +87,12 @@ export function ociPurl(p: {
 export function genericPurl(name: string, version: string): string {
   return purl({ type: "generic", name, version });
 }
+
+/**
+ * The CPE 2.3 name vulnerability databases use for Node.js itself (NVD: vendor "nodejs",
+ * product "node.js"), so scanners find Node's CVEs for the runtime in an image.
+ */
+export function nodeCpe(version: string): string {
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`not a Node.js version: ${JSON.stringify(version)}`);
+  return `cpe:2.3:a:nodejs:node.js:${version}:*:*:*:*:*:*:*`;
+}

