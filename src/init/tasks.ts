@@ -4,7 +4,6 @@
  * met) or throws a TaskError with one clear line (plus, for commands, their captured output).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createPrivateKey, X509Certificate } from "node:crypto";
 import {
   accessSync,
   closeSync,
@@ -20,7 +19,6 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { httpCheck, tcpCheck } from "./checks.ts";
 import { type InitTask, parseDuration } from "./config.ts";
 
 export class TaskError extends Error {
@@ -216,7 +214,9 @@ function mergePem(t: Extract<InitTask, { kind: "merge-pem" }>): TaskOutcome {
     throw new TaskError(
       `${t.key}: ${keys.length === 0 ? "no valid PEM PRIVATE KEY block" : `${keys.length} PRIVATE KEY blocks (expected one)`}`,
     );
-  let leaf: X509Certificate;
+  // loaded here, not at start-up: node:crypto is only needed by this task
+  const { X509Certificate, createPrivateKey } = process.getBuiltinModule("node:crypto");
+  let leaf: InstanceType<typeof X509Certificate>;
   try {
     leaf = new X509Certificate(certs[0].pem);
     for (const c of certs.slice(1)) new X509Certificate(c.pem);
@@ -257,6 +257,7 @@ async function waitFor(
   const deadline = Date.now() + timeoutMs;
   let last = "";
   let attempts = 0;
+  const { httpCheck, tcpCheck } = await import("./checks.ts");
   while (true) {
     if (ctx.stop.aborted) throw new TaskStopped("stopped");
     const left = deadline - Date.now();
