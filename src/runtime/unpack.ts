@@ -7,7 +7,7 @@
  */
 import { createWriteStream } from "node:fs";
 import { chmod, lchown, link, lstat, mkdir, readdir, readlink, rm, symlink, utimes } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
@@ -58,14 +58,13 @@ async function ensureDir(root: string, parts: string[]): Promise<void> {
   for (let i = 1; i <= parts.length; i++) {
     const p = await secureJoin(root, parts.slice(0, i));
     const st = await lstat(p).catch(() => null);
-    if (st?.isDirectory()) continue;
-    if (st?.isSymbolicLink()) {
-      // followed by secureJoin for later components
-      continue;
-    }
+    if (st?.isDirectory() || st?.isSymbolicLink()) continue; // a symlink is followed (inside root) below
     if (st) await rm(p, { recursive: true, force: true });
     await mkdir(p, { mode: 0o755 });
   }
+  // the directory a symlinked parent points to may not exist yet: create it, resolved inside root
+  const resolved = dirname(await secureJoin(root, [...parts, "x"]));
+  await mkdir(resolved, { recursive: true, mode: 0o755 });
 }
 
 /** Apply one layer to `root`. */
