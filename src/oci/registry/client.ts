@@ -87,7 +87,8 @@ export async function readBody(res: IncomingMessage, limit = 8 << 20): Promise<B
 
 function drain(res: IncomingMessage): Promise<void> {
   return new Promise((resolve) => {
-    if (res.complete || res.destroyed) return resolve();
+    // consume even a complete response: only its 'end' hands the socket back to the pool
+    if (res.readableEnded || res.destroyed) return resolve();
     res
       .on("end", resolve)
       .on("error", () => resolve())
@@ -345,7 +346,8 @@ export class RegistryClient {
       try {
         return await fn();
       } catch (e) {
-        if (!isTransientError(e)) throw e;
+        // not retried here: the caller (an upload that resumes) decides
+        if (!isTransientError(e) || !retry) throw e;
         const reason = this.secrets.redact((e as Error).message || String((e as { code?: string }).code));
         if (attempt >= attempts) {
           throw this.error(

@@ -234,7 +234,7 @@ export async function pushLayout(
     const blobs = [...walk.blobs.values()].sort((a, b) => b.size - a.size);
     await mapLimit(blobs, concurrency, async (b) => {
       const short = b.digest.slice(7, 19);
-      const bar = !opts.silent && b.size >= 1 << 20 ? progress(`push ${short}`, b.size, "bytes") : undefined;
+      let bar: ReturnType<typeof progress> | undefined;
       let last = 0;
       const mountFrom = [...new Set([...(opts.from ?? []), ...(hints[b.digest] ?? [])])].filter(
         (r) => r !== repo,
@@ -243,6 +243,7 @@ export async function pushLayout(
         mountFrom,
         chunkSize: opts.chunkSize,
         onBytes: (n) => {
+          if (!bar && !opts.silent && b.size >= 1 << 20) bar = progress(`push ${short}`, b.size, "bytes");
           if (n > last) bar?.tick(n - last);
           last = n;
           opts.onProgress?.({ digest: b.digest, bytes: n, total: b.size });

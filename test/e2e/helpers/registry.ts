@@ -25,6 +25,8 @@ export interface RequestRecord {
   bytesIn: number;
   /** the Authorization scheme sent ("basic", "bearer" or "") */
   auth: string;
+  /** the Content-Range request header, if any */
+  contentRange?: string;
 }
 
 export interface TestRegistry {
@@ -36,8 +38,13 @@ export interface TestRegistry {
   requests: RequestRecord[];
   /** requests that upload blob data (POST/PATCH/PUT under /blobs/uploads/) */
   blobUploadRequests(): RequestRecord[];
-  /** cut the connection of the next request whose body passes `afterBytes` (once) */
-  cutOnce(afterBytes: number, match?: (method: string, url: string) => boolean): void;
+  /**
+   * Cut the connection of the next matching request once its body passes `afterBytes` (once).
+   * With `buffer`, the proxy holds that request's body back until it is complete (as a buffering
+   * load balancer does), so a cut request never reaches the registry at all; without it the
+   * registry has received the bytes before the cut.
+   */
+  cutOnce(afterBytes: number, match?: (method: string, url: string) => boolean, buffer?: boolean): void;
   /** how many connections were cut so far */
   cuts(): number;
   /** the registry's log */
@@ -273,7 +280,7 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
 
     // the counting (and cutting) proxy
     const requests: RequestRecord[] = [];
-    let cut: { after: number; match?: (m: string, u: string) => boolean } | undefined;
+    let cut: { after: number; match?: (m: string, u: string) => boolean; buffer?: boolean } | undefined;
     let cuts = 0;
     const upstreamAgent = new http.Agent({ keepAlive: true });
     const proxy = http.createServer((req, res) => {
@@ -284,6 +291,8 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
         bytesIn: 0,
         auth: (req.headers.authorization ?? "").split(" ")[0].toLowerCase(),
       };
+      const cr = req.headers["content-range"];
+      if (cr) rec.contentRange = cr;
       requests.push(rec);
       const armed = cut && (!cut.match || cut.match(rec.method, rec.url)) ? cut : undefined;
       const up = http.request(
@@ -305,6 +314,7 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
         if (!res.headersSent) res.writeHead(502);
         res.destroy();
       });
+      const held: Buffer[] = [];
       req.on("data", (c: Buffer) => {
         rec.bytesIn += c.length;
         if (armed && cut === armed && rec.bytesIn > armed.after) {
@@ -315,12 +325,16 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
           up.destroy();
           return;
         }
+        if (armed?.buffer) {
+          held.push(c);
+          return;
+        }
         if (!up.write(c)) {
           req.pause();
           up.once("drain", () => req.resume());
         }
       });
-      req.on("end", () => up.end());
+      req.on("end", () => up.end(held.length > 0 ? Buffer.concat(held) : undefined));
       req.on("error", () => up.destroy());
     });
     const proxyPort = await listen(proxy);
@@ -337,8 +351,8 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
         requests.filter(
           (r) => ["POST", "PATCH", "PUT"].includes(r.method) && r.url.includes("/blobs/uploads/"),
         ),
-      cutOnce(afterBytes, match) {
-        cut = { after: afterBytes, match };
+      cutOnce(afterBytes, match, buffer) {
+        cut = { after: afterBytes, match, buffer };
       },
       cuts: () => cuts,
       log: () => readFile(logPath, "utf8"),
