@@ -394,6 +394,14 @@ export async function fetchNodeRuntime(opts: FetchNodeRuntimeOptions): Promise<N
         },
       );
     }
+    // a numeric request must still cover the pinned version (dist-tags cannot be checked offline)
+    if (/^v?\d+(\.\d+){0,2}$/.test(opts.version.trim()) && !pickVersion(opts.version, [version])) {
+      throw new BuildError(
+        "E_LOCKED",
+        `the lockfile pins Node.js ${version}, which does not match the requested ${JSON.stringify(opts.version)}`,
+        { hint: "run `shellfree lock` to update the lockfile" },
+      );
+    }
   } else {
     if (!validRequest(opts.version)) {
       throw new BuildError("E_NODE_VERSION", `invalid Node.js version ${JSON.stringify(opts.version)}`, {

@@ -317,6 +317,19 @@ describe("fetchNodeRuntime against a registry stand-in", () => {
       }),
       /E_INTEGRITY|integrity mismatch/,
     );
+    // a lock that no longer matches the request is refused before any download
+    requests.length = 0;
+    await assert.rejects(
+      fetchNodeRuntime({
+        version: "22",
+        arch: "amd64",
+        cacheDir: cache2,
+        registry: base,
+        locked: { version: "24.2.0", integrity: sri(tarballs["24.2.0"]) },
+      }),
+      (e: Error & { code?: string }) => e.code === "E_LOCKED" && /pins Node.js 24.2.0/.test(e.message),
+    );
+    assert.deepEqual(requests, []);
     assert.equal(pickVersion("24.11", Object.keys(tarballs)), undefined);
     assert.equal(pickVersion("v25", Object.keys(tarballs)), "25.0.0");
   });
