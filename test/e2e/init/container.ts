@@ -87,6 +87,8 @@ export interface RunOptions {
   env?: string[];
   /** run init.js directly as PID 1 (no tini) — a negative control */
   noTini?: boolean;
+  /** the whole command instead of tini + init (e.g. a baseline without init) */
+  argv?: string[];
 }
 
 function writeConfig(bundle: string, o: RunOptions): void {
@@ -96,7 +98,7 @@ function writeConfig(bundle: string, o: RunOptions): void {
     process: {
       terminal: false,
       user: { uid: o.uid, gid: o.gid },
-      args: o.noTini ? init : [TINI, "--", ...init],
+      args: o.argv ?? (o.noTini ? init : [TINI, "--", ...init]),
       env: ["PATH=/usr/local/bin:/usr/bin:/bin", "TZ=UTC", ...(o.env ?? [])],
       cwd: "/",
       noNewPrivileges: true,
@@ -241,8 +243,8 @@ export class Container {
     return r;
   }
 
-  /** Kill and delete the container, remove the bundle. Safe to call twice. */
-  async cleanup(): Promise<void> {
+  /** Kill and delete the container, remove the bundle (unless kept for reuse). Safe to call twice. */
+  async cleanup(keepBundle = false): Promise<void> {
     if (this.child.exitCode === null) {
       try {
         execFileSync("runc", ["kill", "--all", this.id, "KILL"], { stdio: "ignore" });
@@ -252,6 +254,6 @@ export class Container {
     try {
       execFileSync("runc", ["delete", "--force", this.id], { stdio: "ignore" });
     } catch {}
-    rmSync(this.bundle, { recursive: true, force: true });
+    if (!keepBundle) rmSync(this.bundle, { recursive: true, force: true });
   }
 }
