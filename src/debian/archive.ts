@@ -29,9 +29,7 @@ import {
   verifyDetached,
 } from "./release.ts";
 import type { AptSource, BinaryPackage, PackageUniverse } from "./types.ts";
-
-/** The wasm xz decoder, loaded on first use. */
-const xzStream = async () => (await import("xz-decompress")).default.XzReadableStream;
+import { xzDecompress } from "./xz.ts";
 
 export const DEFAULT_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
@@ -446,9 +444,8 @@ async function decompress(data: Buffer, ext: string, what: string): Promise<Buff
   try {
     if (ext === ".gz") return gunzipSync(data);
     if (ext === ".xz") {
-      const XzReadableStream = await xzStream();
-      const stream = new XzReadableStream(new Blob([new Uint8Array(data)]).stream());
-      return Buffer.from(await new Response(stream).arrayBuffer());
+      const out = await xzDecompress(data);
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
     }
     return data;
   } catch (e) {

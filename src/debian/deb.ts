@@ -7,15 +7,12 @@ import { createReadStream } from "node:fs";
 import { chmod, chown, lchown, link, lstat, mkdir, open, symlink, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import * as tar from "tar-stream";
 import { writeDirAtomic } from "../util/atomic.ts";
 import { parseDeb822 } from "./deb822.ts";
 import { DebianError } from "./errors.ts";
-
-/** The wasm xz decoder, loaded on first use. */
-const xzStream = async () => (await import("xz-decompress")).default.XzReadableStream;
+import { xzDecompress } from "./xz.ts";
 
 export interface DebEntry {
   /** "usr/bin/x": relative, no leading "./" or "/", directories included */
@@ -101,24 +98,34 @@ export async function readArMembers(path: string): Promise<ArMember[]> {
 }
 
 async function memberStream(path: string, m: ArMember, where: string): Promise<Readable> {
-  const raw = createReadStream(path, {
-    start: m.offset,
-    end: m.offset + m.size - 1,
-    highWaterMark: 256 * 1024,
-  });
   if (m.size === 0) return Readable.from([]);
+  const raw = () =>
+    createReadStream(path, { start: m.offset, end: m.offset + m.size - 1, highWaterMark: 256 * 1024 });
   const ext = m.name.slice(m.name.indexOf(".tar") + 4);
   switch (ext) {
     case "":
-      return raw;
+      return raw();
     case ".gz":
-      return raw.pipe(createGunzip());
+      return raw().pipe(createGunzip());
     case ".zst":
-      return raw.pipe(createZstdDecompress());
+      return raw().pipe(createZstdDecompress());
     case ".xz": {
-      const web = Readable.toWeb(raw) as unknown as ReadableStream<Uint8Array>;
-      const XzReadableStream = await xzStream();
-      return Readable.fromWeb(new XzReadableStream(web) as unknown as WebReadableStream<Uint8Array>);
+      // decompressed whole in a worker thread (see xz.ts): parallel readDeb calls use every core
+      const fh = await open(path, "r");
+      const buf = Buffer.allocUnsafe(m.size);
+      try {
+        const { bytesRead } = await fh.read(buf, 0, m.size, m.offset);
+        if (bytesRead !== m.size) bad(where, `short read of member ${m.name}`);
+      } finally {
+        await fh.close();
+      }
+      let out: Uint8Array;
+      try {
+        out = await xzDecompress(buf);
+      } catch (e) {
+        bad(where, `corrupt xz data in ${m.name}: ${(e as Error).message}`);
+      }
+      return Readable.from([Buffer.from(out.buffer, out.byteOffset, out.byteLength)]);
     }
     default:
       bad(where, `unsupported compression of member ${m.name}`);

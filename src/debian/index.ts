@@ -9,3 +9,4 @@ export * from "./resolve.ts";
 export * from "./sources.ts";
 export type * from "./types.ts";
 export * from "./version.ts";
+export * from "./xz.ts";

@@ -1,0 +1,71 @@
+/**
+ * xz decompression for Packages.xz and data.tar.xz. The decoder is xz-decompress (xz-embedded
+ * compiled to wasm: no native build, same bytes everywhere); it is single-threaded, so whole
+ * buffers are decompressed in a small pool of worker threads (one per core, at most 4): callers
+ * that read several .debs at once use every core. Workers are created on first use and never
+ * keep the process alive.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+
+interface Pending {
+  resolve: (b: Uint8Array) => void;
+  reject: (e: Error) => void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  busy: number;
+}
+
+const MAX_WORKERS = Math.max(1, Math.min(4, availableParallelism()));
+const pool: PoolWorker[] = [];
+const pending = new Map<number, Pending>();
+let nextId = 1;
+
+function spawnWorker(): PoolWorker {
+  const worker = new Worker(new URL("./xz-worker.ts", import.meta.url));
+  const pw: PoolWorker = { worker, busy: 0 };
+  worker.unref();
+  worker.on("message", (m: { id: number; out?: Uint8Array; error?: string }) => {
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    pw.busy--;
+    if (pw.busy === 0) worker.unref();
+    if (m.error !== undefined || !m.out) p.reject(new Error(m.error ?? "no output"));
+    else p.resolve(m.out);
+  });
+  worker.on("error", (e) => {
+    // a crashed worker fails its jobs and leaves the pool; the next job spawns a new one
+    const i = pool.indexOf(pw);
+    if (i >= 0) pool.splice(i, 1);
+    for (const [id, p] of pending) {
+      if ((p as Pending & { owner?: PoolWorker }).owner === pw) {
+        pending.delete(id);
+        p.reject(e);
+      }
+    }
+  });
+  pool.push(pw);
+  return pw;
+}
+
+function pick(): PoolWorker {
+  const idle = pool.find((w) => w.busy === 0);
+  if (idle) return idle;
+  if (pool.length < MAX_WORKERS) return spawnWorker();
+  return pool.reduce((a, b) => (b.busy < a.busy ? b : a));
+}
+
+/** Decompress a whole .xz buffer (in a worker thread). Rejects with the decoder's message. */
+export function xzDecompress(data: Uint8Array): Promise<Uint8Array> {
+  const pw = pick();
+  const id = nextId++;
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const p: Pending & { owner?: PoolWorker } = { resolve, reject, owner: pw };
+    pending.set(id, p);
+    if (pw.busy++ === 0) pw.worker.ref();
+    pw.worker.postMessage({ id, data });
+  });
+}
