@@ -1,0 +1,128 @@
+/**
+ * `shellfree inspect IMAGE`: platforms, digests, layers and sizes, and a config summary of an
+ * image in an OCI layout, oci-archive or docker-archive. Every manifest and config is verified
+ * against its digest while reading; layers are not read.
+ */
+import type { Command } from "commander";
+import { listManifests, openImage, platformString } from "../oci/index.ts";
+import { humanBytes } from "../util/progress.ts";
+import { action, output } from "./common.ts";
+
+interface InspectFlags {
+  platform?: string;
+  json?: boolean;
+}
+
+export interface InspectedImage {
+  platform: string;
+  manifestDigest: string;
+  manifestMediaType?: string;
+  configDigest: string;
+  created?: string;
+  layers: Array<{ digest: string; diffId?: string; mediaType: string; size: number }>;
+  size: number;
+  config: {
+    entrypoint?: string[] | null;
+    cmd?: string[] | null;
+    user?: string;
+    env?: string[];
+    workingDir?: string;
+    exposedPorts?: string[];
+    volumes?: string[];
+    labels?: Record<string, string>;
+    stopSignal?: string;
+    healthcheck?: unknown;
+  };
+}
+
+/** Summaries of the images `ref` holds (all platforms, or only `platform`). */
+export async function inspectImage(
+  ref: string,
+  platform?: string,
+): Promise<{ ref: string; images: InspectedImage[] }> {
+  const plats = platform ? [platform] : (await listManifests(ref)).map((m) => platformString(m.platform));
+  const images: InspectedImage[] = [];
+  for (const p of plats) {
+    const im = await openImage(ref, { platform: p });
+    try {
+      const c = im.config.config ?? {};
+      images.push({
+        platform: platformString(im.platform),
+        manifestDigest: im.manifestDigest,
+        manifestMediaType: im.manifest.mediaType,
+        configDigest: im.configDigest,
+        created: im.config.created,
+        layers: im.layers.map((l) => ({
+          digest: l.digest,
+          diffId: l.diffId,
+          mediaType: l.mediaType,
+          size: l.size,
+        })),
+        size: im.layers.reduce((n, l) => n + l.size, 0),
+        config: {
+          entrypoint: c.Entrypoint,
+          cmd: c.Cmd,
+          user: c.User,
+          env: c.Env,
+          workingDir: c.WorkingDir,
+          exposedPorts: c.ExposedPorts ? Object.keys(c.ExposedPorts) : undefined,
+          volumes: c.Volumes ? Object.keys(c.Volumes) : undefined,
+          labels: c.Labels,
+          stopSignal: c.StopSignal,
+          healthcheck: c.Healthcheck,
+        },
+      });
+    } finally {
+      await im.close();
+    }
+  }
+  return { ref, images };
+}
+
+function text(r: { ref: string; images: InspectedImage[] }): string {
+  const lines: string[] = [r.ref];
+  for (const im of r.images) {
+    lines.push(
+      "",
+      `${im.platform}  manifest ${im.manifestDigest}`,
+      `  config ${im.configDigest}${im.created ? `  created ${im.created}` : ""}`,
+    );
+    lines.push(`  layers: ${im.layers.length}, ${humanBytes(im.size)} compressed`);
+    for (const l of im.layers)
+      lines.push(`    ${l.digest}  ${humanBytes(l.size).padStart(10)}  ${l.mediaType}`);
+    const c = im.config;
+    const show = (k: string, v: unknown) => {
+      if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0))
+        lines.push(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+    };
+    show("entrypoint", c.entrypoint);
+    show("cmd", c.cmd);
+    show("user", c.user);
+    show("workdir", c.workingDir);
+    show("env", c.env);
+    show("ports", c.exposedPorts);
+    show("volumes", c.volumes);
+    show("stop-signal", c.stopSignal);
+    show("healthcheck", c.healthcheck);
+    show("labels", c.labels);
+  }
+  return lines.join("\n");
+}
+
+export function register(program: Command): void {
+  program
+    .command("inspect")
+    .description("show platforms, digests, layers and the config of an image (no runtime needed)")
+    .argument(
+      "<image>",
+      "oci:DIR[:TAG|@sha256:...], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME[:TAG]]",
+    )
+    .option("--platform <os/arch[/variant]>", "only this platform of a multi-platform image")
+    .option("--json", "print the result as JSON")
+    .action(
+      action(async (ref: string, o: InspectFlags) => {
+        const r = await inspectImage(ref, o.platform);
+        output(o.json === true, r, () => text(r));
+      }),
+    );
+}
