@@ -9,8 +9,8 @@
  * output until every image is complete, and the output itself is written atomically.
  */
 import { createHash } from "node:crypto";
-import { lstat, readdir, readFile, readlink, stat } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { lstat, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve as resolvePath } from "node:path";
 import { loadRelease, loadUniverse } from "../debian/archive.ts";
 import { defaultCacheDir, fetchDebs } from "../debian/cache.ts";
 import { type DebContents, readDeb } from "../debian/deb.ts";
@@ -454,6 +454,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     : t.transport === "docker-archive"
       ? `${opts.output}:${spec.name}:latest`
       : `${opts.output}:latest`;
+  await removeDeadTemps(outputPath(opts.output));
   const out = await writeOutput(
     target,
     work.map((w) => w.image),
@@ -480,6 +481,34 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     sboms,
     lock,
   };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A build killed while writing its output leaves a `.tmp-NAME.PID.RAND` beside it (the atomic
+ * writer's temp). The next build of the same output removes those whose process is gone.
+ */
+export async function removeDeadTemps(outPath: string): Promise<string[]> {
+  const dir = dirname(resolvePath(outPath));
+  const base = basename(outPath);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const n of names) {
+    const m = /^\.tmp-(.+)\.(\d+)\.[0-9a-f]{8}$/.exec(n);
+    if (!m || !(m[1] === base || m[1].startsWith(`${base}.`))) continue;
+    if (alive(Number(m[2]))) continue;
+    await rm(join(dir, n), { recursive: true, force: true });
+    removed.push(join(dir, n));
+  }
+  return removed;
 }
 
 /** Where an output's files live on disk ("oci:DIR:TAG" → DIR). */
@@ -828,7 +857,7 @@ async function buildArch(
       name: "files",
       layer: appLayer,
       cached: false,
-      comment: `files from ${relative(process.cwd(), spec.baseDir) || "."}`,
+      comment: `files: ${spec.files.map((f) => f.dest).join(" ")}`,
     });
   }
 

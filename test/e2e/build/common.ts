@@ -16,7 +16,8 @@ export function shellfree(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<RunResult> {
-  return runCommand(CLI, args, {
+  // the CLI run by this very Node (>= 22.18): no launcher process in between
+  return runCommand(process.execPath, [CLI, ...args], {
     allowFail: true,
     timeoutMs: opts.timeoutMs ?? 600_000,
     env: { ...process.env, SHELLFREE_QUIET: "0", ...opts.env },
