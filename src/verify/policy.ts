@@ -8,6 +8,7 @@
  *     secrets: { allow-paths: ["/usr/share/doc/**"] }
  *     size-budget: { max: 150MiB }
  *     wasted-bytes: { enabled: false }
+ *     entrypoint: { allow-base-image: false }   # an image without Entrypoint/Cmd fails
  */
 import { readFile } from "node:fs/promises";
 import { Ajv } from "ajv";
@@ -60,6 +61,7 @@ const schema = {
           "allow-paths": { type: "array", items: { type: "string", minLength: 1 } },
           max: { type: ["string", "number"] },
           "warn-days": { type: "integer", minimum: 0 },
+          "allow-base-image": { type: "boolean" },
         },
         additionalProperties: false,
       },

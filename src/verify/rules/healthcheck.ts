@@ -9,10 +9,22 @@ export const rule: Rule = {
     "config.Healthcheck is present and exec form (CMD, never CMD-SHELL or NONE), and its program exists.",
   defaultSeverity: "error",
   hint: 'add a healthcheck in exec form, e.g. test: ["/usr/local/bin/node", "/usr/lib/shellfree/init.js", "probe", "/ready"]',
-  check({ fs, config }) {
+  check({ fs, config, options }) {
     const field = "config.Healthcheck.Test";
     const t = config.config?.Healthcheck?.Test ?? [];
-    if (t.length === 0) return [{ field, message: "the image has no HEALTHCHECK" }];
+    if (t.length === 0) {
+      const c = config.config ?? {};
+      if (options["allow-base-image"] !== false && !c.Entrypoint?.length && !c.Cmd?.length) {
+        return [
+          {
+            field,
+            severity: "info",
+            message: "no HEALTHCHECK: a base image (no Entrypoint/Cmd); images built on it need one",
+          },
+        ];
+      }
+      return [{ field, message: "the image has no HEALTHCHECK" }];
+    }
     if (t[0] === "NONE") return [{ field, message: "HEALTHCHECK is disabled (NONE)" }];
     if (t[0] === "CMD-SHELL") {
       return [

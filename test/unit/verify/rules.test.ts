@@ -174,7 +174,15 @@ test("entrypoint: exec form, PATH lookup with the image's PATH, symlinks, missin
     ),
   );
   assert.ok(e({ Entrypoint: ["/usr/bin/py"] }).some((x) => /script for python3/.test(x.message)));
-  assert.match(e({ Entrypoint: [], Cmd: [] })[0]?.message ?? "", /nothing to run/);
+  const baseImage = e({ Entrypoint: [], Cmd: [] });
+  assert.equal(baseImage[0]?.severity, "info", "no command at all: a base image");
+  const strict = defaultPolicy();
+  strict.rules.entrypoint.options["allow-base-image"] = false;
+  const f = runRules(fs, cfg({ Entrypoint: [], Cmd: [] }), { now: NOW, policy: strict }).findings.filter(
+    (x) => x.rule === "entrypoint",
+  );
+  assert.match(f[0]?.message ?? "", /nothing to run/);
+  assert.equal(f[0]?.severity, "error");
   assert.deepEqual(e({ Entrypoint: null, Cmd: ["/usr/bin/app"] }), [], "Cmd alone is fine");
 });
 
@@ -183,6 +191,9 @@ test("healthcheck: missing, NONE, CMD-SHELL fail; CMD with an existing program p
   const h = (t: string[] | undefined) =>
     of(run(fs, cfg({ Healthcheck: t ? { Test: t } : undefined })), "healthcheck");
   assert.match(h(undefined)[0]?.message ?? "", /no HEALTHCHECK/);
+  assert.equal(h(undefined)[0]?.severity, "error");
+  const baseImage = of(run(fs, cfg({ Entrypoint: null, Cmd: null, Healthcheck: undefined })), "healthcheck");
+  assert.equal(baseImage[0]?.severity, "info", "a base image needs no HEALTHCHECK");
   assert.match(h(["NONE"])[0]?.message ?? "", /disabled/);
   assert.match(h(["CMD-SHELL", "curl -f http://localhost/"])[0]?.message ?? "", /shell form \(CMD-SHELL/);
   assert.match(h(["CMD", "/usr/bin/curl"])[0]?.message ?? "", /not found/);
