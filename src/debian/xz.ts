@@ -36,8 +36,8 @@ function spawnWorker(): PoolWorker {
     if (m.error !== undefined || !m.out) p.reject(new Error(m.error ?? "no output"));
     else p.resolve(m.out);
   });
-  worker.on("error", (e) => {
-    // a crashed worker fails its jobs and leaves the pool; the next job spawns a new one
+  // a crashed or exited worker fails its jobs and leaves the pool; the next job spawns a new one
+  const drop = (e: Error) => {
     const i = pool.indexOf(pw);
     if (i >= 0) pool.splice(i, 1);
     for (const [id, p] of pending) {
@@ -46,7 +46,9 @@ function spawnWorker(): PoolWorker {
         p.reject(e);
       }
     }
-  });
+  };
+  worker.on("error", drop);
+  worker.on("exit", (code) => drop(new Error(`xz worker exited (code ${code})`)));
   pool.push(pw);
   return pw;
 }
