@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { lstat, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, relative, resolve as resolvePath } from "node:path";
+import { basename, dirname, join, resolve as resolvePath } from "node:path";
 import { loadRelease, loadUniverse } from "../debian/archive.ts";
 import { defaultCacheDir, fetchDebs } from "../debian/cache.ts";
 import { type DebContents, readDeb } from "../debian/deb.ts";
@@ -36,7 +36,7 @@ import { bundleInit, initVersion } from "./init-bundle.ts";
 import { LOCK_VERSION, type LockedArch, type Lockfile, lockedPackage, packagesFromLock } from "./lock.ts";
 import { fetchNodeRuntime, type NodeRuntime } from "./noderuntime.ts";
 import { osRelease, parseOsRelease } from "./osrelease.ts";
-import { GeneratedLayer, packageLayerEntries, planRootfs, type RootfsPlan } from "./rootfs.ts";
+import { GeneratedLayer, packageLayerEntries, planRootfs } from "./rootfs.ts";
 import { cyclonedxDocument } from "./sbom/cyclonedx.ts";
 import { genericPurl, npmPurl } from "./sbom/purl.ts";
 import { spdxDocument } from "./sbom/spdx.ts";

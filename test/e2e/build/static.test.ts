@@ -61,6 +61,7 @@ describe("shellfree build --preset static", () => {
       `--admindir=${rootfs}/var/lib/dpkg`,
       "-W",
       "-f",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a dpkg-query format, not a template
       "${Package} ${Version} ${db:Status-Abbrev}\\n",
     ]);
     assert.deepEqual(
