@@ -101,12 +101,29 @@ describe("OCI outputs accepted by real tools", () => {
   });
 
   it("podman loads docker-archive and oci-archive and runs tini from them", async () => {
-    const dk = await tiniImage(join(root, "dk"), { format: "docker-archive", tag: "dk" });
+    const healthcheck = { test: [TINI, "--version"], interval: "5s", retries: 2 };
+    const dk = await tiniImage(join(root, "dk"), {
+      format: "docker-archive",
+      tag: "dk",
+      config: { healthcheck, stopSignal: "SIGQUIT" },
+    });
     const oa = await tiniImage(join(root, "oa"), { format: "oci-archive", tag: "oa" });
     const l1 = await pm.run(["load", "-i", dk.path]);
     assert.match(l1.stdout, /Loaded image: localhost\/shellfree-test\/image:dk/);
     const r1 = await pm.run(["run", "--rm", "--network", "none", "shellfree-test/image:dk"]);
     assert.match(r1.stdout, /^tini version \d+\.\d+\.\d+/);
+    // podman keeps HEALTHCHECK and STOPSIGNAL of a docker-archive image (of an OCI image it keeps
+    // only the stop signal: podman 4.3 reads Healthcheck from Docker-format configs alone)
+    const hc = await pm.run([
+      "image",
+      "inspect",
+      "--format",
+      "{{json .HealthCheck}}|{{.Config.StopSignal}}",
+      "shellfree-test/image:dk",
+    ]);
+    const [h, sig] = hc.stdout.trim().split("|");
+    assert.deepEqual(JSON.parse(h), { Test: ["CMD", TINI, "--version"], Interval: 5e9, Retries: 2 });
+    assert.equal(sig, "SIGQUIT");
     const l2 = await pm.run(["load", "-i", oa.path]);
     const loaded = /Loaded image: (\S+)/.exec(l2.stdout)?.[1];
     assert.ok(loaded, l2.stdout);
