@@ -380,7 +380,12 @@ export async function fetchNodeRuntime(opts: FetchNodeRuntimeOptions): Promise<N
     if (opts.registry) return opts.registry.endsWith("/") ? opts.registry : `${opts.registry}/`;
     return (await config()).registry;
   };
-  const auth = async (url: string) => (await config()).authHeaders(url);
+  const auth = async (url: string): Promise<Record<string, string>> => {
+    if (!opts.registry) return (await config()).authHeaders(url);
+    // an explicit registry needs no discovery; credentials still come from the npmrc files
+    const files = await npmConfig({ askNpm: false }).catch(() => undefined);
+    return files?.authHeaders(url) ?? {};
+  };
 
   if (opts.locked) {
     version = opts.locked.version;

