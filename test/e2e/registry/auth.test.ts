@@ -88,7 +88,7 @@ describe("registry with htpasswd Basic auth", () => {
     assert.match(none.stderr, /no credentials were given \(anonymous\)/);
   });
 
-  test("credentials from the environment, ~/.docker/config.json and ${XDG_RUNTIME_DIR}/containers/auth.json", async () => {
+  test("credentials from the environment, ~/.docker/config.json and $XDG_RUNTIME_DIR/containers/auth.json", async () => {
     const src = `${reg.host}/basic/app:v1`;
     const e1 = {
       ...(await isolatedEnv(tmp, "h2")),
