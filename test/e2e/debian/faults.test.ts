@@ -411,3 +411,27 @@ test("cold loads prune parsed indices unused for two weeks; indices in use are k
   assert.equal(after.includes(`${"0".repeat(64)}.v2.idx`), false);
   assert.equal(after.length, 4);
 });
+
+test("a validly signed Release of another suite is refused (no suite replay)", async () => {
+  const { a, s, opts } = await archive();
+  s.fault = (p) =>
+    p === "dists/othersuite/InRelease" ? { body: a.files.get("dists/testsuite/InRelease")! } : undefined;
+  await assert.rejects(
+    loadUniverse({ ...opts, sources: [{ uri: s.url, suite: "othersuite", components: ["main"] }] }),
+    code(
+      "E_INDEX",
+      /dists\/othersuite\/InRelease: is for suite testsuite \(codename testsuite\), not othersuite/,
+    ),
+  );
+  assert.deepEqual(
+    cacheFiles().filter((f) => f.startsWith("indices/")),
+    [],
+  );
+});
+
+test("Release without InRelease and without Release.gpg is refused as unsigned", async () => {
+  const { s, opts } = await archive({ detached: true });
+  s.fault = (p) => (p === "dists/testsuite/Release.gpg" ? { status: 404 } : undefined);
+  await assert.rejects(loadUniverse(opts), code("E_SIGNATURE", /dists\/testsuite\/Release: unsigned/));
+  assert.deepEqual(cacheFiles(), []);
+});
