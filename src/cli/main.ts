@@ -16,8 +16,6 @@ const COMMANDS: Record<string, Array<() => Promise<Registrar>>> = {
   fetch: [() => import("./fetch.ts")],
   "init-bundle": [() => import("./init.ts")],
   "init-config": [() => import("./init.ts")],
-  "init-bundle": [() => import("./init.ts")],
-  "init-config": [() => import("./init.ts")],
   inspect: [() => import("./inspect.ts")],
   lock: [() => import("./lock.ts")],
   pull: [() => import("./pull.ts")],
