@@ -1,0 +1,61 @@
+/** The node preset: Debian's libc/libstdc++ plus the official Node.js binary, run by podman. */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { withPodman } from "../helpers/podman.ts";
+import { type BuildJson, CACHE, mustSucceed, shellfree, tempDir } from "./common.ts";
+
+describe("shellfree build --preset node", () => {
+  let dir = "";
+  let cleanup = async () => {};
+  let result: BuildJson;
+  before(async () => {
+    ({ dir, cleanup } = await tempDir("nodepreset"));
+    const r = await shellfree([
+      "build",
+      "--preset",
+      "node",
+      "--output",
+      `docker-archive:${dir}/node.tar`,
+      "--cache-dir",
+      CACHE,
+      "--json",
+    ]);
+    mustSucceed(r, "build");
+    result = JSON.parse(r.stdout);
+  });
+  after(() => cleanup());
+
+  test("packages: libc6, libgcc-s1, libstdc++6 and no libssl; a runtime layer", () => {
+    const a = result.architectures[0];
+    const names = a.packages.map((p) => p.name);
+    for (const p of ["libc6", "libgcc-s1", "libstdc++6", "base-files", "tzdata", "ca-certificates"])
+      assert.ok(names.includes(p), p);
+    assert.ok(!names.some((n) => n.startsWith("libssl")), "Node carries its own OpenSSL");
+    assert.deepEqual(
+      a.layers.map((l) => l.name),
+      ["debian", "runtime", "config"],
+    );
+    assert.match(a.node?.version ?? "", /^24\.\d+\.\d+$/);
+    const cdx = readFileSync(join(dir, "node.tar.cdx.json"), "utf8");
+    assert.ok(cdx.includes(`pkg:npm/node-linux-`), "the Node runtime is an SBOM component");
+  });
+
+  test("podman run prints node --version, as the non-root user", async () => {
+    await withPodman(async (pm) => {
+      await pm.run(["load", "-i", join(dir, "node.tar")]);
+      const v = await pm.run(["run", "--rm", "--network=none", "node:latest", "--version"]);
+      assert.equal(v.stdout.trim(), `v${result.architectures[0].node?.version}`);
+      const e = await pm.run([
+        "run",
+        "--rm",
+        "--network=none",
+        "node:latest",
+        "-e",
+        "const os=require('node:os');console.log(process.getuid(), os.userInfo().username, require('node:tls').rootCertificates.length>100, new Intl.DateTimeFormat('de',{timeZone:'Europe/Berlin'}).resolvedOptions().timeZone)",
+      ]);
+      assert.equal(e.stdout.trim(), "65532 nonroot true Europe/Berlin");
+    });
+  });
+});
