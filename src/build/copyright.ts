@@ -114,6 +114,9 @@ const SPDX_IDS = [
 const EXCEPTION_IDS = [
   "Autoconf-exception-2.0",
   "Autoconf-exception-3.0",
+  "Autoconf-exception-generic",
+  "Autoconf-exception-generic-3.0",
+  "Autoconf-exception-macro",
   "Bison-exception-2.2",
   "Classpath-exception-2.0",
   "Font-exception-2.0",
@@ -259,6 +262,20 @@ export function spdxForShortName(raw: string): string {
       if (exc) return `${lic} WITH ${exc}`;
     }
     return licenseRef(name);
+  }
+  // SPDX-style "GPL-3.0-or-later-WITH-Autoconf-exception-macro" written as one name
+  const hy = /^(.+?)-with-(.+)$/i.exec(name);
+  if (hy) {
+    const lic = spdxForShortName(hy[1]);
+    const exc = byLower.get(hy[2].toLowerCase());
+    if (
+      !lic.startsWith("LicenseRef-") &&
+      !/\s/.test(lic) &&
+      exc &&
+      (EXCEPTION_IDS as readonly string[]).includes(exc)
+    ) {
+      return `${lic} WITH ${exc}`;
+    }
   }
   const lower = name.toLowerCase();
   const known = byLower.get(lower);

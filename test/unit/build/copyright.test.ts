@@ -167,6 +167,8 @@ describe("short name mapping", () => {
     ["GPL-4+", "LicenseRef-GPL-4-plus"],
     ["MIT-like", "LicenseRef-MIT-like"],
     ["BSD-tcp_wrappers", "LicenseRef-BSD-tcp-wrappers"],
+    ["GPL-3.0-or-later-WITH-Autoconf-exception-macro", "GPL-3.0-or-later WITH Autoconf-exception-macro"],
+    ["GPL-2+-with-link-exception", "LicenseRef-GPL-2-plus-with-link-exception"],
   ];
   for (const [deb, spdx] of cases) {
     test(`${deb} → ${spdx}`, () => assert.equal(spdxForShortName(deb), spdx));
