@@ -166,6 +166,35 @@ describe("shellfree-init under runc", () => {
     assert.equal((await c2.exit()).code, 42);
   });
 
+  test("a main process that ignores SIGTERM is killed at grace", async () => {
+    const c = await start(
+      {
+        initConfig: {
+          main: [
+            "/usr/local/bin/node",
+            "-e",
+            "process.on('SIGTERM', () => console.log('ignored TERM')); setInterval(() => {}, 1000); console.log('up')",
+          ],
+          health: { port: await freePort(), host: "127.0.0.1" },
+          shutdown: { grace: "1s", drain: "200ms" },
+        },
+      },
+      { uid: 1234567, gid: 0 },
+    );
+    await c.waitLine(/\[INFO\] Ready /);
+    await until(async () => c.stdout.includes("up"), 5000);
+    const t0 = performance.now();
+    c.kill("SIGTERM");
+    const e = await c.exit();
+    const took = e.at - t0;
+    assert.equal(e.code, 137, c.lines.join("\n"));
+    assert.ok(took >= 1150 && took < 200 + 1000 + 1000, `killed at drain + grace: ${took} ms`);
+    assert.match(c.stdout, /ignored TERM/);
+    assert.ok(
+      c.messages().some((m) => /^Main process PID \d+ did not exit within 1000 ms; sending SIGKILL$/.test(m)),
+    );
+  });
+
   test("orphaned grandchildren are reaped by tini (and would not be without it)", async () => {
     // main starts 5 short-lived middles; each starts a grandchild that outlives it (an orphan)
     const orphanMaker = `const { spawn } = require('child_process');
