@@ -354,3 +354,30 @@ export async function extractDeb(path: string, outDir: string): Promise<DebConte
   });
   return deb;
 }
+
+/**
+ * readDeb for many files with bounded parallelism (default: 4), results in input order. xz
+ * members decompress in worker threads, so this uses every core where a loop of readDeb cannot.
+ */
+export async function readDebs(
+  paths: string[],
+  opts: { data?: boolean; concurrency?: number } = {},
+): Promise<DebContents[]> {
+  const out: DebContents[] = new Array(paths.length);
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < paths.length) {
+      const i = next++;
+      try {
+        out[i] = await readDeb(paths[i], opts);
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+  };
+  const n = Math.max(1, Math.min(opts.concurrency ?? 4, paths.length));
+  await Promise.all(Array.from({ length: n }, worker));
+  if (failed !== undefined) throw failed;
+  return out;
+}

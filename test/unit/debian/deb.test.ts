@@ -11,7 +11,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { extractDeb, readArMembers, readDeb } from "../../../src/debian/deb.ts";
+import { extractDeb, readArMembers, readDeb, readDebs } from "../../../src/debian/deb.ts";
 import { DebianError } from "../../../src/debian/errors.ts";
 import {
   arArchive,
@@ -254,4 +254,22 @@ test("xz worker pool: parallel decompression gives the exact bytes; corrupt data
   const broken = Buffer.from(deb);
   broken[data.offset + (data.size >> 1)] ^= 0xff;
   await assert.rejects(readDeb(put(broken)), isDebErr(/corrupt xz data in data\.tar\.xz/));
+});
+
+test("readDebs: many packages in parallel, input order kept; the first failure is reported", async () => {
+  const paths = await Promise.all(
+    ["a", "b", "c", "d", "e"].map(async (name, i) =>
+      put(await buildDeb({ name, version: `${i + 1}.0`, compression: i % 2 ? "xz" : "zst" })),
+    ),
+  );
+  const ds = await readDebs(paths, { concurrency: 3 });
+  assert.deepEqual(
+    ds.map((d) => `${d.control.Package} ${d.control.Version}`),
+    ["a 1.0", "b 2.0", "c 3.0", "d 4.0", "e 5.0"],
+  );
+  assert.ok(ds.every((d) => d.entries.some((e) => e.type === "file" && e.data !== undefined)));
+  await assert.rejects(
+    readDebs([paths[0], join(tmp, "missing.deb")]),
+    isDebErr(/cannot open .*missing\.deb/),
+  );
 });
