@@ -275,6 +275,16 @@ export class Init {
     process.exit(code);
   }
 
+  /** Internal error: one line, the main process group killed, exit 70. */
+  crash(e: unknown): never {
+    const msg =
+      e instanceof Error
+        ? `${e.name}: ${e.message} ${(e.stack ?? "").split("\n")[1]?.trim() ?? ""}`
+        : String(e);
+    this.log.error(`internal error in shellfree-init: ${msg.replace(/\s+/g, " ").trim()}`);
+    this.finish(70, "ERROR");
+  }
+
   private failStartup(msg: string, output?: string): never {
     this.log.error(msg);
     if (output) for (const line of output.split(/\r?\n/)) this.log.error(`  | ${line}`);
@@ -681,5 +691,9 @@ function readPidFile(path: string): number | null {
 export async function runInit(argv: string[]): Promise<void> {
   const init = new Init();
   init.installSignals();
+  // a bug in init must not leave the main process running unsupervised
+  const crash = (e: unknown) => init.crash(e);
+  process.on("uncaughtException", crash);
+  process.on("unhandledRejection", crash);
   await init.run(argv);
 }
