@@ -348,9 +348,13 @@ async function expand(src: Source, descs: Descriptor[], depth = 0): Promise<Cand
       );
       out.push(...(await expand(src, idx.manifests, depth + 1)));
     } else if (isManifestMediaType(d.mediaType)) {
-      out.push({ desc: d, platform: platformOf(d.platform) });
+      // build attestations ride along in indexes as manifests for platform unknown/unknown
+      const attestation =
+        d.platform?.os === "unknown" ||
+        d.annotations?.["vnd.docker.reference.type"] === "attestation-manifest";
+      if (!attestation) out.push({ desc: d, platform: platformOf(d.platform) });
     }
-    // other artifacts (signatures, attestations with unknown types) are ignored
+    // other artifacts (signatures, attestations, unknown types) are ignored
   }
   return out;
 }

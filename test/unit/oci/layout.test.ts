@@ -176,6 +176,35 @@ describe("writeOutput + openImage", () => {
       },
     );
     await assert.rejects(writeOutput(`oci:${d}/dup`, [imgs[0], imgs[0]]), { code: "E_TARGET" });
+    // an index that also lists a build attestation (platform unknown/unknown) and a foreign
+    // artifact: both are skipped when choosing an image
+    const nestedBlob = blobPath(out, r.digest);
+    const extra = JSON.parse(await readFile(nestedBlob, "utf8"));
+    extra.manifests.push(
+      {
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        digest: imgs[0].manifest.digest,
+        size: imgs[0].manifest.size,
+        platform: { os: "unknown", architecture: "unknown" },
+        annotations: { "vnd.docker.reference.type": "attestation-manifest" },
+      },
+      {
+        mediaType: "application/vnd.example.signature",
+        digest: imgs[0].config.digest,
+        size: imgs[0].config.size,
+      },
+    );
+    const extraBytes = Buffer.from(JSON.stringify(extra));
+    const out2 = join(d, "multi2");
+    await writeOutput(`oci:${out2}`, imgs);
+    await writeFile(blobPath(out2, sha(extraBytes)), extraBytes);
+    const top = await readIndex(out2);
+    top.manifests[0] = { ...top.manifests[0], digest: sha(extraBytes), size: extraBytes.length };
+    await writeFile(join(out2, "index.json"), JSON.stringify(top));
+    assert.deepEqual(
+      (await listManifests(`oci:${out2}`)).map((x) => x.platform.architecture),
+      ["amd64", "arm64"],
+    );
     // docker-archive holds one platform: clear error, no file
     await assert.rejects(
       writeOutput(`docker-archive:${d}/multi.tar`, imgs),
