@@ -9,7 +9,9 @@
  *
  * Parent directories are created (0755 root:root) unless listed. Several layers: `layers`
  * (each like the top-level files/dirs/symlinks/hardlinks). Outputs: OCI layout (default),
- * oci-archive, docker-archive. Several platforms: `platforms`.
+ * oci-archive, docker-archive. Several platforms: `platforms`. A whiteout in a later layer is a
+ * file named `.wh.<name>` (e.g. `{ path: "/etc/.wh.passwd", data: "" }`). `editConfig` edits the
+ * config JSON freely (shell-form entrypoints, USER 0, CMD-SHELL healthchecks for bad-image tests).
  */
 import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -18,8 +20,13 @@ import {
   buildImage,
   type Compression,
   type ImageConfigInput,
+  jsonBytes,
   type Layer,
+  MEDIA_OCI_CONFIG,
+  type OciImageConfig,
+  type OciManifest,
   parsePlatform,
+  storeBlobBytes,
   type WriteResult,
   writeLayer,
   writeOutput,
@@ -72,6 +79,12 @@ export interface MakeImageOptions extends LayerSpec {
   format?: "oci" | "oci-archive" | "docker-archive";
   compression?: Compression;
   sourceDateEpoch?: number;
+  /**
+   * Edit the finished config JSON (e.g. a shell-form Entrypoint string or CMD-SHELL healthcheck
+   * for "bad image" tests, which ImageConfigInput does not allow). Config and manifest are
+   * rewritten with their new digests.
+   */
+  editConfig?: (config: OciImageConfig) => void;
 }
 
 export interface MadeImage {
@@ -125,6 +138,26 @@ async function layerEntries(spec: LayerSpec): Promise<TreeEntry[]> {
   return [...out.values()];
 }
 
+async function rewriteConfig(
+  im: BuiltImage,
+  blobDir: string,
+  edit: (c: OciImageConfig) => void,
+): Promise<BuiltImage> {
+  const cfg = JSON.parse(new TextDecoder().decode(im.config.bytes)) as OciImageConfig;
+  edit(cfg);
+  const cfgBytes = jsonBytes(cfg);
+  const c = await storeBlobBytes(blobDir, cfgBytes);
+  const manifest = JSON.parse(new TextDecoder().decode(im.manifest.bytes)) as OciManifest;
+  manifest.config = { mediaType: MEDIA_OCI_CONFIG, digest: c.digest, size: c.size };
+  const mBytes = jsonBytes(manifest);
+  const m = await storeBlobBytes(blobDir, mBytes);
+  return {
+    ...im,
+    config: { digest: c.digest, size: c.size, bytes: cfgBytes },
+    manifest: { ...im.manifest, digest: m.digest, size: m.size, bytes: mBytes },
+  };
+}
+
 /** Build a small image from host files and write it under `dir`. */
 export async function makeImage(dir: string, opts: MakeImageOptions = {}): Promise<MadeImage> {
   await mkdir(dir, { recursive: true });
@@ -135,7 +168,6 @@ export async function makeImage(dir: string, opts: MakeImageOptions = {}): Promi
   const layers: Layer[] = [];
   for (const s of specs) {
     const entries = await layerEntries(s);
-    if (entries.length === 0 && s !== opts) continue;
     if (entries.length === 0) continue;
     layers.push(await writeLayer(entries, { compression, sourceDateEpoch: sde, blobDir }));
   }
@@ -144,12 +176,12 @@ export async function makeImage(dir: string, opts: MakeImageOptions = {}): Promi
   );
   const images: BuiltImage[] = [];
   for (const platform of plats) {
-    images.push(
-      await buildImage(
-        { platform, layers, config: opts.config ?? {}, created: new Date(sde * 1000) },
-        blobDir,
-      ),
+    let im = await buildImage(
+      { platform, layers, config: opts.config ?? {}, created: new Date(sde * 1000) },
+      blobDir,
     );
+    if (opts.editConfig) im = await rewriteConfig(im, blobDir, opts.editConfig);
+    images.push(im);
   }
   const tag = opts.tag ?? "latest";
   const format = opts.format ?? "oci";
