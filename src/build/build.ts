@@ -12,12 +12,12 @@ import { createHash } from "node:crypto";
 import { lstat, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve as resolvePath } from "node:path";
 import { loadRelease, loadUniverse } from "../debian/archive.ts";
-import { defaultCacheDir, fetchDebs } from "../debian/cache.ts";
+import { debCachePath, defaultCacheDir, fetchDebs } from "../debian/cache.ts";
 import { type DebContents, readDeb } from "../debian/deb.ts";
 import { parseRelations } from "../debian/relation.ts";
 import { resolve } from "../debian/resolve.ts";
 import { configuredSources } from "../debian/sources.ts";
-import type { AptSource, BinaryPackage, PackageUniverse } from "../debian/types.ts";
+import type { AptSource, BinaryPackage } from "../debian/types.ts";
 import { INIT_CONFIG_PATH, INIT_JS_PATH, parseInitConfig, toInitJson } from "../init/config.ts";
 import { type BuiltImage, buildImage, type ImageConfigInput } from "../oci/image.ts";
 import { type Compression, type Layer, writeLayer } from "../oci/layer.ts";
@@ -113,7 +113,6 @@ export interface BuildResult {
 
 export interface ResolvedArch {
   arch: string;
-  universe: PackageUniverse;
   packages: BinaryPackage[];
   excluded: Array<{ name: string; wantedBy: string[] }>;
   releaseDate?: Date;
@@ -202,6 +201,46 @@ function checkForbidden(spec: Spec, packages: BinaryPackage[], arch: string): vo
   }
 }
 
+/**
+ * `--locked` with every locked .deb already in the cache: the packages come straight from the
+ * lock (each .deb entered the content-addressed cache only after its SHA256 matched a signed
+ * index), so the build needs no index and no network. undefined when something is missing.
+ */
+async function packagesFromCachedLock(
+  lock: Lockfile,
+  arch: string,
+  src: AptSource[],
+  cacheDir: string,
+): Promise<BinaryPackage[] | undefined> {
+  const la = lock.architectures[arch];
+  if (!la) return undefined;
+  const out: BinaryPackage[] = [];
+  for (const lp of la.packages) {
+    const source = src.find((x) => x.suite === lp.suite);
+    if (!source) return undefined;
+    const st = await stat(debCachePath(cacheDir, lp.sha256)).catch(() => null);
+    if (!st?.isFile() || st.size !== lp.size) return undefined;
+    out.push({
+      name: lp.name,
+      version: lp.version,
+      architecture: lp.architecture,
+      essential: false,
+      depends: "",
+      preDepends: "",
+      recommends: "",
+      provides: "",
+      conflicts: "",
+      breaks: "",
+      filename: lp.filename,
+      size: lp.size,
+      sha256: lp.sha256,
+      source,
+      fields: {},
+    });
+  }
+  return out;
+}
+
 /** Resolve one architecture: from the lock (`--locked`) or from the archive. */
 export async function resolveArch(
   spec: Spec,
@@ -210,43 +249,76 @@ export async function resolveArch(
   lock?: { file: string; lock: Lockfile },
 ): Promise<ResolvedArch> {
   const src = sources(spec, s);
+  const cacheDir = s.cacheDir ?? defaultCacheDir();
   const archive = {
     sources: src,
     arch,
     keyring: s.keyring,
     allowExpired: s.allowExpired,
-    cacheDir: s.cacheDir,
+    cacheDir,
   };
+  const inputs = resolutionInputsHash(spec);
+  if (lock) {
+    if (lock.lock.inputs === inputs) {
+      const cached = await packagesFromCachedLock(lock.lock, arch, src, cacheDir);
+      if (cached) {
+        info(`${arch}: ${cached.length} packages from ${lock.file} (all in the cache; no index needed)`);
+        checkForbidden(spec, cached, arch);
+        const excluded = (lock.lock.architectures[arch]?.excluded ?? []).map((name) => ({
+          name,
+          wantedBy: [],
+        }));
+        return { arch, packages: cached, excluded };
+      }
+    }
+    info(`${arch}: loading package indices (${src.map((x) => x.suite).join(", ")})`);
+    const universe = await loadUniverse(archive);
+    const packages = packagesFromLock(lock.lock, lock.file, inputs, arch, universe);
+    checkForbidden(spec, packages, arch);
+    const excluded = (lock.lock.architectures[arch]?.excluded ?? []).map((name) => ({ name, wantedBy: [] }));
+    return { arch, packages, excluded };
+  }
+  // A resolution depends only on the spec's inputs and the archive's signed Release files:
+  // when neither changed, the cached answer is the answer (no index is loaded).
+  const releases = await Promise.all(src.map((x) => loadRelease(x, archive)));
+  const key = sha256Hex(
+    JSON.stringify({
+      v: 1,
+      arch,
+      inputs,
+      sources: src.map((x, i) => [x.uri, x.suite, x.components, sha256Hex(releases[i].text)]),
+    }),
+  );
+  const cacheFile = join(cacheDir, "build", "resolutions", `${key}.json`);
+  const hit = await readFile(cacheFile, "utf8")
+    .then((t) => JSON.parse(t) as { packages: BinaryPackage[]; excluded: ResolvedArch["excluded"] })
+    .catch(() => undefined);
+  if (hit) {
+    info(`${arch}: ${hit.packages.length} packages (resolution unchanged since the archive's Release)`);
+    checkForbidden(spec, hit.packages, arch);
+    return { arch, packages: hit.packages, excluded: hit.excluded, releaseDate: releases[0].date };
+  }
   info(`${arch}: loading package indices (${src.map((x) => x.suite).join(", ")})`);
   const universe = await loadUniverse(archive);
-  const release = await loadRelease(src[0], archive).catch(() => undefined);
-  let packages: BinaryPackage[];
-  let excluded: ResolvedArch["excluded"];
-  if (lock) {
-    packages = packagesFromLock(lock.lock, lock.file, resolutionInputsHash(spec), arch, universe);
-    excluded = (lock.lock.architectures[arch]?.excluded ?? []).map((name) => ({ name, wantedBy: [] }));
-  } else {
-    const exclude = effectiveExcludes(spec);
-    // base-files always: it ships the merged-/usr symlinks (/lib64 → usr/lib64, ...) without
-    // which no dynamically linked program starts, and os-release/debian_version.
-    let requests = [...spec.packages.include];
-    if (!includeNames(spec).includes("base-files")) requests.unshift("base-files");
-    let r = resolve(universe, requests, { exclude });
-    const pins = Object.entries(spec.packages.pins).filter(([n, v]) =>
-      r.packages.some((p) => p.name === n && p.version !== v),
-    );
-    if (pins.length) {
-      requests = [
-        ...requests.filter((q) => !pins.some(([n]) => q.split("=")[0] === n)),
-        ...pins.map(([n, v]) => `${n}=${v}`),
-      ];
-      r = resolve(universe, requests, { exclude });
-    }
-    packages = r.packages;
-    excluded = r.excluded;
+  const exclude = effectiveExcludes(spec);
+  // base-files always: it ships the merged-/usr symlinks (/lib64 → usr/lib64, ...) without
+  // which no dynamically linked program starts, and os-release/debian_version.
+  let requests = [...spec.packages.include];
+  if (!includeNames(spec).includes("base-files")) requests.unshift("base-files");
+  let r = resolve(universe, requests, { exclude });
+  const pins = Object.entries(spec.packages.pins).filter(([n, v]) =>
+    r.packages.some((p) => p.name === n && p.version !== v),
+  );
+  if (pins.length) {
+    requests = [
+      ...requests.filter((q) => !pins.some(([n]) => q.split("=")[0] === n)),
+      ...pins.map(([n, v]) => `${n}=${v}`),
+    ];
+    r = resolve(universe, requests, { exclude });
   }
-  checkForbidden(spec, packages, arch);
-  return { arch, universe, packages, excluded, releaseDate: release?.date };
+  checkForbidden(spec, r.packages, arch);
+  await writeFileAtomic(cacheFile, JSON.stringify({ packages: r.packages, excluded: r.excluded }));
+  return { arch, packages: r.packages, excluded: r.excluded, releaseDate: releases[0].date };
 }
 
 /** The lockfile for a spec (what `shellfree lock` writes). */
@@ -656,7 +728,7 @@ async function buildArch(
     packages.map((p) => ({
       name: p.name,
       architecture: p.architecture,
-      multiArch: p.multiArch,
+      multiArch: (infos.get(p.name) as DebInfo).control["Multi-Arch"] ?? p.multiArch,
       info: infos.get(p.name) as DebInfo,
     })),
   );
@@ -816,7 +888,7 @@ async function buildArch(
     return {
       name: p.name,
       architecture: p.architecture,
-      multiArch: p.multiArch,
+      multiArch: (infos.get(p.name) as DebInfo).control["Multi-Arch"] ?? p.multiArch,
       controlText: inf.controlText,
       paths: pp?.installed ?? [],
       md5sums,
