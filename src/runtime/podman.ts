@@ -185,7 +185,7 @@ class PodmanContainer implements Container {
   private readonly argv: string[];
   private readonly out = { text: "" };
   private readonly err = { text: "" };
-  private removed = false;
+  private removing?: Promise<void>;
 
   constructor(driver: PodmanDriver, id: string, argv: string[]) {
     this.driver = driver;
@@ -237,9 +237,13 @@ class PodmanContainer implements Container {
     return { stdout: this.out.text, stderr: this.err.text };
   }
 
-  async remove(): Promise<void> {
-    if (this.removed) return;
-    this.removed = true;
+  /** idempotent: concurrent callers (a check's finally, the Ctrl-C cleanup) share one removal */
+  remove(): Promise<void> {
+    this.removing ??= this.doRemove();
+    return this.removing;
+  }
+
+  private async doRemove(): Promise<void> {
     await this.driver.cmd(["rm", "--force", "--time", "0", this.id], 60_000).catch(() => undefined);
     await within(this.exited, 10_000);
     this.onRemoved?.();

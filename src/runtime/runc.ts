@@ -327,7 +327,7 @@ class RuncContainer implements Container {
   private readonly rootfs: string;
   private readonly out = { text: "" };
   private readonly err = { text: "" };
-  private removed = false;
+  private removing?: Promise<void>;
 
   constructor(runc: string, state: string, id: string, bundle: string, rootfs: string) {
     this.runc = runc;
@@ -384,9 +384,13 @@ class RuncContainer implements Container {
     return { stdout: this.out.text, stderr: this.err.text };
   }
 
-  async remove(): Promise<void> {
-    if (this.removed) return;
-    this.removed = true;
+  /** idempotent: concurrent callers (a check's finally, the Ctrl-C cleanup) share one removal */
+  remove(): Promise<void> {
+    this.removing ??= this.doRemove();
+    return this.removing;
+  }
+
+  private async doRemove(): Promise<void> {
     await run(this.runc, ["--root", this.state, "kill", this.id, "KILL"], { timeoutMs: 10_000 }).catch(
       () => undefined,
     );

@@ -1,0 +1,189 @@
+/**
+ * `shellfree test` under runc, through the CLI, on a shell-free image with a long-running main
+ * (tini → node HTTP server, exec-form HEALTHCHECK): every built-in check passes; a published-
+ * schema structure test passes unchanged; a failing expectation gives a diff and exit 3; an
+ * image with /bin/sh fails shell-exec-fails; nothing is left behind, also after Ctrl-C.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { realpathSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { CHECK_NAMES } from "../../../src/runtime/index.ts";
+import { cli, driverDirs, freePort, mountsWith, processesWithEnv, structureYaml } from "./common.ts";
+import { makeNodeImage } from "./node-image.ts";
+
+let dir: string;
+let port: number;
+let ref: string;
+let before0: Set<string>;
+
+before(async () => {
+  before0 = await driverDirs("shellfree-runc-");
+  dir = await mkdtemp(join(tmpdir(), "sf-e2e-runc-"));
+  port = await freePort();
+  ref = (await makeNodeImage(join(dir, "node"), { port })).ref;
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function assertNothingLeft(): Promise<void> {
+  const now = await driverDirs("shellfree-runc-");
+  const left = [...now].filter((d) => !before0.has(d));
+  assert.deepEqual(left, [], "no runc work dir left behind");
+  assert.deepEqual(
+    (await mountsWith("shellfree-runc-")).filter((m) => left.some((d) => m.includes(d))),
+    [],
+  );
+  assert.deepEqual(await processesWithEnv(`PORT=${port}`), [], "no container process left running");
+}
+
+test("all built-in checks pass under runc (JSON report, JUnit file)", async () => {
+  const junit = join(dir, "reports", "runc.xml");
+  const r = await cli([
+    "test",
+    ref,
+    "--driver",
+    "runc",
+    "--checks",
+    "all",
+    "--http-path",
+    "/health",
+    "--json",
+  ]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.equal(rep.driver, "runc");
+  assert.equal(rep.passed, true);
+  assert.deepEqual(
+    rep.results.map((x: { name: string }) => x.name),
+    CHECK_NAMES,
+  );
+  for (const x of rep.results) assert.equal(x.passed, true, `${x.name}: ${x.message}`);
+  const byName = Object.fromEntries(rep.results.map((x: { name: string }) => [x.name, x]));
+  assert.match(byName["shell-exec-fails"].message, /✓ control: the HEALTHCHECK/);
+  assert.match(byName["graceful-stop"].message, /SIGTERM → exit 0/);
+  assert.match(byName["main-dies"].message, /killed the main process .*server\.cjs/);
+  assert.ok(byName["startup-time"].metrics.timeToReadyMs > 0);
+  const j = await cli([
+    "test",
+    ref,
+    "--driver",
+    "runc",
+    "--checks",
+    "healthcheck,read-only",
+    "--format",
+    "junit",
+    "--output",
+    junit,
+  ]);
+  assert.equal(j.code, 0, j.stderr);
+  const xml = await readFile(junit, "utf8");
+  assert.match(xml, /<testsuites name="shellfree test" tests="2" failures="0"/);
+  await assertNothingLeft();
+});
+
+test("a container-structure-test YAML (published schema) runs unchanged and passes", async () => {
+  const yaml = join(dir, "structure.yaml");
+  await writeFile(yaml, structureYaml(port));
+  const r = await cli(["test", ref, "--driver", "runc", "--config", yaml, "--json"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.equal(rep.results.length, 4 + 3 + 2 + 1);
+  for (const x of rep.results) assert.equal(x.passed, true, `${x.kind} ${x.name}: ${x.message}`);
+  await assertNothingLeft();
+});
+
+test("failing expectations: readable diff and exit 3", async () => {
+  const yaml = join(dir, "failing.yaml");
+  await writeFile(
+    yaml,
+    `schemaVersion: 2.0.0
+commandTests:
+  - name: "wrong output"
+    command: "/usr/local/bin/node"
+    args: ["-e", "console.log('actual output')"]
+    expectedOutput: ["expected output"]
+    exitCode: 3
+fileExistenceTests:
+  - name: "wrong mode"
+    path: "/usr/local/bin/node"
+    permissions: "-rwx------"
+metadataTest:
+  user: "root"
+  entrypoint: ["/bin/sh", "-c", "node /app/server.cjs"]
+`,
+  );
+  const r = await cli(["test", ref, "--driver", "runc", "--config", yaml]);
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  assert.match(r.stdout, /FAIL — 0 passed, 3 failed/);
+  assert.match(r.stdout, /exit code: expected 3, got 0/);
+  assert.match(
+    r.stdout,
+    /stdout: expected to match \/expected output\/, but it does not\. Actual stdout:\n\s+\| actual output/,
+  );
+  assert.match(r.stdout, /permissions\n\s+- expected -rwx------\n\s+\+ actual {3}-rwxr-xr-x/);
+  assert.match(r.stdout, /user\n\s+- expected "root"\n\s+\+ actual {3}"65532:65532"/);
+  await assertNothingLeft();
+});
+
+test("an image with a shell fails shell-exec-fails", async () => {
+  const p2 = await freePort();
+  const bad = await makeNodeImage(join(dir, "with-sh"), {
+    port: p2,
+    files: [{ path: "/bin/sh", hostPath: realpathSync("/usr/bin/dash"), mode: 0o755 }],
+  });
+  const r = await cli(["test", bad.ref, "--driver", "runc", "--checks", "shell-exec-fails"]);
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  assert.match(r.stdout, /✗ \["\/bin\/sh","-c","true"\] succeeded \(exit 0\): a shell is present/);
+  assert.match(r.stdout, /✓ \["\/bin\/bash","-c","true"\] failed/);
+});
+
+test("Ctrl-C removes the running container and its bundle", async () => {
+  const child = spawn(
+    process.execPath,
+    [
+      new URL("../../../bin/shellfree", import.meta.url).pathname,
+      "test",
+      ref,
+      "--driver",
+      "runc",
+      "--checks",
+      "graceful-stop",
+      "--stop-timeout",
+      "60",
+    ],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, SHELLFREE_QUIET: "1" },
+    },
+  );
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+  try {
+    // wait until the server in the container answers: the container is up
+    const t0 = Date.now();
+    let up = false;
+    while (!up && Date.now() - t0 < 60_000) {
+      up = (await processesWithEnv(`PORT=${port}`)).length >= 2; // tini and node
+      if (!up) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(up, "container started");
+    child.kill("SIGINT");
+    const code = await Promise.race([
+      exited,
+      new Promise<string>((r) => setTimeout(() => r("timeout"), 30_000)),
+    ]);
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /SIGINT: removing containers and bundles/);
+    await assertNothingLeft();
+  } finally {
+    child.kill("SIGKILL");
+  }
+});
