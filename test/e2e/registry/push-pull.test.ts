@@ -4,8 +4,8 @@
  * --platform pulls, digest references, and pushes whose connection is cut mid-blob.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createCipheriv, randomBytes } from "node:crypto";
+import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -301,5 +301,53 @@ describe("registry push interrupted mid-blob", () => {
     const back = join(tmp, "chunked-back");
     await pullToLayout(`${reg.host}/cut/chunked:v1`, `oci:${back}:latest`, { silent: true });
     assert.deepEqual(await treeDigests(back), await treeDigests(img.path));
+  });
+});
+
+describe("registry push streams from the layout", () => {
+  test("pushing and pulling a 256 MiB blob keeps memory flat (peak RSS grows by far less than the blob)", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "shellfree-reg-mem-"));
+    const reg = await startRegistry();
+    try {
+      const size = 256 * 2 ** 20;
+      const data = join(tmp, "big.bin");
+      const fh = await open(data, "w");
+      const aes = createCipheriv("aes-128-ctr", Buffer.alloc(16, 7), Buffer.alloc(16));
+      const zeros = Buffer.alloc(2 ** 20);
+      for (let i = 0; i < size / zeros.length; i++) await fh.write(aes.update(zeros));
+      await fh.close();
+      const img = await makeImage(join(tmp, "img"), {
+        files: [{ path: "/big.bin", hostPath: data }],
+        compression: "none",
+      });
+      const blobs = await treeDigests(img.path);
+      await rm(data);
+      const sample = () => process.memoryUsage().rss;
+      (globalThis as { gc?: () => void }).gc?.();
+      const base = sample();
+      let peak = base;
+      const timer = setInterval(() => (peak = Math.max(peak, sample())), 10);
+      try {
+        const r = await pushLayout(img.ref, `${reg.directHost}/mem/big:v1`, {
+          cacheDir: join(tmp, "c"),
+          silent: true,
+        });
+        assert.equal(r.bytes > size, true);
+        await pullToLayout(`${reg.directHost}/mem/big:v1`, `oci:${join(tmp, "back")}:latest`, {
+          silent: true,
+        });
+      } finally {
+        clearInterval(timer);
+      }
+      const grew = peak - base;
+      assert.ok(
+        grew < size / 2,
+        `peak RSS grew by ${Math.round(grew / 2 ** 20)} MiB for a ${size / 2 ** 20} MiB blob`,
+      );
+      assert.deepEqual(await treeDigests(join(tmp, "back")), blobs);
+    } finally {
+      await reg.stop();
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 });
