@@ -87,6 +87,14 @@ interface Pkg {
   excluded: boolean;
 }
 
+/** One alternative's candidate versions, ranked on first use. */
+interface Alternative {
+  key: string;
+  vers: Ver[];
+  /** which candidates were protected when apt would have ranked them; unset once ranked */
+  protectedNow?: Set<Ver>;
+}
+
 interface Provide {
   ver: Ver;
   /** the provided version; undefined for an unversioned Provides */
@@ -167,7 +175,7 @@ function indexUniverse(universe: PackageUniverse): UniverseIndex {
     if (prev === undefined) byName.set(name, bin);
     else if (Array.isArray(prev)) prev.push(bin);
     else byName.set(name, [prev, bin]);
-    const allowed = bin.multiArch === "allowed";
+    // (the implicit `name:any` provides of Multi-Arch: allowed packages are derived on lookup)
     const prov = bin.provides;
     if (prov) {
       for (const raw of prov.split(",")) {
@@ -175,7 +183,6 @@ function indexUniverse(universe: PackageUniverse): UniverseIndex {
         if (!item) continue;
         if (SIMPLE_NAME.test(item)) {
           add(item, bin, undefined);
-          if (allowed) add(`${item}:any`, bin, undefined);
           continue;
         }
         const m = PROVIDE.exec(item);
@@ -184,10 +191,8 @@ function indexUniverse(universe: PackageUniverse): UniverseIndex {
         // apt ignores Provides with a relation other than '='
         if (m[3] !== undefined && m[3] !== "=") continue;
         add(targetKeyFor(m[1], m[2], arch), bin, m[4]);
-        if (allowed && m[2] === undefined) add(`${m[1]}:any`, bin, m[4]);
       }
     }
-    if (allowed) add(`${name}:any`, bin, bin.version);
   }
   const ix = { byName, provides };
   INDEXES.set(universe, ix);
@@ -249,17 +254,27 @@ class Resolver {
 
   /** Who provides `key` (apt's ProvidesList), as versions. */
   private providers(key: string): Provide[] {
-    let list = this.provideCache.get(key);
-    if (!list) {
-      list = [];
-      for (const e of this.ix.provides.get(key) ?? []) {
-        this.pkg(e.bin.name);
-        const ver = this.verOfBin.get(e.bin);
-        // a duplicate of a version already seen adds nothing to apt's cache
-        if (ver) list.push(e.version === undefined ? { ver } : { ver, version: e.version });
+    const cached = this.provideCache.get(key);
+    if (cached) return cached;
+    const list: Provide[] = [];
+    const push = (e: { bin: BinaryPackage; version?: string }, onlyAllowed: boolean) => {
+      this.pkg(e.bin.name);
+      const ver = this.verOfBin.get(e.bin);
+      // a duplicate of a version already seen adds nothing to apt's cache
+      if (!ver || (onlyAllowed && ver.multiArch !== "allowed")) return;
+      list.push(e.version === undefined ? { ver } : { ver, version: e.version });
+    };
+    for (const e of this.ix.provides.get(key) ?? []) push(e, false);
+    if (key.endsWith(":any")) {
+      // apt's implicit provides: a Multi-Arch: allowed package provides `name:any` (at its
+      // version) and `p:any` for each unqualified `p` it provides
+      const base = key.slice(0, -4);
+      for (const v of this.pkg(base)?.versions ?? []) {
+        if (v.multiArch === "allowed") list.push({ ver: v, version: v.version });
       }
-      this.provideCache.set(key, list);
+      for (const e of this.ix.provides.get(base) ?? []) push(e, true);
     }
+    this.provideCache.set(key, list);
     return list;
   }
 
@@ -355,44 +370,37 @@ class Resolver {
 
   /**
    * apt's getAllPossibleSolutions(CANDIDATE, sorted): alternatives in order, and within one
-   * alternative the candidates ranked by apt's CompareProviders. Returned as chunks: a chunk of
-   * several versions is a tie that only the cache-creation order breaks; `orderedChunk` sorts
-   * it when it is reached (the ranking keys are taken now, as apt takes them, before anything
-   * else is marked).
+   * alternative the candidates ranked by apt's CompareProviders. apt ranks every alternative
+   * before it marks anything; the only part of the ranking that marking can change is the
+   * protected flag, so that is taken now and the ranking itself is done when (if) the
+   * alternative is reached (`ordered`).
    */
-  private solutions(g: DepGroup, parent: Pkg): Ver[][] {
+  private solutions(g: DepGroup, parent: Pkg): Alternative[] {
     const negative = NEGATIVE.has(g.type);
     const seen = new Set<Ver>();
-    const chunks: Ver[][] = [];
+    const out: Alternative[] = [];
     for (const t of g.targets) {
-      const list = this.candidatesFor(t, parent, negative).filter((v) => {
+      const vers = this.candidatesFor(t, parent, negative).filter((v) => {
         if (seen.has(v)) return false;
         seen.add(v);
         return negative || !(v.pkg.protect && !v.pkg.install);
       });
-      if (list.length <= 1 || negative) {
-        for (const v of list) chunks.push([v]);
-        continue;
-      }
-      const cmp = (a: Ver, b: Ver) => this.rank(a, b, t.key);
-      list.sort(cmp);
-      let bucket: Ver[] = [];
-      for (let i = 0; i < list.length; i++) {
-        if (i > 0 && cmp(list[i - 1], list[i]) !== 0) {
-          chunks.push(bucket);
-          bucket = [];
-        }
-        bucket.push(list[i]);
-      }
-      chunks.push(bucket);
+      if (!vers.length) continue;
+      const protectedNow =
+        vers.length > 1 && !negative ? new Set(vers.filter((v) => v.pkg.protect)) : undefined;
+      out.push({ key: t.key, vers, protectedNow });
     }
-    return chunks;
+    return out;
   }
 
-  /** A tie chunk in apt's order: the package its cache created last first. */
-  private orderedChunk(chunk: Ver[]): Ver[] {
-    if (chunk.length > 1) chunk.sort((a, b) => this.id(b.pkg.name) - this.id(a.pkg.name));
-    return chunk;
+  /** An alternative's candidates in apt's order (ties: the package its cache created last first). */
+  private ordered(alt: Alternative): Ver[] {
+    const snap = alt.protectedNow;
+    if (snap) {
+      alt.vers.sort((a, b) => this.rank(a, b, alt.key, snap) || this.id(b.pkg.name) - this.id(a.pkg.name));
+      alt.protectedNow = undefined;
+    }
+    return alt.vers;
   }
 
   /**
@@ -400,11 +408,12 @@ class Resolver {
    * first, then the real package of the name looked up, Essential, Important/Protected, and the
    * more important Priority. Equal here means only the cache-creation order decides.
    */
-  private rank(a: Ver, b: Ver, key: string): number {
+  private rank(a: Ver, b: Ver, key: string, protectedNow: Set<Ver>): number {
     const A = a.pkg;
     const B = b.pkg;
     if (A === B) return 0;
-    if (A.protect !== B.protect) return A.protect ? -1 : 1;
+    const ap = protectedNow.has(a);
+    if (ap !== protectedNow.has(b)) return ap ? -1 : 1;
     if ((A.name === key) !== (B.name === key)) return A.name === key ? -1 : 1;
     if (A.essential !== B.essential) return A.essential ? -1 : 1;
     const ai = importantOf(A);
@@ -573,7 +582,7 @@ class Resolver {
   private removeConflicts(p: Pkg, toRemove: DepGroup[], propagate: boolean, fromUser: boolean): boolean {
     let failed = false;
     for (const g of toRemove) {
-      for (const [v] of this.solutions(g, p)) {
+      for (const v of this.solutions(g, p).flatMap((alt) => alt.vers)) {
         const q = v.pkg;
         if (q.candidate !== v || q.excluded) continue;
         if (q.install && !this.markKeep(q)) {
@@ -609,10 +618,10 @@ class Resolver {
         if (!this.markInstall(q, true, false)) failed = true;
         continue;
       }
-      const chunks = this.solutions(g, p);
-      const only = chunks.length === 1 && chunks[0].length === 1;
-      search: for (const chunk of chunks) {
-        for (const v of this.orderedChunk(chunk)) {
+      const alts = this.solutions(g, p);
+      const only = alts.length === 1 && alts[0].vers.length === 1;
+      search: for (const alt of alts) {
+        for (const v of this.ordered(alt)) {
           const q = v.pkg;
           if (q.candidate !== v) continue;
           if (propagate && critical && only) {
