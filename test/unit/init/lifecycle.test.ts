@@ -165,6 +165,31 @@ describe("startup and shutdown", () => {
     );
   });
 
+  test("the configured stop signal (SIGQUIT) shuts down and is what the main process gets", async () => {
+    using d = tempDir();
+    const p = await startInit({
+      dir: d.path,
+      config: {
+        main: nodeMain(
+          "process.on('SIGQUIT', () => { console.log('got QUIT'); process.exit(0) }); setInterval(() => {}, 1000)",
+        ),
+        health,
+        shutdown: { grace: "5s", drain: "0s", signal: "SIGQUIT" },
+      },
+    });
+    await p.waitLine(/State: STARTING -> RUNNING/);
+    await new Promise((r) => setTimeout(r, 300));
+    p.kill("SIGQUIT");
+    const e = await p.exit();
+    assert.equal(e.code, 0, p.lines.join("\n"));
+    assert.match(p.stdout, /got QUIT/);
+    assertOrder(p.lines, [
+      /^Received signal SIGQUIT$/,
+      /^Sending SIGQUIT to main process PID \d+/,
+      /^Shutdown complete \(exit code 0\)$/,
+    ]);
+  });
+
   test("SIGHUP is forwarded to the main process (reload) and init keeps running", async () => {
     using d = tempDir();
     const p = await startInit({
