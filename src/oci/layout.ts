@@ -308,14 +308,13 @@ async function writeOciDir(
       hint: "choose a new directory or remove it first",
     });
   }
-  // Keep other tags of an existing layout (a tag given and present is replaced).
+  // Writing a tag into an existing layout keeps everything else in it (other tags, untagged
+  // entries) and replaces only that tag; writing without a tag replaces the whole layout.
   let kept: Descriptor[] = [];
   let keptBlobs = new Set<string>();
   if (state === "layout" && tag !== undefined) {
     const old = await readIndex(dir);
-    kept = old.manifests.filter(
-      (d) => d.annotations?.[ANNOTATION_REF_NAME] !== undefined && d.annotations[ANNOTATION_REF_NAME] !== tag,
-    );
+    kept = old.manifests.filter((d) => d.annotations?.[ANNOTATION_REF_NAME] !== tag);
     keptBlobs = await reachable(dir, kept);
   }
   await writeDirAtomic(dir, async (tmp) => {

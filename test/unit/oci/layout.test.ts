@@ -310,6 +310,21 @@ describe("writeOutput + openImage", () => {
     const blobs = await readdir(join(d, "tags", "blobs", "sha256"));
     assert.ok(!blobs.includes(im.layers[0].digest.slice(7)));
     assert.ok(!blobs.includes(im.manifest.digest.slice(7)));
+    // an untagged entry stays when a tag is added; writing without a tag replaces everything
+    await writeOutput(`oci:${d}/mixed`, [im]);
+    await writeOutput(`oci:${d}/mixed:t`, [arm]);
+    idx = await readIndex(join(d, "mixed"));
+    assert.deepEqual(
+      idx.manifests.map((m) => [m.digest, m.annotations?.["org.opencontainers.image.ref.name"]]),
+      [
+        [im.manifest.digest, undefined],
+        [arm.manifest.digest, "t"],
+      ],
+    );
+    await assert.rejects(openImage(`oci:${d}/mixed`), { code: "E_NOT_FOUND" });
+    assert.equal((await openImage(`oci:${d}/mixed:t`)).platform.architecture, "arm64");
+    await writeOutput(`oci:${d}/mixed`, [im]);
+    assert.equal((await readIndex(join(d, "mixed"))).manifests.length, 1);
   });
 
   it("writeBlobStream verifies while streaming", async (t) => {
