@@ -325,7 +325,7 @@ async function writeOciDir(
       else await storeBlobBytes(blobDir, b.bytes as Uint8Array);
     }
     await writeFileAtomic(join(tmp, "oci-layout"), OCI_LAYOUT_FILE);
-    const descs = [...kept, m.top].sort((a, b) => refOf(a).localeCompare(refOf(b)));
+    const descs = [...kept, m.top].sort((a, b) => (refOf(a) < refOf(b) ? -1 : refOf(a) > refOf(b) ? 1 : 0));
     await writeFileAtomic(join(tmp, "index.json"), jsonBytes(topIndex(descs, annotations, single)));
   });
 }
