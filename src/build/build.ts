@@ -9,6 +9,7 @@
  * output until every image is complete, and the output itself is written atomically.
  */
 import { createHash } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { lstat, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve as resolvePath } from "node:path";
 import { loadRelease, loadUniverse } from "../debian/archive.ts";
@@ -555,6 +556,26 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   };
 }
 
+/** `fn` over `items` with at most `limit` running at once; results in input order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  let failed: { e: unknown } | undefined;
+  const run = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]);
+      } catch (e) {
+        failed ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, run));
+  if (failed) throw failed.e;
+  return out;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -712,15 +733,19 @@ async function buildArch(
   const contents = new Map<string, DebContents>();
   const debPaths = new Map<string, string>();
   let read = 0;
-  for (const f of fetched) {
-    const r = await loadDebInfo(f.path, f.pkg.sha256, o.cacheDir, f.pkg.name);
+  // several at once: xz members decompress in worker threads, so this uses every core
+  const loaded = await mapLimit(fetched, Math.min(4, Math.max(2, availableParallelism())), (f) =>
+    loadDebInfo(f.path, f.pkg.sha256, o.cacheDir, f.pkg.name),
+  );
+  fetched.forEach((f, i) => {
+    const r = loaded[i];
     infos.set(f.pkg.name, r.info);
     debPaths.set(f.pkg.name, f.path);
     if (r.contents) {
       contents.set(f.pkg.name, r.contents);
       read++;
     }
-  }
+  });
   info(
     `${arch}: ${packages.length} packages (${read} read, ${packages.length - read} from the metadata cache)`,
   );
