@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_KEYRING, loadUniverse } from "../../../src/debian/archive.ts";
 import { resolve } from "../../../src/debian/resolve.ts";
 import type { AptSource, PackageUniverse } from "../../../src/debian/types.ts";
+import { compareVersions } from "../../../src/debian/version.ts";
 import { setQuiet } from "../../../src/util/progress.ts";
 import { archiveOptions, TEST_CACHE } from "../helpers/mirror.ts";
 
@@ -122,6 +123,25 @@ describe("shellfree resolve = apt (empty status, no Recommends)", () => {
     apt(["-q", "update"]);
     const u = await loadUniverse(opts);
     for (const req of [["squid-openssl"], ["curl"], ["openssh-server"], ["python3"]]) compare(u, apt, req);
+    // pins: the oldest libssl3t64 / openssl the two suites have (the versions are read from the
+    // archive now, never typed in), alone and with packages that depend on them
+    const oldest = (name: string) =>
+      u.packages
+        .filter((p) => p.name === name)
+        .map((p) => p.version)
+        .sort(compareVersions)[0];
+    const ssl = oldest("libssl3t64");
+    const openssl = oldest("openssl");
+    assert.ok(ssl && openssl);
+    for (const req of [
+      ["curl", `libssl3t64=${ssl}`],
+      [`openssl=${openssl}`],
+      ["openssl", `libssl3t64=${ssl}`],
+    ]) {
+      compare(u, apt, req);
+    }
+    const pinned = resolve(u, ["curl", `libssl3t64=${ssl}`]).packages.find((p) => p.name === "libssl3t64");
+    assert.equal(pinned?.version, ssl);
   });
 
   test("the CLI prints the same closure, sorted, as text and JSON", () => {
