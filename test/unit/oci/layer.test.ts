@@ -223,7 +223,9 @@ describe("parallelGzip", () => {
     const members: Buffer[] = [];
     for await (const m of parallelGzip(pieces([333]), 6, 1000)) members.push(m);
     assert.equal(members.length, 10);
-    members.forEach((m, i) => assert.ok(gunzipSync(m).equals(data.subarray(i * 1000, (i + 1) * 1000))));
+    members.forEach((m, i) => {
+      assert.ok(gunzipSync(m).equals(data.subarray(i * 1000, (i + 1) * 1000)));
+    });
   });
 
   it("empty input is one valid empty member", async () => {

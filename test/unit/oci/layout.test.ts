@@ -235,7 +235,9 @@ describe("writeOutput + openImage", () => {
         assert.ok((await readFile(f1)).equals(await readFile(f2)), `${kind} ${compression} identical`);
         const got = await layerTar(`${kind}:${f1}`);
         assert.equal(got.length, expected.length);
-        got.forEach((g, i) => assert.ok(g.equals(expected[i]), `${kind} ${compression} layer ${i}`));
+        got.forEach((g, i) => {
+          assert.ok(g.equals(expected[i]), `${kind} ${compression} layer ${i}`);
+        });
         const opened = await openImage(`${kind}:${f1}:${tag}`);
         assert.equal(opened.configDigest, im.config.digest);
         assert.deepEqual(
