@@ -1,10 +1,10 @@
 /** The node preset: Debian's libc/libstdc++ plus the official Node.js binary, run by podman. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { withPodman } from "../helpers/podman.ts";
-import { type BuildJson, CACHE, mustSucceed, shellfree, tempDir } from "./common.ts";
+import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree, tempDir } from "./common.ts";
 
 describe("shellfree build --preset node", () => {
   let dir = "";
@@ -57,5 +57,46 @@ describe("shellfree build --preset node", () => {
       ]);
       assert.equal(e.stdout.trim(), "65532 nonroot true Europe/Berlin");
     });
+  });
+
+  test("a spec with init: gets shellfree-init and its validated config", async () => {
+    const specFile = join(dir, "shellfree.yaml");
+    writeFileSync(
+      specFile,
+      [
+        "name: withinit",
+        "preset: node",
+        "init:",
+        "  main: [/usr/local/bin/node, -e, 'setInterval(() => {}, 1000)']",
+        "  health: { port: 8080 }",
+        "config:",
+        "  entrypoint: [/usr/local/bin/node, /usr/lib/shellfree/init.js]",
+        "",
+      ].join("\n"),
+    );
+    const r = await shellfree([
+      "build",
+      "-f",
+      specFile,
+      "--output",
+      `oci:${dir}/withinit`,
+      "--cache-dir",
+      CACHE,
+      "--json",
+    ]);
+    mustSucceed(r, "build with init");
+    const j = JSON.parse(r.stdout) as BuildJson;
+    assert.ok(j.architectures[0].layers.find((l) => l.name === "runtime")?.cached, "runtime layer reused");
+    mustSucceed(
+      await runCommand("umoci", ["unpack", "--image", `${dir}/withinit:latest`, join(dir, "bundle")], {
+        allowFail: true,
+      }),
+      "umoci",
+    );
+    const root = join(dir, "bundle/rootfs");
+    const cfg = JSON.parse(readFileSync(join(root, "etc/shellfree/init.json"), "utf8"));
+    assert.deepEqual(cfg.main, ["/usr/local/bin/node", "-e", "setInterval(() => {}, 1000)"]);
+    assert.ok(readFileSync(join(root, "usr/lib/shellfree/init.js")).length > 1000);
+    assert.ok(readFileSync(`${dir}/withinit.cdx.json`, "utf8").includes("shellfree-init"));
   });
 });
