@@ -69,8 +69,12 @@ const schema = {
   },
 };
 
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
-const validate = ajv.compile(schema);
+// compiled on first use: verify without a policy file does not pay for it
+let validateFn: ReturnType<Ajv["compile"]> | undefined;
+function validate(d: unknown): boolean {
+  validateFn ??= new Ajv({ allErrors: true, allowUnionTypes: true }).compile(schema);
+  return validateFn(d) as boolean;
+}
 
 export function defaultPolicy(): Policy {
   const rules: Record<string, RulePolicy> = {};
@@ -82,7 +86,7 @@ export function defaultPolicy(): Policy {
 export function policyFromObject(doc: unknown, source = "policy"): Policy {
   const d = doc ?? {};
   if (!validate(d)) {
-    const e = validate.errors?.find((x) => x.keyword === "propertyNames") ?? validate.errors?.[0];
+    const e = validateFn?.errors?.find((x) => x.keyword === "propertyNames") ?? validateFn?.errors?.[0];
     const where = e?.instancePath ? e.instancePath.slice(1).replaceAll("/", ".") : "(top level)";
     let msg = e?.message ?? "invalid";
     if (e?.keyword === "propertyNames")

@@ -72,6 +72,8 @@ export interface NodeImageOptions {
   format?: "oci" | "oci-archive" | "docker-archive";
   /** more files (e.g. to make the image bigger for the benchmark) */
   files?: ImageFile[];
+  /** layer compression (default none: fastest for tests) */
+  compression?: "gzip" | "zstd" | "none";
 }
 
 export async function makeNodeImage(dir: string, o: NodeImageOptions): Promise<MadeImage> {
@@ -111,7 +113,7 @@ export async function makeNodeImage(dir: string, o: NodeImageOptions): Promise<M
       { path: "/tmp", mode: 0o1777 },
       { path: "/home/nonroot", mode: 0o700, uid: 65532, gid: 65532 },
     ],
-    compression: "none",
+    compression: o.compression ?? "none",
     format: o.format,
     config: {
       entrypoint: [TINI, "--", "/usr/local/bin/node", "/app/server.cjs"],
