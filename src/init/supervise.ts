@@ -410,31 +410,42 @@ export class Init {
     if (this.state === "VALIDATING") this.to("PREPARING");
     if (this.stopping) this.stoppedBeforeRunning();
 
-    // STARTING: health server, then the main process
+    // STARTING: the main process is spawned first (start-up latency: the health server's
+    // set-up then overlaps the main process's own start), the health server right after; the
+    // log shows the health server first, and a health server that cannot listen is a startup
+    // failure that takes the main process down with it.
     this.to("STARTING");
     const hc = this.cfg.health ?? { port: DEFAULT_HEALTH_PORT };
     const host = hc.host ?? "0.0.0.0";
-    try {
-      const { startHealthServer } = await import("./health.ts");
-      this.health = await startHealthServer(host, hc.port, {
-        live: () => this.live(),
-        ready: () => this.ready(),
-      });
-    } catch (e) {
-      this.failStartup(
-        `health server cannot listen on ${host}:${hc.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    const healthUp = (async () => {
+      try {
+        const { startHealthServer } = await import("./health.ts");
+        this.health = await startHealthServer(host, hc.port, {
+          live: () => this.live(),
+          ready: () => this.ready(),
+        });
+      } catch (e) {
+        this.failStartup(
+          `health server cannot listen on ${host}:${hc.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        );
+      }
+      this.log.info(
+        `Health server listening on http://${host}:${this.health.port} (/live, /ready, /health)`,
+        {
+          host,
+          port: this.health.port,
+        },
       );
-    }
-    this.log.info(`Health server listening on http://${host}:${this.health.port} (/live, /ready, /health)`, {
-      host,
-      port: this.health.port,
-    });
-    await this.startMain();
+    })();
+    await this.startMain(healthUp);
   }
 
   /** Spawn the main process (and find its PID file); ends in RUNNING, or exits. */
-  private async startMain(): Promise<void> {
-    if (this.stopping) this.stoppedBeforeRunning();
+  private async startMain(healthUp?: Promise<void>): Promise<void> {
+    if (this.stopping) {
+      await healthUp;
+      this.stoppedBeforeRunning();
+    }
     const argv = this.cfg.main;
     const pidFile = this.cfg.pidFile;
     if (pidFile) rmSync(pidFile, { force: true, recursive: false, maxRetries: 0 });
@@ -445,11 +456,7 @@ export class Init {
     this.mainStartedAt = performance.now();
     const child = spawn(argv[0], argv.slice(1), { stdio: "inherit", detached: true });
     this.child = child;
-    const spawned = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
-      child.once("spawn", () => resolve(null));
-      child.once("error", (e) => resolve(e));
-    });
-    if (spawned) this.failStartup(`cannot start main process ${argv[0]}: ${spawned.code ?? spawned.message}`);
+    // listen for its exit at once: it may end before the awaits below are over
     let resolveExit!: (e: MainExit) => void;
     this.exitP = new Promise<MainExit>((r) => {
       resolveExit = r;
@@ -460,6 +467,12 @@ export class Init {
       if (!pidFile || code !== 0 || signal) resolveExit(this.childExit);
       else void this.watchDaemon(child.pid!, () => pidPhaseDone, resolveExit);
     });
+    const spawned = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
+      child.once("spawn", () => resolve(null));
+      child.once("error", (e) => resolve(e));
+    });
+    await healthUp;
+    if (spawned) this.failStartup(`cannot start main process ${argv[0]}: ${spawned.code ?? spawned.message}`);
     this.log.info(`Main process started: PID ${child.pid}: ${argv.join(" ")}`, { pid: child.pid, argv });
     if (pidFile) {
       let resolved = false;

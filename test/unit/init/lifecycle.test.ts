@@ -117,14 +117,14 @@ describe("startup and shutdown", () => {
       dir: d.path,
       config: {
         main: nodeMain(
-          "process.on('SIGTERM', () => console.log('ignoring TERM')); setInterval(() => {}, 1000)",
+          "process.on('SIGTERM', () => console.log('ignoring TERM')); setInterval(() => {}, 1000); console.log('armed')",
         ),
         health,
         shutdown: { grace: "1s", drain: "0s" },
       },
     });
     await p.waitLine(/State: STARTING -> RUNNING/);
-    await new Promise((r) => setTimeout(r, 300)); // let node install its handler
+    await until(async () => p.stdout.includes("armed"), 10_000); // its handler is installed
     const t0 = performance.now();
     p.kill("SIGTERM");
     const e = await p.exit();
@@ -144,14 +144,14 @@ describe("startup and shutdown", () => {
       dir: d.path,
       config: {
         main: nodeMain(
-          "process.on('SIGTERM', () => { console.log('TERM'); setTimeout(() => { console.log('bye'); process.exit(0) }, 800) }); setInterval(() => {}, 1000)",
+          "process.on('SIGTERM', () => { console.log('TERM'); setTimeout(() => { console.log('bye'); process.exit(0) }, 800) }); setInterval(() => {}, 1000); console.log('armed')",
         ),
         health,
         shutdown: { grace: "5s", drain: "0s" },
       },
     });
     await p.waitLine(/State: STARTING -> RUNNING/);
-    await new Promise((r) => setTimeout(r, 300));
+    await until(async () => p.stdout.includes("armed"), 10_000);
     const t0 = performance.now();
     p.kill("SIGTERM");
     await p.waitLine(/Sending SIGTERM/);
@@ -171,14 +171,14 @@ describe("startup and shutdown", () => {
       dir: d.path,
       config: {
         main: nodeMain(
-          "process.on('SIGQUIT', () => { console.log('got QUIT'); process.exit(0) }); setInterval(() => {}, 1000)",
+          "process.on('SIGQUIT', () => { console.log('got QUIT'); process.exit(0) }); setInterval(() => {}, 1000); console.log('armed')",
         ),
         health,
         shutdown: { grace: "5s", drain: "0s", signal: "SIGQUIT" },
       },
     });
     await p.waitLine(/State: STARTING -> RUNNING/);
-    await new Promise((r) => setTimeout(r, 300));
+    await until(async () => p.stdout.includes("armed"), 10_000);
     p.kill("SIGQUIT");
     const e = await p.exit();
     assert.equal(e.code, 0, p.lines.join("\n"));
@@ -195,12 +195,14 @@ describe("startup and shutdown", () => {
     const p = await startInit({
       dir: d.path,
       config: {
-        main: nodeMain("process.on('SIGHUP', () => console.log('reloaded')); setInterval(() => {}, 1000)"),
+        main: nodeMain(
+          "process.on('SIGHUP', () => console.log('reloaded')); setInterval(() => {}, 1000); console.log('armed')",
+        ),
         health,
       },
     });
     await p.waitLine(/State: STARTING -> RUNNING/);
-    await new Promise((r) => setTimeout(r, 300));
+    await until(async () => p.stdout.includes("armed"), 10_000);
     p.kill("SIGHUP");
     await until(async () => p.stdout.includes("reloaded"), 5000);
     await p.waitLine(/Received signal SIGHUP; forwarding to main process group \(reload\)/);
@@ -399,14 +401,14 @@ describe("health endpoints", () => {
   test("ready goes 503 before the main process is signalled, and keeps answering until exit", async () => {
     using d = tempDir();
     const termFile = join(d.path, "term-at");
-    const app = `process.on('SIGTERM', () => { require('fs').writeFileSync(${JSON.stringify(termFile)}, String(Date.now())); setTimeout(() => process.exit(0), 500) }); setInterval(() => {}, 1000)`;
+    const app = `process.on('SIGTERM', () => { require('fs').writeFileSync(${JSON.stringify(termFile)}, String(Date.now())); setTimeout(() => process.exit(0), 500) }); setInterval(() => {}, 1000); console.log('armed')`;
     const p = await startInit({
       dir: d.path,
       config: { main: nodeMain(app), health, shutdown: { grace: "5s", drain: "700ms" } },
     });
     const port = await p.port();
     await until(async () => (await http(port, "/ready")).status === 200, 5000);
-    await new Promise((r) => setTimeout(r, 200));
+    await until(async () => p.stdout.includes("armed"), 10_000);
     p.kill("SIGTERM");
     let first503 = 0;
     const seen: number[] = [];
@@ -467,26 +469,28 @@ describe("health endpoints", () => {
     assert.equal((await p.exit()).code, 0);
   });
 
-  test("health port in use → startup failure before the main process starts", async () => {
+  test("health port in use → startup failure; the main process does not survive it", async () => {
     using d = tempDir();
     const { createServer } = await import("node:net");
+    const { pidsWithArg } = await import("./helpers.ts");
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
     const port = (blocker.address() as { port: number }).port;
-    const marker = join(d.path, "main-ran");
     try {
       const p = await startInit({
         dir: d.path,
-        config: {
-          main: [process.execPath, "-e", `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`],
-          health: { port, host: "127.0.0.1" },
-        },
+        config: { main: ["sleep", "61.75"], health: { port, host: "127.0.0.1" } },
       });
       assert.equal((await p.exit()).code, 1);
-      assert.ok(
-        messages(p.lines).some((m) => m === `health server cannot listen on 127.0.0.1:${port}: EADDRINUSE`),
+      const m = messages(p.lines);
+      assert.ok(m.includes(`health server cannot listen on 127.0.0.1:${port}: EADDRINUSE`), m.join("\n"));
+      assert.equal(m.at(-1), "State: STARTING -> ERROR");
+      assert.equal(
+        m.filter((x) => x.startsWith("Main process started")).length,
+        0,
+        "never reported as started",
       );
-      assert.equal(existsSync(marker), false);
+      assert.deepEqual(await pidsWithArg("61.75"), [], "main process killed");
     } finally {
       blocker.close();
     }
