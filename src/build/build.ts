@@ -9,8 +9,8 @@
  * output until every image is complete, and the output itself is written atomically.
  */
 import { createHash } from "node:crypto";
-import { availableParallelism } from "node:os";
 import { lstat, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve as resolvePath } from "node:path";
 import { loadRelease, loadUniverse } from "../debian/archive.ts";
 import { debCachePath, defaultCacheDir, fetchDebs } from "../debian/cache.ts";
