@@ -32,7 +32,10 @@ export function register(program: Command): void {
       "--creds <user:password>",
       "registry credentials (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
     )
-    .option("--insecure", "plain HTTP (automatic for localhost and 127.0.0.0/8)")
+    .option(
+      "--insecure",
+      "insecure registry: HTTPS without certificate checks, or plain HTTP (automatic for localhost and 127.0.0.0/8)",
+    )
     .option("--json", "print the result as JSON")
     .action(
       action(async (src: string, o: PullFlags) => {

@@ -42,7 +42,10 @@ export function register(program: Command): void {
       "--creds <user:password>",
       "registry credentials (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
     )
-    .option("--insecure", "plain HTTP (automatic for localhost and 127.0.0.0/8)")
+    .option(
+      "--insecure",
+      "insecure registry: HTTPS without certificate checks, or plain HTTP (automatic for localhost and 127.0.0.0/8)",
+    )
     .option("--from <repo>", "repository of the same registry to mount blobs from (repeatable)", collectList)
     .option("-j, --jobs <n>", "blobs uploaded in parallel", "3")
     .option("--chunk-size <bytes>", "upload in chunks of this many bytes (PATCH) instead of one PUT per blob")

@@ -33,7 +33,10 @@ export interface RequestOptions {
 
 export interface ClientOptions {
   creds?: Credentials;
-  /** plain HTTP (also the default for localhost and 127.0.0.0/8) */
+  /**
+   * An insecure registry: HTTPS without certificate verification, else plain HTTP (decided by the
+   * first request). Localhost and 127.0.0.0/8 registries are treated so without asking.
+   */
   insecure?: boolean;
   /** parallel connections (default 6) */
   maxSockets?: number;
@@ -137,10 +140,14 @@ export function parseRegistryErrors(body: string): Array<{ code: string; message
 
 export class RegistryClient {
   readonly registry: string;
-  readonly base: string;
+  /** scheme://host[:port] in use ("https://" until an insecure registry proves to speak plain HTTP) */
+  base: string;
+  /** insecure registry whose scheme is not known yet */
+  private probing: boolean;
   readonly secrets = new Secrets();
   private readonly creds?: Credentials;
-  private readonly agent: http.Agent;
+  private agent: http.Agent;
+  private readonly maxSockets: number;
   private readonly attempts: number;
   private readonly onRetry?: (message: string) => void;
   private authScheme: "none" | "basic" | "bearer" | "unknown" = "unknown";
@@ -152,12 +159,17 @@ export class RegistryClient {
 
   constructor(registry: string, opts: ClientOptions = {}) {
     this.registry = registry;
-    const plain = opts.insecure === true || isLocalRegistry(registry);
-    this.base = `${plain ? "http" : "https"}://${registry}`;
+    const insecure = opts.insecure === true || isLocalRegistry(registry);
+    this.base = `https://${registry}`;
+    this.probing = insecure;
     this.creds = opts.creds;
     this.secrets.addCreds(opts.creds);
-    const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 6 };
-    this.agent = plain ? new http.Agent(agentOpts) : new https.Agent(agentOpts);
+    this.maxSockets = opts.maxSockets ?? 6;
+    this.agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: this.maxSockets,
+      rejectUnauthorized: !insecure,
+    });
     this.attempts = opts.attempts ?? 4;
     this.onRetry = opts.onRetry;
   }
@@ -188,6 +200,7 @@ export class RegistryClient {
     method: string,
     headers: Record<string, string>,
     body: BodySource | undefined,
+    timeoutMs = 120_000,
   ): Promise<IncomingMessage> {
     this.stats.requests++;
     const mod = url.protocol === "https:" ? https : http;
@@ -197,7 +210,7 @@ export class RegistryClient {
         method,
         headers,
         agent: sameOrigin ? this.agent : undefined,
-        timeout: 120_000,
+        timeout: timeoutMs,
       });
       let settled = false;
       let source: Readable | undefined;
@@ -453,6 +466,24 @@ export class RegistryClient {
 
   /** `GET /v2/`: learn how the registry authenticates before the first real request. */
   async ping(scopes: string[]): Promise<void> {
+    if (this.probing) {
+      // an insecure registry: HTTPS (unverified) when it speaks TLS, plain HTTP otherwise
+      this.probing = false;
+      try {
+        const res = await this.send(
+          new URL(`${this.base}/v2/`),
+          "GET",
+          { "User-Agent": "shellfree" },
+          undefined,
+          5000,
+        );
+        await drain(res);
+      } catch {
+        this.agent.destroy();
+        this.base = `http://${this.registry}`;
+        this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxSockets });
+      }
+    }
     const res = await this.request("GET", "/v2/", {
       scopes,
       expect: [200, 401, 404],

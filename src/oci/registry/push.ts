@@ -23,7 +23,7 @@ export interface PushOptions {
   tags?: string[];
   /** "user:pass" */
   creds?: string;
-  /** plain HTTP (automatic for localhost and 127.0.0.0/8) */
+  /** insecure registry: HTTPS without certificate checks, else plain HTTP (automatic for localhost and 127.0.0.0/8) */
   insecure?: boolean;
   /** blobs uploaded in parallel (default 3) */
   concurrency?: number;

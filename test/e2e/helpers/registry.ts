@@ -12,6 +12,7 @@ import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto"
 import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,6 +50,8 @@ export interface TestRegistry {
   cuts(): number;
   /** the registry's log */
   log(): Promise<string>;
+  /** with `tls`: the registry's self-signed certificate (PEM file) */
+  tlsCert?: string;
   token?: TokenServer;
   stop(): Promise<void>;
 }
@@ -202,9 +205,15 @@ export interface StartOptions {
   htpasswd?: { user: string; password: string };
   /** token auth with a token server started here, accepting this one account */
   token?: { user: string; password: string };
+  /**
+   * Serve HTTPS with a self-signed certificate for 127.0.0.1 (`tlsCert` is its path). The
+   * counting proxy speaks plain HTTP, so with TLS `host` is the registry itself and nothing is
+   * counted.
+   */
+  tls?: boolean;
 }
 
-async function waitReady(port: number, proc: ChildProcess, logPath: string): Promise<void> {
+async function waitReady(port: number, proc: ChildProcess, logPath: string, tls: boolean): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) {
@@ -213,10 +222,14 @@ async function waitReady(port: number, proc: ChildProcess, logPath: string): Pro
       );
     }
     const ok = await new Promise<boolean>((r) => {
-      const req = http.get({ host: "127.0.0.1", port, path: "/v2/", timeout: 1000 }, (res) => {
-        res.resume();
-        r(true);
-      });
+      const get = tls ? https.get : http.get;
+      const req = get(
+        { host: "127.0.0.1", port, path: "/v2/", timeout: 1000, rejectUnauthorized: false },
+        (res) => {
+          res.resume();
+          r(true);
+        },
+      );
       req.on("error", () => r(false));
       req.on("timeout", () => {
         req.destroy();
@@ -253,11 +266,35 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
         `auth:\n  token:\n    realm: ${token.realm}\n    service: ${token.service}\n` +
         `    issuer: ${token.issuer}\n    rootcertbundle: ${token.certPath}\n`;
     }
+    let tls = "";
+    let tlsCert: string | undefined;
+    if (opts.tls) {
+      tlsCert = join(dir, "tls.crt");
+      const key = join(dir, "tls.key");
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-keyout",
+          key,
+          "-out",
+          tlsCert,
+          "-days",
+          "2",
+        ].concat(["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]),
+        { stdio: "ignore" },
+      );
+      tls = `  tls:\n    certificate: ${tlsCert}\n    key: ${key}\n`;
+    }
     const config =
       "version: 0.1\n" +
       "log:\n  level: info\n  formatter: text\n" +
       `storage:\n  filesystem:\n    rootdirectory: ${join(dir, "data")}\n  delete:\n    enabled: true\n` +
-      `http:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(16).toString("hex")}\n` +
+      `http:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(16).toString("hex")}\n${tls}` +
       auth;
     const cfgPath = join(dir, "config.yml");
     await writeFile(cfgPath, config);
@@ -276,7 +313,7 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
       }
       logStream.end();
     });
-    await waitReady(port, proc, logPath);
+    await waitReady(port, proc, logPath, opts.tls === true);
 
     // the counting (and cutting) proxy
     const requests: RequestRecord[] = [];
@@ -343,7 +380,8 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
       upstreamAgent.destroy();
     });
     return {
-      host: `127.0.0.1:${proxyPort}`,
+      host: opts.tls ? `127.0.0.1:${port}` : `127.0.0.1:${proxyPort}`,
+      tlsCert,
       directHost: `127.0.0.1:${port}`,
       dir,
       requests,

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createCipheriv, randomBytes } from "node:crypto";
-import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -345,6 +345,48 @@ describe("registry push streams from the layout", () => {
         `peak RSS grew by ${Math.round(grew / 2 ** 20)} MiB for a ${size / 2 ** 20} MiB blob`,
       );
       assert.deepEqual(await treeDigests(join(tmp, "back")), blobs);
+    } finally {
+      await reg.stop();
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("registry over TLS", () => {
+  test("a registry on 127.0.0.1 that speaks HTTPS is used over HTTPS (push, pull), as skopeo sees it", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "shellfree-reg-tls-"));
+    const reg = await startRegistry({ tls: true });
+    try {
+      // the registry refuses plain HTTP, so success below means TLS was used
+      const plain = await run("curl", ["-sS", `http://${reg.host}/v2/`]);
+      assert.match(plain.stdout, /Client sent an HTTP request to an HTTPS server/);
+      const img = await makeImage(join(tmp, "img"), {
+        files: [{ path: "/usr/bin/tini-static", hostPath: TINI, mode: 0o755 }],
+      });
+      const r = await shellfree(["push", img.ref, `${reg.host}/tls/app:v1`, "--json"], {
+        XDG_CACHE_HOME: join(tmp, "c"),
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).digest, img.result.digest);
+      // skopeo, verifying the registry's certificate (its CA given with --cert-dir)
+      const certs = join(tmp, "certs");
+      await mkdir(certs);
+      await copyFile(reg.tlsCert as string, join(certs, "ca.crt"));
+      const raw = await run("skopeo", [
+        "inspect",
+        "--raw",
+        "--cert-dir",
+        certs,
+        `docker://${reg.host}/tls/app:v1`,
+      ]);
+      assert.equal(raw.code, 0, raw.stderr);
+      assert.equal(sha256Digest(raw.stdout), img.result.digest);
+      const back = join(tmp, "back");
+      const p = await shellfree(["pull", `${reg.host}/tls/app:v1`, "-o", `oci:${back}:latest`], {
+        XDG_CACHE_HOME: join(tmp, "c"),
+      });
+      assert.equal(p.code, 0, p.stderr);
+      assert.deepEqual(await treeDigests(back), await treeDigests(img.path));
     } finally {
       await reg.stop();
       await rm(tmp, { recursive: true, force: true });
