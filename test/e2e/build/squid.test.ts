@@ -66,6 +66,7 @@ describe("squid-openssl image", () => {
       `--admindir=${root}/var/lib/dpkg`,
       "-W",
       "-f",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a dpkg-query format, not a template
       "${Package}\\n",
     ]);
     assert.deepEqual(
