@@ -240,6 +240,56 @@ describe("shellfree-init under runc", () => {
     assert.ok(without.lines.some((l) => /running as PID 1: orphaned processes will not be reaped/.test(l)));
   });
 
+  test("bad configuration or a bad PEM: one clear line, exit 1, the main process never starts", async () => {
+    const main = ["/usr/local/bin/node", "-e", "console.log('main ran')"];
+    const cases: Array<[unknown, RegExp]> = [
+      [
+        { main, helth: { port: 8080 } },
+        /\[ERROR\] \/etc\/shellfree\/init\.json: helth: unknown key \(allowed: /,
+      ],
+      [{ tasks: [] }, /\[ERROR\] \/etc\/shellfree\/init\.json: main: is required/],
+      [
+        { main, health: { port: "8080x" } },
+        /\[ERROR\] \/etc\/shellfree\/init\.json: health\.port: must be an integer from 0 to 65535, got "8080x"$/,
+      ],
+    ];
+    for (const [initConfig, re] of cases) {
+      const c = await start({ initConfig }, { uid: 1234567, gid: 0 });
+      const e = await c.exit();
+      assert.equal(e.code, 1);
+      assert.equal(c.lines.length, 1, c.lines.join("\n"));
+      assert.match(c.lines[0], re);
+      assert.equal(c.stdout, "");
+    }
+    // a certificate that is not PEM: the task fails, nothing is written, main never runs
+    const c = await start(
+      {
+        files: { "etc/tls/tls.crt": "not a certificate\n", "etc/tls/tls.key": "not a key\n" },
+        initConfig: {
+          tasks: [
+            {
+              "merge-pem": { cert: "/etc/tls/tls.crt", key: "/etc/tls/tls.key", out: "/tmp/ca.pem" },
+              "when-exists": true,
+            },
+          ],
+          main,
+          health: { port: await freePort(), host: "127.0.0.1" },
+        },
+      },
+      { uid: 1234567, gid: 0 },
+    );
+    assert.equal((await c.exit()).code, 1);
+    assert.ok(
+      c
+        .messages()
+        .includes(
+          "Task 1/1 merge-pem /etc/tls/tls.crt + /etc/tls/tls.key -> /tmp/ca.pem: failed: /etc/tls/tls.crt: no valid PEM CERTIFICATE block",
+        ),
+      c.lines.join("\n"),
+    );
+    assert.equal(c.stdout, "");
+  });
+
   test("a required directory that is not writable fails clearly, before the main process", async () => {
     const run = async (dir: string, mode: number) => {
       const c = await start(
