@@ -791,7 +791,8 @@ class Resolver {
     let detail: string;
     if (NEGATIVE.has(g.type)) {
       const hit = this.solutionsInstalled(g, p).map((v) => v.pkg.name);
-      detail = `${g.type.toLowerCase()} ${g.text} : but ${hit.join(", ")} is needed too`;
+      const verb = g.type === "Conflicts" ? "conflicts with" : "breaks";
+      detail = `${verb} ${g.text} : but ${hit.join(", ")} is needed too`;
     } else {
       detail = this.explainGroup(g, new Set([p.name]));
     }
@@ -816,12 +817,63 @@ class Resolver {
             return `${t.text}${via} → ${this.explainGroup(sub, seen)}`;
           }
         }
-        reasons.push(`${t.text}: ${v.pkg.name} ${v.version} cannot be installed with the rest`);
+        const clash = this.findClash(v);
+        reasons.push(
+          clash
+            ? `${t.text}: ${clash}`
+            : `${t.text}: ${v.pkg.name} ${v.version} cannot be installed with the rest`,
+        );
         continue;
       }
       reasons.push(g.targets.length > 1 ? `${t.text}: ${this.why(t)}` : this.why(t));
     }
     return g.targets.length > 1 ? `${g.text} : ${reasons.join("; ")}` : `${g.text} : ${reasons[0]}`;
+  }
+
+  /**
+   * Why `start` could not be installed when its dependencies exist: the first package in its
+   * dependency tree (first available alternatives, breadth first) that conflicts with, or is
+   * broken by, a package being installed. "a → b conflicts with c", or undefined.
+   */
+  private findClash(start: Ver): string | undefined {
+    const installed = [...this.pkgs.values()].filter(
+      (p): p is Pkg => !!p?.install && !!p.installVer && !p.excluded,
+    );
+    const seen = new Set<Pkg>([start.pkg]);
+    const queue: Array<{ v: Ver; path: string[] }> = [{ v: start, path: [start.pkg.name] }];
+    for (let n = 0; queue.length && n < 500; n++) {
+      const { v, path } = queue.shift()!;
+      const at = path.join(" → ");
+      for (const g of this.depsOf(v)) {
+        if (!NEGATIVE.has(g.type)) continue;
+        for (const t of g.targets) {
+          const hit = installed.find(
+            (q) => q !== v.pkg && q.installVer && this.verOk(t, q.installVer.version) && q.name === t.key,
+          );
+          if (hit) return `${at} ${g.type === "Conflicts" ? "conflicts with" : "breaks"} ${hit.name}`;
+        }
+      }
+      for (const q of installed) {
+        if (q === v.pkg) continue;
+        for (const g of this.depsOf(q.installVer!)) {
+          if (
+            NEGATIVE.has(g.type) &&
+            g.targets.some((t) => t.key === v.pkg.name && this.verOk(t, v.version))
+          ) {
+            return `${at}: ${q.name} ${g.type === "Conflicts" ? "conflicts with" : "breaks"} it`;
+          }
+        }
+      }
+      for (const g of this.depsOf(v)) {
+        if (!CRITICAL.has(g.type)) continue;
+        const next = g.targets.flatMap((t) => this.originalCandidatesFor(t))[0];
+        if (next && !seen.has(next.pkg)) {
+          seen.add(next.pkg);
+          queue.push({ v: next, path: [...path, next.pkg.name] });
+        }
+      }
+    }
+    return undefined;
   }
 
   private originalCandidatesFor(t: Target): Ver[] {

@@ -398,6 +398,38 @@ Provides: many
     assert.deepEqual(names(u, ["one:amd64"]), ["one=1"]);
   });
 
+  it("explains a conflict deeper in the tree", () => {
+    const u = universe(`
+Package: mta
+Version: 1
+Depends: daemon
+
+Package: daemon
+Version: 1
+Depends: base
+
+Package: base
+Version: 1
+Depends: config
+
+Package: config
+Version: 1
+Conflicts: other-mta
+
+Package: other-mta
+Version: 1
+
+Package: a
+Version: 1
+Conflicts: b
+
+Package: b
+Version: 1
+`);
+    unsat(() => resolve(u, ["other-mta", "mta"]), /daemon → base → config (→ )?conflicts with other-mta/);
+    unsat(() => resolve(u, ["a", "b"]), /^unsatisfiable: a → conflicts with b : but b is needed too$/);
+  });
+
   it("gives the same answer every time", () => {
     const u = universe(`
 Package: a
