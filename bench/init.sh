@@ -102,6 +102,22 @@ done
 unset APP_DELAY_MS
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (figures above are only comparable on an idle machine)"
 
+# 1a: CPU cost (user+sys, less sensitive to a busy machine than wall time): a whole init
+# life cycle with a main process that exits at once, against a bare Node start.
+if command -v hyperfine >/dev/null; then
+  printf '{"main":["/bin/true"],"health":{"port":0,"host":"127.0.0.1"}}' >"$WORK/true.json"
+  hyperfine -N -w 3 -r "$RUNS" --export-json "$WORK/cpu.json" \
+    "$NODE -e 0" "$NODE $WORK/init.js --config $WORK/true.json" >/dev/null 2>&1 || true
+  "$NODE" -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results;
+    const f = (x) => (x * 1000).toFixed(1).padStart(6);
+    console.log("CPU per run (mean user+sys), wall (median):");
+    for (const [name, x] of [["node -e 0", r[0]], ["init, main=/bin/true", r[1]]])
+      console.log(`  ${name.padEnd(28)} cpu ${f(x.user + x.system)} ms   wall ${f(x.median)} ms`);
+    console.log(`  init adds                    cpu ${f(r[1].user + r[1].system - r[0].user - r[0].system)} ms   wall ${f(r[1].median - r[0].median)} ms`);
+  ' "$WORK/cpu.json"
+fi
+
 # 1b: the same comparison for a container (runc run → app answers), the way images start
 if command -v runc >/dev/null && [ "$(id -u)" = 0 ]; then
   CRUNS=$(( RUNS / 2 > 10 ? RUNS / 2 : 10 ))
