@@ -9,6 +9,7 @@
  * output until every image is complete, and the output itself is written atomically.
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { lstat, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve as resolvePath } from "node:path";
@@ -50,8 +51,19 @@ import {
   type Spec,
 } from "./spec.ts";
 
-/** Bump when the layout of generated layers changes (invalidates cached layers). */
-export const BUILDER_LAYOUT = 1;
+/**
+ * Part of every cached layer's key: the code that decides what a package layer contains (the
+ * rootfs plan and the package metadata it reads). Any change to it makes new layers, never
+ * stale ones.
+ */
+export const BUILDER_LAYOUT = createHash("sha256")
+  .update(
+    ["rootfs.ts", "debinfo.ts", "alternatives.ts", "cacerts.ts", "../oci/tar.ts", "../oci/layer.ts"]
+      .map((f) => readFileSync(new URL(f, import.meta.url)))
+      .join("\0"),
+  )
+  .digest("hex")
+  .slice(0, 16);
 
 export interface ArchiveSettings {
   mirror?: string;

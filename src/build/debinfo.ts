@@ -6,6 +6,7 @@
  * decompresses a package whose layer is already cached.
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type DebContents, readDeb } from "../debian/deb.ts";
@@ -13,7 +14,15 @@ import { writeFileAtomic } from "../util/atomic.ts";
 import { type AltInstall, parseAlternatives } from "./alternatives.ts";
 import { isCaCertificate } from "./cacerts.ts";
 
-export const DEBINFO_VERSION = 1;
+/** Cached DebInfo is valid only for the code that made it (this file and what it calls). */
+export const DEBINFO_VERSION = createHash("sha256")
+  .update(
+    ["debinfo.ts", "alternatives.ts", "cacerts.ts", "../debian/deb.ts"]
+      .map((f) => readFileSync(new URL(f, import.meta.url)))
+      .join("\0"),
+  )
+  .digest("hex")
+  .slice(0, 16);
 
 export interface DebInfoEntry {
   path: string;
@@ -31,7 +40,7 @@ export interface DebInfoEntry {
 }
 
 export interface DebInfo {
-  version: number;
+  version: string;
   debSha256: string;
   control: Record<string, string>;
   controlText: string;

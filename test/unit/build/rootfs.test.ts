@@ -48,7 +48,7 @@ function info(
     name,
     architecture: "amd64",
     info: {
-      version: 1,
+      version: "test",
       debSha256: name,
       control: { Package: name, ...extra },
       controlText: `Package: ${name}\n`,
