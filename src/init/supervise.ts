@@ -246,12 +246,12 @@ export class Init {
     for (const p of pids) {
       try {
         process.kill(p, sig);
-      } catch (e) {
-        if (p < 0 && this.child?.pid) {
+      } catch {
+        // the group may be gone while its leader lingers: signal the leader alone
+        if (p < 0 && this.child?.pid)
           try {
             process.kill(this.child.pid, sig);
           } catch {}
-        } else void e;
       }
     }
   }
