@@ -48,6 +48,11 @@ export interface TestRegistry {
   cutOnce(afterBytes: number, match?: (method: string, url: string) => boolean, buffer?: boolean): void;
   /** how many connections were cut so far */
   cuts(): number;
+  /**
+   * Answer the next `times` matching requests with `status` (a registry error body) instead of
+   * forwarding them (fault injection: 500, 503, 429 ...).
+   */
+  failNext(status: number, match: (method: string, url: string) => boolean, times?: number): void;
   /** the registry's log */
   log(): Promise<string>;
   /** with `tls`: the registry's self-signed certificate (PEM file) */
@@ -319,6 +324,7 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
     const requests: RequestRecord[] = [];
     let cut: { after: number; match?: (m: string, u: string) => boolean; buffer?: boolean } | undefined;
     let cuts = 0;
+    let fail: { status: number; match: (m: string, u: string) => boolean; left: number } | undefined;
     const upstreamAgent = new http.Agent({ keepAlive: true });
     const proxy = http.createServer((req, res) => {
       const rec: RequestRecord = {
@@ -331,6 +337,17 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
       const cr = req.headers["content-range"];
       if (cr) rec.contentRange = cr;
       requests.push(rec);
+      if (fail && fail.left > 0 && fail.match(rec.method, rec.url)) {
+        fail.left--;
+        const status = fail.status;
+        rec.status = status;
+        req.resume();
+        req.on("end", () => {
+          res.writeHead(status, { "Content-Type": "application/json" });
+          res.end(JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: "injected failure" }] }));
+        });
+        return;
+      }
       const armed = cut && (!cut.match || cut.match(rec.method, rec.url)) ? cut : undefined;
       const up = http.request(
         {
@@ -393,6 +410,9 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
         cut = { after: afterBytes, match, buffer };
       },
       cuts: () => cuts,
+      failNext(status, match, times = 1) {
+        fail = { status, match, left: times };
+      },
       log: () => readFile(logPath, "utf8"),
       token,
       stop: cleanup,
