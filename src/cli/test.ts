@@ -33,6 +33,7 @@ interface Opts {
   stopTimeout?: string;
   expectLog?: string[];
   startupMaxMs?: string;
+  mainProcess?: string;
   timeout?: string;
   format?: string;
   json?: boolean;
@@ -89,6 +90,10 @@ export function register(program: Command): void {
       (v: string, p: string[] = []) => [...p, v],
     )
     .option("--startup-max-ms <n>", "startup-time: fail when readiness takes longer")
+    .option(
+      "--main-process <regex>",
+      "main-dies: kill the container process whose command line matches (default: the child of PID 1)",
+    )
     .option("--timeout <s>", "limit for each command / wait, seconds (default 60)")
     .option("--format <format>", "report: text, json or junit", "text")
     .option("--json", "same as --format json")
@@ -129,6 +134,7 @@ export function register(program: Command): void {
           };
         }
         if (opts.startupMaxMs) co["startup-time"] = { maxMs: int(opts.startupMaxMs, "--startup-max-ms") };
+        if (opts.mainProcess) co["main-dies"] = { process: opts.mainProcess };
         for (const k of Object.keys(co) as Array<keyof CheckOptions>) {
           const v = co[k] as Record<string, unknown>;
           for (const kk of Object.keys(v)) if (v[kk] === undefined) delete v[kk];

@@ -8,10 +8,11 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import type { OciImageConfig } from "../oci/image.ts";
+import { parseImageRef } from "../oci/read.ts";
 import type { Container, Driver, ExecResult, Session, StartOptions } from "./driver.ts";
 import { RuntimeError } from "./errors.ts";
 import { capture, run, track, within } from "./proc.ts";
@@ -63,7 +64,9 @@ export class PodmanDriver implements Driver {
 
   async prepare(): Promise<void> {
     if (this.imageId) return;
-    this.dir = await mkdtemp(join(tmpdir(), "shellfree-podman-"));
+    // lowercase name: podman derives an image name from an oci: path and rejects upper case
+    this.dir = join(tmpdir(), `shellfree-podman-${randomBytes(6).toString("hex")}`);
+    await mkdir(this.dir, { mode: 0o700 });
     this.global = [
       "--root",
       join(this.dir, "root"),
@@ -80,13 +83,23 @@ export class PodmanDriver implements Driver {
       "--events-backend",
       "file",
     ];
-    const r = await this.cmd(["pull", "-q", podmanRef(this.ref)]);
+    const r = await this.cmd(["pull", "-q", await this.localRef()]);
     if (r.code !== 0)
       throw new RuntimeError(
         "E_DRIVER",
         `podman pull ${this.ref}: ${r.stderr.trim().split("\n").slice(-1)[0]}`,
       );
     this.imageId = r.stdout.trim().split("\n").slice(-1)[0];
+  }
+
+  /** oci:/oci-archive: paths go through a lowercase symlink in our dir (see prepare) */
+  private async localRef(): Promise<string> {
+    const ref = podmanRef(this.ref);
+    if (ref.startsWith("docker-archive:")) return ref;
+    const p = parseImageRef(ref);
+    const link = join(this.dir as string, p.transport === "oci" ? "layout" : "image.tar");
+    await symlink(resolvePath(p.path), link);
+    return `${p.transport}:${link}${p.digest ? `@${p.digest}` : p.tag ? `:${p.tag}` : ""}`;
   }
 
   protected runArgs(name: string, opts: StartOptions, image: string): string[] {

@@ -21,6 +21,26 @@ export async function childrenOf(pid: number): Promise<Array<{ pid: number; cmdl
   return out.sort((a, b) => a.pid - b.pid);
 }
 
+/** Descendants of `pid` (breadth first) whose command line matches `re`. */
+export async function descendantsMatching(
+  pid: number,
+  re: RegExp,
+): Promise<Array<{ pid: number; cmdline: string }>> {
+  const out: Array<{ pid: number; cmdline: string }> = [];
+  let level = [pid];
+  for (let depth = 0; depth < 16 && level.length; depth++) {
+    const next: number[] = [];
+    for (const p of level) {
+      for (const k of await childrenOf(p)) {
+        if (re.test(k.cmdline)) out.push(k);
+        next.push(k.pid);
+      }
+    }
+    level = next;
+  }
+  return out;
+}
+
 export const mainDies: Check = async (ctx) => {
   const t0 = performance.now();
   const o = ctx.options["main-dies"] ?? {};
@@ -29,13 +49,14 @@ export const mainDies: Check = async (ctx) => {
     const ready = await waitReady(c, ctx, start);
     if (!ready.ok) return result("main-dies", t0, false, `not ready: ${ready.reason}${logsTail(c)}`);
     const pid1 = await c.hostPid();
-    const kids = (await childrenOf(pid1)).filter((k) => !o.process || new RegExp(o.process).test(k.cmdline));
+    const kids = o.process ? await descendantsMatching(pid1, new RegExp(o.process)) : await childrenOf(pid1);
     let what: string;
     if (kids.length > 0) {
       process.kill(kids[0].pid, "SIGKILL");
-      what = `killed the main process ${JSON.stringify(kids[0].cmdline)} (child of PID 1)`;
+      what = `killed the main process ${JSON.stringify(kids[0].cmdline)} (${o.process ? `matching /${o.process}/` : "child of PID 1"})`;
     } else {
-      if (o.process) return result("main-dies", t0, false, `no process matching /${o.process}/ under PID 1`);
+      if (o.process)
+        return result("main-dies", t0, false, `no process matching /${o.process}/ in the container`);
       await c.signal("KILL");
       what = "PID 1 has no child: killed PID 1";
     }
