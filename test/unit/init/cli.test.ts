@@ -167,14 +167,12 @@ describe("probe", () => {
       assert.equal(r.out, "/ready: 200 ok\n");
       times.push(r.ms);
     }
-    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-    const extra = median(times) - median(bare);
-    // under 100 ms on an idle machine is Node's start (~25-45 ms) plus this; a loaded CI box
-    // stretches both alike, so the bound is on the difference
-    assert.ok(
-      extra < 30,
-      `probe median ${median(times).toFixed(1)} ms vs node -e 0 ${median(bare).toFixed(1)} ms (+${extra.toFixed(1)} ms)`,
-    );
+    // the fastest of 9 runs filters out scheduling noise from the other test processes
+    const best = Math.min(...times);
+    const extra = best - Math.min(...bare);
+    const all = `probe ${times.map((t) => t.toFixed(0)).join(", ")} ms; node -e 0 ${bare.map((t) => t.toFixed(0)).join(", ")} ms`;
+    assert.ok(best < 100, `a probe finishes in under 100 ms: ${all}`);
+    assert.ok(extra < 30, `the probe costs little beyond Node's own start (+${extra.toFixed(1)} ms): ${all}`);
     // port from the environment, and from the config file
     assert.equal(
       spawnSync(NODE, [js, "probe", "health"], { env: cleanEnv({ SHELLFREE_HEALTH_PORT: String(port) }) })
