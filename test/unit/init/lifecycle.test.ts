@@ -405,8 +405,10 @@ describe("health endpoints", () => {
     const p = await startInit({
       dir: d.path,
       config: { main: nodeMain(app), health, shutdown: { grace: "5s", drain: "700ms" } },
+      args: ["--log-format", "json"], // millisecond timestamps
     });
-    const port = await p.port();
+    const portLine = await p.waitLine(/"Health server listening on/);
+    const port = JSON.parse(portLine).port as number;
     await until(async () => (await http(port, "/ready")).status === 200, 5000);
     await until(async () => p.stdout.includes("armed"), 10_000);
     p.kill("SIGTERM");
@@ -439,9 +441,13 @@ describe("health endpoints", () => {
     assert.ok(first503 > 0, `saw 503: ${seen.join(",")}`);
     const termAt = Number(readFileSync(termFile, "utf8"));
     assert.ok(first503 < termAt, `ready was 503 at ${first503}, main signalled at ${termAt}`);
+    // init's own record of when readiness flipped, against when the main process got the signal
+    const flipped = p.lines.map((l) => JSON.parse(l)).find((o) => /^Readiness is now 503/.test(o.msg));
+    assert.ok(flipped, p.lines.join("\n"));
+    const notReadyAt = Date.parse(flipped.time);
     assert.ok(
-      termAt - first503 >= 500,
-      `drain of 700 ms between not-ready and the signal (${termAt - first503} ms)`,
+      termAt - notReadyAt >= 690,
+      `drain of 700 ms between not-ready and the signal (${termAt - notReadyAt} ms)`,
     );
     assert.ok(liveDuringShutdown > 5, "live kept answering during shutdown");
     assert.ok(seen.filter((s) => s === 503).length > 5, "ready kept answering 503 during shutdown");
