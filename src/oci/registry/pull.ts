@@ -6,6 +6,7 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
+import { Transform } from "node:stream";
 import { writeDirAtomic } from "../../util/atomic.ts";
 import { humanBytes, info, progress } from "../../util/progress.ts";
 import { resolveCredentials } from "../auth.ts";
@@ -304,8 +305,19 @@ async function downloadBlob(
         expect: [200],
         what: `get blob ${d.digest} from ${repo}`,
       });
-      if (bar) res.on("data", (c: Buffer) => bar.tick(c.length));
-      await writeBlobStream(dir, res, d.digest, d.size);
+      // count through a transform (a 'data' listener would start the flow before the writer is attached)
+      const counted = bar
+        ? res.pipe(
+            new Transform({
+              transform(chunk: Buffer, _enc, cb) {
+                bar.tick(chunk.length);
+                cb(null, chunk);
+              },
+            }),
+          )
+        : res;
+      if (counted !== res) res.on("error", (e) => counted.destroy(e));
+      await writeBlobStream(dir, counted, d.digest, d.size);
       if (bar) bar.done(`downloaded ${humanBytes(d.size)}`);
       else if (!silent) info(`pull ${short}: downloaded ${humanBytes(d.size)}`);
       return d.size;

@@ -299,7 +299,12 @@ describe("registry push interrupted mid-blob", () => {
       "2097152-3145727",
     ]);
     const back = join(tmp, "chunked-back");
-    await pullToLayout(`${reg.host}/cut/chunked:v1`, `oci:${back}:latest`, { silent: true });
+    // pulled by the CLI, with its per-blob progress on stderr
+    const pl = await shellfree(["pull", `${reg.host}/cut/chunked:v1`, "-o", `oci:${back}:latest`], {
+      XDG_CACHE_HOME: join(tmp, "cc"),
+    });
+    assert.equal(pl.code, 0, pl.stderr);
+    assert.match(pl.stderr, /^pull [0-9a-f]{12}: downloaded 6\.0 MiB$/m);
     assert.deepEqual(await treeDigests(back), await treeDigests(img.path));
   });
 });
