@@ -39,6 +39,8 @@ interface Opts {
   json?: boolean;
   output?: string;
   platform?: string;
+  creds?: string;
+  insecure?: boolean;
 }
 
 function int(v: string | undefined, flag: string): number | undefined {
@@ -66,7 +68,10 @@ export function register(program: Command): void {
     .description(
       "run an image for real and check its behaviour (structure tests, shell-exec-fails, healthcheck, http, graceful-stop, main-dies, any-uid, read-only, startup-time)",
     )
-    .argument("<image>", "oci:DIR[:TAG|@sha256:...], oci-archive:FILE[:TAG] or docker-archive:FILE")
+    .argument(
+      "<image>",
+      "oci:DIR[:TAG|@sha256:...], oci-archive:FILE[:TAG], docker-archive:FILE or registry:HOST[:PORT]/REPO[:TAG|@sha256:...]",
+    )
     .option("--driver <name>", `runc (default as root), podman or docker (${DRIVERS.join(", ")})`)
     .option(
       "-c, --config <file>",
@@ -99,8 +104,14 @@ export function register(program: Command): void {
     .option("--json", "same as --format json")
     .option("-o, --output <file>", "write the report to FILE instead of stdout")
     .option("--platform <os/arch>", "which image of a multi-platform index")
+    .option(
+      "--creds <user:password>",
+      "registry credentials for registry: references (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
+    )
+    .option("--insecure", "registry: HTTPS without certificate checks, or plain HTTP")
     .action(
       action(async (image: string, opts: Opts) => {
+        const registry = { creds: opts.creds, insecure: opts.insecure };
         const format = opts.json ? "json" : (opts.format ?? "text");
         if (!["text", "json", "junit"].includes(format))
           throw new RuntimeError("E_USAGE", `unknown report format "${format}" (text, json, junit)`, {
@@ -148,6 +159,7 @@ export function register(program: Command): void {
           checkOptions: co,
           timeoutMs: timeoutS ? timeoutS * 1000 : undefined,
           platform: opts.platform,
+          ...registry,
         });
         const text =
           format === "json" ? testJson(report) : format === "junit" ? testJunit(report) : testText(report);

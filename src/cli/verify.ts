@@ -21,6 +21,8 @@ interface Opts {
   json?: boolean;
   output?: string;
   platform?: string;
+  creds?: string;
+  insecure?: boolean;
 }
 
 export function register(program: Command): void {
@@ -29,7 +31,10 @@ export function register(program: Command): void {
     .description(
       "prove statically that an image is shell-free (no shell, no package manager, no setuid, non-root, exec-form entrypoint and healthcheck, resolvable libraries, no secrets, supported OS)",
     )
-    .argument("<image>", "oci:DIR[:TAG|@sha256:...], oci-archive:FILE[:TAG] or docker-archive:FILE")
+    .argument(
+      "<image>",
+      "oci:DIR[:TAG|@sha256:...], oci-archive:FILE[:TAG], docker-archive:FILE or registry:HOST[:PORT]/REPO[:TAG|@sha256:...]",
+    )
     .option(
       "--policy <file>",
       "shellfree-policy.yaml: enable/disable rules, severities, budgets, allowed paths",
@@ -38,8 +43,14 @@ export function register(program: Command): void {
     .option("--json", "same as --format json")
     .option("-o, --output <file>", "write the report to FILE instead of stdout")
     .option("--platform <os/arch>", "which image of a multi-platform index (default: the host's)")
+    .option(
+      "--creds <user:password>",
+      "registry credentials for registry: references (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
+    )
+    .option("--insecure", "registry: HTTPS without certificate checks, or plain HTTP")
     .action(
       action(async (image: string, opts: Opts) => {
+        const registry = { creds: opts.creds, insecure: opts.insecure };
         const format = (opts.json ? "json" : (opts.format ?? "text")) as ReportFormat;
         if (!REPORT_FORMATS.includes(format)) {
           throw new VerifyError(
@@ -49,7 +60,7 @@ export function register(program: Command): void {
           );
         }
         const policy = opts.policy ? await loadPolicy(opts.policy) : undefined;
-        const report = await verifyRef(image, { policy, platform: opts.platform });
+        const report = await verifyRef(image, { policy, platform: opts.platform, ...registry });
         const text = renderReport(report, format, VERSION);
         if (opts.output) {
           await writeFileAtomic(opts.output, text);

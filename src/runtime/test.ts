@@ -6,8 +6,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openImage } from "../oci/read.ts";
 import { info } from "../util/progress.ts";
+import { openImageRef } from "../verify/image-ref.ts";
 import { CHECK_NAMES, CHECKS, type CheckOptions } from "./checks/index.ts";
 import { type DriverName, makeDriver } from "./detect.ts";
 import type { Driver } from "./driver.ts";
@@ -26,6 +26,9 @@ export interface TestOptions {
   /** per command / wait (ms) */
   timeoutMs?: number;
   platform?: string;
+  /** registry credentials / insecure registry, for registry: references */
+  creds?: string;
+  insecure?: boolean;
 }
 
 const active = new Set<() => Promise<void>>();
@@ -70,7 +73,12 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
   let options = opts.checkOptions ?? {};
   for (const s of structures) options = mergeOptions(options, s.shellfree);
   if (opts.timeoutMs && !options.timeoutMs) options = { ...options, timeoutMs: opts.timeoutMs };
-  const img = await openImage(ref, { platform: opts.platform });
+  const opened = await openImageRef(ref, {
+    platform: opts.platform,
+    creds: opts.creds,
+    insecure: opts.insecure,
+  });
+  const img = opened.image;
   let driver: Driver | undefined;
   let fileRoot: string | undefined;
   const cleanup = async () => {
@@ -80,7 +88,7 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
   };
   active.add(cleanup);
   try {
-    driver = await makeDriver(opts.driver, { ref, config: img.config, layers: img.layers });
+    driver = await makeDriver(opts.driver, { ref: opened.localRef, config: img.config, layers: img.layers });
     info(`test: preparing the image for ${driver.name}`);
     await driver.prepare();
     const results: TestResult[] = [];
@@ -115,6 +123,6 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
   } finally {
     await cleanup();
     active.delete(cleanup);
-    await img.close();
+    await opened.close();
   }
 }

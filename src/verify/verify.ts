@@ -2,9 +2,9 @@
  * The verify engine: read the image's filesystem once (layers in order, whiteouts applied), run
  * every enabled rule, apply the policy (severities, allowed paths) and produce a report.
  */
-import { openImage } from "../oci/read.ts";
 import { info } from "../util/progress.ts";
 import { type ImageFs, type ImageFsStats, type LayerSource, readImageFs } from "./fs.ts";
+import { openImageRef } from "./image-ref.ts";
 import { defaultPolicy, type Policy } from "./policy.ts";
 import { RULES } from "./rules/index.ts";
 import type { Finding, ImageConfigJson, Severity } from "./rules/types.ts";
@@ -137,14 +137,15 @@ export async function verifyImage(input: VerifyInput, opts: VerifyOptions = {}):
 
 /**
  * Open an image reference and verify it. References are whatever src/oci/read.ts's openImage
- * takes (oci:DIR[:TAG|@digest], oci-archive:FILE, docker-archive:FILE); registry references
- * plug in there.
+ * takes (oci:DIR[:TAG|@digest], oci-archive:FILE, docker-archive:FILE) and registry:HOST/REPO[:TAG]
+ * (pulled into a temp layout first).
  */
 export async function verifyRef(
   ref: string,
-  opts: VerifyOptions & { platform?: string } = {},
+  opts: VerifyOptions & { platform?: string; creds?: string; insecure?: boolean } = {},
 ): Promise<VerifyReport> {
-  const img = await openImage(ref, { platform: opts.platform });
+  const opened = await openImageRef(ref, opts);
+  const img = opened.image;
   try {
     const p = img.platform;
     return await verifyImage(
@@ -158,6 +159,6 @@ export async function verifyRef(
       opts,
     );
   } finally {
-    await img.close();
+    await opened.close();
   }
 }
