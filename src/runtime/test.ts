@@ -115,7 +115,17 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
     }
     for (const c of checks) {
       info(`test: check ${c}`);
-      const r = await CHECKS[c]({ driver, image: img.config, options });
+      const c0 = performance.now();
+      // a check that cannot run (a driver error) is a failed result, not the end of the run
+      const r = await CHECKS[c]({ driver, image: img.config, options }).catch(
+        (e: unknown): TestResult => ({
+          kind: "check",
+          name: c,
+          passed: false,
+          message: `could not run: ${e instanceof Error ? e.message : String(e)}`,
+          durationMs: Math.round(performance.now() - c0),
+        }),
+      );
       onResult(r);
       results.push(r);
     }

@@ -97,6 +97,30 @@ test("a container-structure-test YAML (published schema) runs unchanged and pass
   await assertNothingLeft();
 });
 
+test("built-in checks and their options can come from the YAML's shellfree: section", async () => {
+  const yaml = join(dir, "with-checks.yaml");
+  await writeFile(
+    yaml,
+    `schemaVersion: 2.0.0
+shellfree:
+  checks: [http, graceful-stop]
+  http: { path: /nope, status: 404 }
+  graceful-stop: { exitCode: 0, logs: ["Received signal SIGTERM", "Shutdown complete"] }
+`,
+  );
+  const r = await cli(["test", ref, "--driver", "runc", "--config", yaml, "--json"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.deepEqual(
+    rep.results.map((x: { name: string; passed: boolean }) => [x.name, x.passed]),
+    [
+      ["http", true],
+      ["graceful-stop", true],
+    ],
+  );
+  assert.match(rep.results[0].message, /GET \/nope → 404/);
+});
+
 test("failing expectations: readable diff and exit 3", async () => {
   const yaml = join(dir, "failing.yaml");
   await writeFile(
