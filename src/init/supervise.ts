@@ -517,7 +517,8 @@ export class Init {
     const gen = this.child;
     while (this.state === "RUNNING" && this.child === gen && !this.everReady) {
       await this.ready();
-      await sleep(performance.now() - this.mainStartedAt < 5000 ? 50 : 1000);
+      const since = performance.now() - this.mainStartedAt;
+      await sleep(since < 2000 ? 20 : since < 10_000 ? 200 : 1000);
     }
   }
 
@@ -666,7 +667,9 @@ export class Init {
     const now = performance.now();
     const c = this.readyCache;
     let r: { ok: boolean; detail: string };
-    if (c && now - c.at < (c.probe.ok ? 1000 : 100)) r = c.probe;
+    // a pass is trusted for 1 s; a failure is not cached (concurrent requests share one check),
+    // so /ready turns 200 as soon as the application is ready
+    if (c?.probe.ok && now - c.at < 1000) r = c.probe;
     else {
       if (!this.checking) {
         const timeout = parseDuration(check.timeout ?? "1s");
