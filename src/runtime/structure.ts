@@ -556,6 +556,19 @@ export async function runStructure(
   if (cfg.metadataTest) add(runMetadataTest(image, cfg.metadataTest));
   for (const t of cfg.fileExistenceTests ?? []) add(await runFileExistenceTest(root, t));
   for (const t of cfg.fileContentTests ?? []) add(await runFileContentTest(root, t));
-  for (const t of cfg.commandTests ?? []) add(await runCommandTest(driver, image, cfg, t, opts.timeoutMs));
+  for (const t of cfg.commandTests ?? []) {
+    const t0 = performance.now();
+    add(
+      await runCommandTest(driver, image, cfg, t, opts.timeoutMs).catch(
+        (e: unknown): TestResult => ({
+          kind: "command",
+          name: t.name,
+          passed: false,
+          message: `could not run: ${e instanceof Error ? e.message : String(e)}`,
+          durationMs: Math.round(performance.now() - t0),
+        }),
+      ),
+    );
+  }
   return results;
 }
