@@ -14,7 +14,7 @@ import { lstat, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve as resolvePath } from "node:path";
 import { loadRelease, loadUniverse } from "../debian/archive.ts";
-import { debCachePath, defaultCacheDir, fetchDebs } from "../debian/cache.ts";
+import { debCachePath, defaultCacheDir, fetchDeb } from "../debian/cache.ts";
 import { type DebContents, readDeb } from "../debian/deb.ts";
 import { parseRelations } from "../debian/relation.ts";
 import { resolve } from "../debian/resolve.ts";
@@ -25,8 +25,8 @@ import { type BuiltImage, buildImage, type ImageConfigInput } from "../oci/image
 import { type Compression, type Layer, writeLayer } from "../oci/layer.ts";
 import { parseTarget, writeOutput } from "../oci/layout.ts";
 import type { TreeEntry } from "../oci/types.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
-import { humanBytes, info } from "../util/progress.ts";
+import { cleanTemps, writeFileAtomic } from "../util/atomic.ts";
+import { humanBytes, info, progress } from "../util/progress.ts";
 import { buildAccounts, NSSWITCH, resolveRunAs } from "./accounts.ts";
 import { type AltChoice, type AltInstall, applyAlternatives } from "./alternatives.ts";
 import { CA_BUNDLE_PATH, caBundle } from "./cacerts.ts";
@@ -568,24 +568,20 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   };
 }
 
-/** `fn` over `items` with at most `limit` running at once; results in input order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  let failed: { e: unknown } | undefined;
-  const run = async () => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]);
-      } catch (e) {
-        failed ??= { e };
-      }
+/** Run at most `n` of the functions given to the returned limiter at once. */
+function limiter(n: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <R>(fn: () => Promise<R>): Promise<R> => {
+    while (active >= n) await new Promise<void>((r) => waiting.push(r));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, run));
-  if (failed) throw failed.e;
-  return out;
 }
 
 function alive(pid: number): boolean {
@@ -739,25 +735,34 @@ async function buildArch(
   },
 ): Promise<ArchWork> {
   const { arch, packages } = resolved;
-  const fetched = await fetchDebs(packages, { cacheDir: o.cacheDir });
+  // Download and read in one pipeline: each .deb is read (xz in worker threads, several at
+  // once) as soon as it is in the cache, while the others are still downloading.
+  await cleanTemps(join(o.cacheDir, "debs", "sha256"));
+  const dl = limiter(8);
+  const cpu = limiter(Math.min(4, Math.max(2, availableParallelism())));
+  const bar = progress(`${arch}: fetching and reading packages`, packages.length);
+  const loaded = await Promise.all(
+    packages.map(async (p) => {
+      const f = await dl(() => fetchDeb(p, o.cacheDir));
+      const r = await cpu(() => loadDebInfo(f.path, p.sha256, o.cacheDir, p.name));
+      bar.tick(1, p.name);
+      return { f, r };
+    }),
+  );
+  bar.done(`${packages.length} packages`);
   // package metadata (cached by .deb SHA256); contents kept only for packages read now
   const infos = new Map<string, DebInfo>();
   const contents = new Map<string, DebContents>();
   const debPaths = new Map<string, string>();
   let read = 0;
-  // several at once: xz members decompress in worker threads, so this uses every core
-  const loaded = await mapLimit(fetched, Math.min(4, Math.max(2, availableParallelism())), (f) =>
-    loadDebInfo(f.path, f.pkg.sha256, o.cacheDir, f.pkg.name),
-  );
-  fetched.forEach((f, i) => {
-    const r = loaded[i];
+  for (const { f, r } of loaded) {
     infos.set(f.pkg.name, r.info);
     debPaths.set(f.pkg.name, f.path);
     if (r.contents) {
       contents.set(f.pkg.name, r.contents);
       read++;
     }
-  });
+  }
   info(
     `${arch}: ${packages.length} packages (${read} read, ${packages.length - read} from the metadata cache)`,
   );
