@@ -55,10 +55,27 @@ export function isLocalRegistry(host: string): boolean {
 /** A failure worth another attempt (5xx, 429, 408, a dropped or refused connection). */
 export class TransientRegistryError extends Error {
   readonly status?: number;
-  constructor(message: string, status?: number, cause?: unknown) {
+  /** the registry's Retry-After, in ms (capped) */
+  readonly retryAfterMs?: number;
+  constructor(message: string, status?: number, cause?: unknown, retryAfterMs?: number) {
     super(message, cause === undefined ? undefined : { cause });
     this.status = status;
+    this.retryAfterMs = retryAfterMs;
   }
+}
+
+/** Retry-After (seconds or an HTTP date) in ms, at most 60 s; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const v = value.trim();
+  let ms: number;
+  if (/^[0-9]+$/.test(v)) ms = Number(v) * 1000;
+  else {
+    const t = Date.parse(v);
+    if (!Number.isFinite(t)) return undefined;
+    ms = t - now;
+  }
+  return Math.min(Math.max(ms, 0), 60_000);
 }
 
 export function isTransientError(e: unknown): boolean {
@@ -369,7 +386,7 @@ export class RegistryClient {
             { hint: "check the registry address and your network", cause: e },
           );
         }
-        const delay = base * 2 ** (attempt - 1);
+        const delay = Math.max(base * 2 ** (attempt - 1), (e as TransientRegistryError).retryAfterMs ?? 0);
         this.stats.retries++;
         this.onRetry?.(`${what}: ${reason}; retry ${attempt}/${attempts - 1} in ${delay} ms`);
         await sleep(delay);
@@ -430,7 +447,8 @@ export class RegistryClient {
         const body =
           method === "HEAD" ? "" : (await readBody(res, 1 << 20).catch(() => Buffer.alloc(0))).toString();
         if (status >= 500 || status === 429 || status === 408) {
-          throw new TransientRegistryError(`HTTP ${status}${this.describe(body)}`, status);
+          const after = retryAfterMs(header(res.headers, "retry-after"));
+          throw new TransientRegistryError(`HTTP ${status}${this.describe(body)}`, status, undefined, after);
         }
         throw this.statusError(status, opts.what, body);
       }

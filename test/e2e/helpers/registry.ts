@@ -52,7 +52,12 @@ export interface TestRegistry {
    * Answer the next `times` matching requests with `status` (a registry error body) instead of
    * forwarding them (fault injection: 500, 503, 429 ...).
    */
-  failNext(status: number, match: (method: string, url: string) => boolean, times?: number): void;
+  failNext(
+    status: number,
+    match: (method: string, url: string) => boolean,
+    times?: number,
+    headers?: Record<string, string>,
+  ): void;
   /** the registry's log */
   log(): Promise<string>;
   /** with `tls`: the registry's self-signed certificate (PEM file) */
@@ -324,7 +329,14 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
     const requests: RequestRecord[] = [];
     let cut: { after: number; match?: (m: string, u: string) => boolean; buffer?: boolean } | undefined;
     let cuts = 0;
-    let fail: { status: number; match: (m: string, u: string) => boolean; left: number } | undefined;
+    let fail:
+      | {
+          status: number;
+          match: (m: string, u: string) => boolean;
+          left: number;
+          headers?: Record<string, string>;
+        }
+      | undefined;
     const upstreamAgent = new http.Agent({ keepAlive: true });
     const proxy = http.createServer((req, res) => {
       const rec: RequestRecord = {
@@ -340,10 +352,11 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
       if (fail && fail.left > 0 && fail.match(rec.method, rec.url)) {
         fail.left--;
         const status = fail.status;
+        const extra = fail.headers ?? {};
         rec.status = status;
         req.resume();
         req.on("end", () => {
-          res.writeHead(status, { "Content-Type": "application/json" });
+          res.writeHead(status, { "Content-Type": "application/json", ...extra });
           res.end(JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: "injected failure" }] }));
         });
         return;
@@ -410,8 +423,8 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
         cut = { after: afterBytes, match, buffer };
       },
       cuts: () => cuts,
-      failNext(status, match, times = 1) {
-        fail = { status, match, left: times };
+      failNext(status, match, times = 1, headers) {
+        fail = { status, match, left: times, headers };
       },
       log: () => readFile(logPath, "utf8"),
       token,

@@ -47,6 +47,20 @@ describe("registry failures", () => {
     assert.match(r2.stderr, /retry: push manifest sha256:[0-9a-f]{64} to err\/retry:v2: HTTP 429/);
   });
 
+  test("429 with Retry-After: the client waits as long as the registry asks", async () => {
+    reg.failNext(429, (m, u) => m === "GET" && u.includes("/manifests/"), 1, { "Retry-After": "1" });
+    const t0 = Date.now();
+    const r = await shellfree(["pull", `${reg.host}/err/retry:v1`, "-o", `oci:${join(tmp, "p429")}`], {
+      XDG_CACHE_HOME: join(tmp, "c1"),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /retry: get manifest err\/retry:v1: HTTP 429: UNAVAILABLE: injected failure; retry 1\/3 in 1000 ms/,
+    );
+    assert.ok(Date.now() - t0 >= 1000);
+  });
+
   test("a lasting 500 ends in one clear error after the attempts", async () => {
     reg.failNext(500, (m, u) => m === "GET" && u.includes("/manifests/"), 10);
     const r = await shellfree(["pull", `${reg.host}/err/retry:v1`, "-o", `oci:${join(tmp, "p500")}`], {

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import {
   isTransientError,
   parseRegistryErrors,
+  retryAfterMs,
   TransientRegistryError,
 } from "../../../src/oci/registry/client.ts";
 import { isLocalRegistry, RegistryClient } from "../../../src/oci/registry.ts";
@@ -68,4 +69,14 @@ test("transient: 5xx/429 markers and dropped connections; not registry errors", 
   const c = new RegistryClient("127.0.0.1:1");
   assert.ok(!isTransientError(c.statusError(404, "x", "")));
   c.close();
+});
+
+test("Retry-After: seconds or an HTTP date, capped at 60 s", () => {
+  const now = Date.parse("2026-01-01T00:00:00Z");
+  assert.equal(retryAfterMs("3", now), 3000);
+  assert.equal(retryAfterMs("3600", now), 60_000);
+  assert.equal(retryAfterMs("Thu, 01 Jan 2026 00:00:05 GMT", now), 5000);
+  assert.equal(retryAfterMs("Wed, 31 Dec 2025 23:00:00 GMT", now), 0);
+  assert.equal(retryAfterMs("soon", now), undefined);
+  assert.equal(retryAfterMs(undefined, now), undefined);
 });
