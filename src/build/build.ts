@@ -26,7 +26,7 @@ import { type Compression, type Layer, writeLayer } from "../oci/layer.ts";
 import { parseTarget, writeOutput } from "../oci/layout.ts";
 import type { TreeEntry } from "../oci/types.ts";
 import { cleanTemps, writeFileAtomic } from "../util/atomic.ts";
-import { humanBytes, info, progress } from "../util/progress.ts";
+import { humanBytes, info, progress, warn } from "../util/progress.ts";
 import { buildAccounts, NSSWITCH, resolveRunAs } from "./accounts.ts";
 import { type AltChoice, type AltInstall, applyAlternatives } from "./alternatives.ts";
 import { CA_BUNDLE_PATH, caBundle } from "./cacerts.ts";
@@ -784,6 +784,9 @@ async function buildArch(
   // package groups: the spec's named groups, the rest in "debian" first
   const assigned = new Map<string, string>();
   for (const l of spec.layers) for (const p of l.packages) assigned.set(p, l.name);
+  for (const [n, l] of assigned) {
+    if (!packages.some((p) => p.name === n)) warn(`layers: "${n}" (layer ${l}) is not in the ${arch} image`);
+  }
   const groups: Array<{ name: string; pkgs: string[] }> = [
     { name: "debian", pkgs: packages.filter((p) => !assigned.has(p.name)).map((p) => p.name) },
     ...spec.layers.map((l) => ({
