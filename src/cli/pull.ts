@@ -3,6 +3,7 @@
  * from a registry into an OCI layout, every blob verified against its digest while it streams.
  */
 import type { Command } from "commander";
+import { ShellfreeError } from "../errors.ts";
 import { parseLayoutRef, pullToLayout } from "../oci/registry.ts";
 import { humanBytes } from "../util/progress.ts";
 import { action, output } from "./common.ts";
@@ -12,6 +13,7 @@ interface PullFlags {
   platform?: string;
   creds?: string;
   insecure?: boolean;
+  tlsVerify?: boolean;
   json?: boolean;
 }
 
@@ -36,13 +38,20 @@ export function register(program: Command): void {
       "--insecure",
       "insecure registry: HTTPS without certificate checks, or plain HTTP (automatic for localhost and 127.0.0.0/8)",
     )
+    .option("--tls-verify", "HTTPS with certificate checks even for localhost and 127.0.0.0/8")
     .option("--json", "print the result as JSON")
     .action(
       action(async (src: string, o: PullFlags) => {
+        if (o.insecure && o.tlsVerify) {
+          throw new ShellfreeError("E_USAGE", "--insecure and --tls-verify contradict each other", {
+            exitCode: 2,
+          });
+        }
         const r = await pullToLayout(src, o.output, {
           platform: o.platform,
           creds: o.creds,
           insecure: o.insecure,
+          tlsVerify: o.tlsVerify,
         });
         output(o.json === true, { ...r, output: o.output }, () =>
           [

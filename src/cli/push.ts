@@ -13,6 +13,7 @@ interface PushFlags {
   tag?: string[];
   creds?: string;
   insecure?: boolean;
+  tlsVerify?: boolean;
   from?: string[];
   jobs?: string;
   chunkSize?: string;
@@ -46,18 +47,25 @@ export function register(program: Command): void {
       "--insecure",
       "insecure registry: HTTPS without certificate checks, or plain HTTP (automatic for localhost and 127.0.0.0/8)",
     )
+    .option("--tls-verify", "HTTPS with certificate checks even for localhost and 127.0.0.0/8")
     .option("--from <repo>", "repository of the same registry to mount blobs from (repeatable)", collectList)
     .option("-j, --jobs <n>", "blobs uploaded in parallel", "3")
     .option("--chunk-size <bytes>", "upload in chunks of this many bytes (PATCH) instead of one PUT per blob")
     .option("--json", "print the result as JSON")
     .action(
       action(async (image: string, dest: string, o: PushFlags) => {
+        if (o.insecure && o.tlsVerify) {
+          throw new ShellfreeError("E_USAGE", "--insecure and --tls-verify contradict each other", {
+            exitCode: 2,
+          });
+        }
         const jobs = intFlag("--jobs", o.jobs, 1);
         const chunkSize = intFlag("--chunk-size", o.chunkSize, 1024);
         const r = await pushLayout(image, dest, {
           tags: o.tag,
           creds: o.creds,
           insecure: o.insecure,
+          tlsVerify: o.tlsVerify,
           from: o.from,
           concurrency: jobs,
           chunkSize,

@@ -38,6 +38,8 @@ export interface ClientOptions {
    * first request). Localhost and 127.0.0.0/8 registries are treated so without asking.
    */
   insecure?: boolean;
+  /** verify TLS even for a localhost/127.0.0.0/8 registry (HTTPS only, no plain-HTTP fallback) */
+  tlsVerify?: boolean;
   /** parallel connections (default 6) */
   maxSockets?: number;
   /** attempts for transient failures (default 4) */
@@ -176,7 +178,7 @@ export class RegistryClient {
 
   constructor(registry: string, opts: ClientOptions = {}) {
     this.registry = registry;
-    const insecure = opts.insecure === true || isLocalRegistry(registry);
+    const insecure = opts.insecure === true || (isLocalRegistry(registry) && opts.tlsVerify !== true);
     this.base = `https://${registry}`;
     this.probing = insecure;
     this.creds = opts.creds;
@@ -422,6 +424,17 @@ export class RegistryClient {
           res = await this.send(url, method, headers, opts.body);
         } catch (e) {
           if (isTransientError(e)) throw e;
+          const code = String((e as { code?: string }).code ?? "");
+          if (
+            /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|HOSTNAME|ERR_TLS|ERR_SSL|EPROTO/.test(
+              code,
+            )
+          ) {
+            throw this.error("E_REGISTRY_TLS", `${opts.what}: TLS: ${(e as Error).message}`, {
+              cause: e,
+              hint: "trust the registry's CA (NODE_EXTRA_CA_CERTS=ca.pem) or, for a test registry, use --insecure",
+            });
+          }
           throw this.error("E_NETWORK", `${opts.what}: ${(e as Error).message}`, { cause: e });
         }
         const status = res.statusCode ?? 0;

@@ -32,6 +32,8 @@ export interface PullOptions {
   platform?: string;
   creds?: string;
   insecure?: boolean;
+  /** verify TLS even for a localhost/127.0.0.0/8 registry */
+  tlsVerify?: boolean;
   /** blobs downloaded in parallel (default 3) */
   concurrency?: number;
   silent?: boolean;
@@ -150,6 +152,7 @@ export async function pullToLayout(
   const client = new RegistryClient(ref.registry, {
     creds,
     insecure: opts.insecure,
+    tlsVerify: opts.tlsVerify,
     maxSockets: concurrency + 2,
     onRetry: opts.silent ? undefined : (m) => info(`retry: ${m}`),
   });

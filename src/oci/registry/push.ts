@@ -25,6 +25,8 @@ export interface PushOptions {
   creds?: string;
   /** insecure registry: HTTPS without certificate checks, else plain HTTP (automatic for localhost and 127.0.0.0/8) */
   insecure?: boolean;
+  /** verify TLS even for a localhost/127.0.0.0/8 registry */
+  tlsVerify?: boolean;
   /** blobs uploaded in parallel (default 3) */
   concurrency?: number;
   onProgress?: (ev: { digest: string; bytes: number; total: number }) => void;
@@ -221,6 +223,7 @@ export async function pushLayout(
   const client = new RegistryClient(ref.registry, {
     creds,
     insecure: opts.insecure,
+    tlsVerify: opts.tlsVerify,
     maxSockets: concurrency + 2,
     onRetry: opts.silent ? undefined : (m) => info(`retry: ${m}`),
   });

@@ -386,6 +386,30 @@ describe("registry over TLS", () => {
       ]);
       assert.equal(raw.code, 0, raw.stderr);
       assert.equal(sha256Digest(raw.stdout), img.result.digest);
+      // --tls-verify: certificate checks even on 127.0.0.1 — refused without the CA, fine with it
+      const strict = await shellfree(
+        ["pull", `${reg.host}/tls/app:v1`, "-o", `oci:${join(tmp, "s1")}`, "--tls-verify"],
+        {
+          XDG_CACHE_HOME: join(tmp, "c"),
+        },
+      );
+      assert.equal(strict.code, 1);
+      assert.match(
+        strict.stderr,
+        /^shellfree: connect to 127\.0\.0\.1:\d+: TLS: self[- ]signed certificate/m,
+      );
+      assert.match(strict.stderr, /^hint: trust the registry's CA \(NODE_EXTRA_CA_CERTS=ca\.pem\)/m);
+      const trusted = await shellfree(
+        ["pull", `${reg.host}/tls/app:v1`, "-o", `oci:${join(tmp, "s2")}`, "--tls-verify"],
+        {
+          XDG_CACHE_HOME: join(tmp, "c"),
+          NODE_EXTRA_CA_CERTS: reg.tlsCert,
+        },
+      );
+      assert.equal(trusted.code, 0, trusted.stderr);
+      const both = await shellfree(["push", img.ref, `${reg.host}/tls/app:v1`, "--tls-verify", "--insecure"]);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--insecure and --tls-verify contradict each other/);
       const back = join(tmp, "back");
       const p = await shellfree(["pull", `${reg.host}/tls/app:v1`, "-o", `oci:${back}:latest`], {
         XDG_CACHE_HOME: join(tmp, "c"),
