@@ -116,6 +116,12 @@ export interface BuildResult {
   target: string;
   digest: string;
   mediaType: string;
+  /** one per architecture: platform, manifest digest and size (as in the index) */
+  manifests: Array<{
+    platform: { os: string; architecture: string; variant?: string };
+    digest: string;
+    size: number;
+  }>;
   sourceDateEpoch: number;
   compression: Compression;
   architectures: ArchReport[];
@@ -560,6 +566,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     target: out.target,
     digest: out.digest,
     mediaType: out.mediaType,
+    manifests: out.manifests,
     sourceDateEpoch: epoch,
     compression,
     architectures: work.map((w) => w.report),
