@@ -7,7 +7,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Transform } from "node:stream";
-import { writeDirAtomic } from "../../util/atomic.ts";
+import { cleanTemps, writeDirAtomic } from "../../util/atomic.ts";
 import { humanBytes, info, progress } from "../../util/progress.ts";
 import { resolveCredentials } from "../auth.ts";
 import { sha256Digest, storeBlobBytes } from "../digest.ts";
@@ -270,8 +270,10 @@ export async function pullToLayout(
       };
       await writeIndex(target, index);
     };
-    if (state === "layout") await fill(dir);
-    else await writeDirAtomic(dir, fill);
+    if (state === "layout") {
+      await cleanTemps(`${dir}/blobs/sha256`); // left by killed pulls (older than an hour)
+      await fill(dir);
+    } else await writeDirAtomic(dir, fill);
     return {
       digest: top.desc.digest,
       mediaType: top.desc.mediaType,
