@@ -480,6 +480,14 @@ interface ArchWork {
 
 /** Build the spec's image(s) and write the output. */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
+  try {
+    return await buildImages(opts);
+  } catch (e) {
+    throw ioError(e, "build failed");
+  }
+}
+
+async function buildImages(opts: BuildOptions): Promise<BuildResult> {
   const spec = opts.spec;
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const blobDir = join(cacheDir, "build", "blobs");
@@ -546,11 +554,23 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       ? `${opts.output}:${spec.name}:latest`
       : `${opts.output}:latest`;
   await removeDeadTemps(outputPath(opts.output));
-  const out = await writeOutput(
-    target,
-    work.map((w) => w.image),
-    { annotations },
-  );
+  // SBOMs first (they only need the manifest digests), then the output; if the output cannot
+  // be written, the SBOMs go too: all or nothing.
+  const sboms: string[] = [];
+  let out: Awaited<ReturnType<typeof writeOutput>>;
+  try {
+    if (opts.sbom !== false) {
+      sboms.push(...(await writeSboms(opts.output, spec, work, epoch, initJson !== undefined)));
+    }
+    out = await writeOutput(
+      target,
+      work.map((w) => w.image),
+      { annotations },
+    );
+  } catch (e) {
+    await Promise.all(sboms.map((f) => rm(f, { force: true })));
+    throw ioError(e, `cannot write ${opts.output}`);
+  }
   const lock: Lockfile = {
     lockfileVersion: LOCK_VERSION,
     inputs: resolutionInputsHash(spec),
@@ -558,9 +578,6 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     sourceDateEpoch: epoch,
     architectures: locked,
   };
-  const sboms: string[] = [];
-  if (opts.sbom !== false)
-    sboms.push(...(await writeSboms(opts.output, spec, work, epoch, initJson !== undefined)));
   return {
     name: spec.name,
     target: out.target,
@@ -573,6 +590,30 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     sboms,
     lock,
   };
+}
+
+const IO_ERRORS: Record<string, string> = {
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+  EROFS: "read-only file system",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOTDIR: "a path component is not a directory",
+  EISDIR: "is a directory",
+};
+
+/** An operating-system write failure as one clear BuildError (E_IO); anything else unchanged. */
+export function ioError(e: unknown, what: string): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (!code || !(code in IO_ERRORS) || e instanceof BuildError) return e;
+  const path = (e as NodeJS.ErrnoException).path;
+  return new BuildError("E_IO", `${what}: ${IO_ERRORS[code]}${path ? ` (${path})` : ""}`, {
+    hint:
+      code === "ENOSPC" || code === "EDQUOT"
+        ? "free some space (or choose another --output / --cache-dir)"
+        : undefined,
+    cause: e,
+  });
 }
 
 /** Run at most `n` of the functions given to the returned limiter at once. */

@@ -135,6 +135,41 @@ describe("bad input is one clear error and leaves no output", () => {
   });
 });
 
+describe("a full disk", () => {
+  test("the output does not fit: one clear error, nothing left on the small file system", async () => {
+    const small = join(dir, "small");
+    mkdirSync(small);
+    mustSucceed(
+      await runCommand("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", small], { allowFail: true }),
+      "mount tmpfs",
+    );
+    try {
+      const squid = join(ROOT, "bench/squid/shellfree.yaml");
+      const r = await shellfree([
+        "build",
+        "-f",
+        squid,
+        "--arch",
+        "amd64",
+        "--output",
+        `oci:${small}/out`,
+        "--cache-dir",
+        CACHE,
+      ]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`^shellfree: cannot write oci:${small}/out: no space left on device`, "m"),
+      );
+      assert.match(r.stderr, /^hint: free some space/m);
+      assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+      assert.deepEqual(readdirSync(small), [], "no partial output, no temp, no SBOM");
+    } finally {
+      await runCommand("umount", [small], { allowFail: true });
+    }
+  });
+});
+
 /** Start a build and SIGKILL it when stderr shows `marker`; returns how it ended. */
 function killAt(args: string[], marker: RegExp): Promise<{ killed: boolean; stderr: string }> {
   return new Promise((resolve, reject) => {
