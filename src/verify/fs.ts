@@ -154,12 +154,18 @@ class MultiSearch {
     this.maxLen = Math.max(...this.needles.map((n) => n.length));
   }
   push(chunk: Buffer): void {
-    const buf = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
+    // matches inside the chunk, then across the seam (tail of the previous chunk + head of
+    // this one) — without copying whole chunks
+    const seam = this.tail.length
+      ? Buffer.concat([this.tail, chunk.subarray(0, this.maxLen - 1)])
+      : undefined;
     for (const n of this.needles) {
       const k = n.toString("latin1");
-      if (!this.found.has(k) && buf.indexOf(n) >= 0) this.found.add(k);
+      if (this.found.has(k)) continue;
+      if (chunk.indexOf(n) >= 0 || (seam && seam.indexOf(n) >= 0)) this.found.add(k);
     }
-    this.tail = Buffer.from(buf.subarray(Math.max(0, buf.length - this.maxLen + 1)));
+    const keep = Math.min(chunk.length, this.maxLen - 1);
+    this.tail = Buffer.concat([this.tail, chunk.subarray(chunk.length - keep)]).subarray(-(this.maxLen - 1));
   }
   has(s: string): boolean {
     return this.found.has(s);

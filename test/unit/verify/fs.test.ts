@@ -106,3 +106,17 @@ test("a corrupt layer is a clear E_LAYER_READ error", async () => {
   };
   await assert.rejects(readImageFs([bad]), (e: Error & { code?: string }) => e.code === "E_LAYER_READ");
 });
+
+test("shell signatures are found when they straddle chunk boundaries", async () => {
+  const { ContentAnalyzer } = await import("../../../src/verify/fs.ts");
+  const elf = makeElf({ interp: "/lib64/ld-linux-x86-64.so.2", payload: SHELL_STRINGS });
+  for (const size of [1, 3, 7, 64]) {
+    const a = new ContentAnalyzer("/x", elf.length);
+    for (let i = 0; i < elf.length; i += size) a.push(elf.subarray(i, i + size));
+    assert.equal(a.finish().shellSignature, "posix-shell", `chunks of ${size}`);
+  }
+  const plain = makeElf({ interp: "/lib64/ld-linux-x86-64.so.2", payload: "\0OPTIND\0PPID\0PS4\0" });
+  const b = new ContentAnalyzer("/y", plain.length);
+  b.push(plain);
+  assert.equal(b.finish().shellSignature, undefined, "three of four strings are not a shell");
+});
