@@ -33,7 +33,12 @@ export function osRelease(
 ): string {
   const f = parseOsRelease(debianOsRelease ?? "");
   const codename = f.get("VERSION_CODENAME") ?? suite;
-  const versionId = f.get("VERSION_ID") ?? CODENAMES[codename] ?? debianVersion?.trim().split(".")[0];
+  // testing/unstable (e.g. "forky/sid") have no VERSION_ID: none is invented for them
+  const versionId =
+    f.get("VERSION_ID") ??
+    (debianOsRelease === undefined
+      ? (CODENAMES[codename] ?? debianVersion?.trim().split(".")[0])
+      : undefined);
   const name = f.get("NAME") ?? "Debian GNU/Linux";
   const debianPretty =
     f.get("PRETTY_NAME") ?? (versionId ? `${name} ${versionId} (${codename})` : `${name} ${codename}`);
