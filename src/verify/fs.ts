@@ -203,11 +203,26 @@ export class ContentAnalyzer {
     }
   }
 
+  private pending: Buffer[] = [];
+
   push(chunk: Buffer): void {
-    if (!this.decided) this.decide(chunk);
     if (this.head.length < HEAD) {
       this.head = Buffer.concat([this.head, chunk.subarray(0, HEAD - this.head.length)]);
     }
+    if (!this.decided) {
+      // the kind of file is decided on its first bytes, however the stream happens to be cut
+      this.pending.push(chunk);
+      if (this.head.length < 4 && this.head.length < this.size) return;
+      this.decide(this.head);
+      const p = this.pending;
+      this.pending = [];
+      for (const c of p) this.feed(c);
+      return;
+    }
+    this.feed(chunk);
+  }
+
+  private feed(chunk: Buffer): void {
     this.elf?.push(chunk);
     this.hash?.update(chunk);
     this.search?.push(chunk);
@@ -215,6 +230,11 @@ export class ContentAnalyzer {
   }
 
   finish(): ContentInfo {
+    if (!this.decided) {
+      this.decide(this.head);
+      for (const c of this.pending) this.feed(c);
+      this.pending = [];
+    }
     const info: ContentInfo = {};
     if (this.elf) {
       info.elf = this.elf.finish();
