@@ -363,8 +363,9 @@ describe("registry over TLS", () => {
     const reg = await startRegistry({ tls: true });
     try {
       // the registry refuses plain HTTP, so success below means TLS was used
-      const plain = await run("curl", ["-sS", `http://${reg.host}/v2/`]);
-      assert.match(plain.stdout, /Client sent an HTTP request to an HTTPS server/);
+      const plain = await fetch(`http://${reg.host}/v2/`);
+      assert.equal(plain.status, 400);
+      assert.match(await plain.text(), /Client sent an HTTP request to an HTTPS server/);
       const img = await makeImage(join(tmp, "img"), {
         files: [{ path: "/usr/bin/tini-static", hostPath: TINI, mode: 0o755 }],
       });
