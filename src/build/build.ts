@@ -821,6 +821,7 @@ async function buildArch(
       multiArch: (infos.get(p.name) as DebInfo).control["Multi-Arch"] ?? p.multiArch,
       info: infos.get(p.name) as DebInfo,
     })),
+    { arch },
   );
   const layerOpts = { compression: o.compression, sourceDateEpoch: o.sde };
   const closureKey = packages

@@ -113,13 +113,42 @@ export function installOrder<T extends { name: string }>(pkgs: T[]): T[] {
   return [...pkgs.filter((p) => p.name === "base-files"), ...pkgs.filter((p) => p.name !== "base-files")];
 }
 
-export function planRootfs(inputs: RootfsInput[], opts: { dropDocs?: boolean } = {}): RootfsPlan {
+export function planRootfs(
+  inputs: RootfsInput[],
+  opts: { dropDocs?: boolean; mergedUsr?: boolean; arch?: string } = {},
+): RootfsPlan {
   const dropDocs = opts.dropDocs !== false;
   const tree = new Map<string, PlannedEntry>();
   const packages = new Map<string, PackagePlan>();
   const replaces = new Map<string, Set<string>>();
   const dropped = { files: 0, bytes: 0 };
   const lookup = (p: string) => tree.get(p);
+  // merged /usr: trixie's base-files ships /bin, /lib, /lib64, /sbin → usr/...; on older suites
+  // (bookworm) dpkg-level merging came from the usrmerge package's scripts, so the builder makes
+  // the same symlinks (owned by base-files' layer) before anything is unpacked.
+  const bf = inputs.find((i) => i.name === "base-files");
+  if (
+    bf &&
+    opts.mergedUsr !== false &&
+    !bf.info.entries.some((e) => e.path === "lib" && e.type === "symlink")
+  ) {
+    const links = ["bin", "sbin", "lib", ...(opts.arch === "amd64" ? ["lib64"] : [])];
+    for (const l of links) {
+      const mtime = bf.info.entries[0]?.mtime ?? 0;
+      tree.set(l, {
+        path: l,
+        type: "symlink",
+        target: `usr/${l}`,
+        mode: 0o777,
+        uid: 0,
+        gid: 0,
+        mtime,
+        size: 0,
+        pkg: "base-files",
+        debPath: l,
+      });
+    }
+  }
   for (const input of installOrder(inputs)) {
     const pp: PackagePlan = {
       name: input.name,

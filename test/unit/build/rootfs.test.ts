@@ -151,4 +151,24 @@ describe("rootfs plan", () => {
       "usr/lib/a/b",
     );
   });
+
+  test("older suites (base-files without the symlinks) get merged /usr made by the builder", () => {
+    const oldBase = info("base-files", [dir("bin"), dir("usr"), dir("usr/bin")]);
+    const libc = info("libc6", [
+      dir("lib64"),
+      link("lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
+      dir("bin"),
+      file("bin/x"),
+    ]);
+    const plan = planRootfs([oldBase, libc], { arch: "amd64" });
+    for (const l of ["bin", "sbin", "lib", "lib64"]) {
+      assert.equal(plan.tree.get(l)?.type, "symlink", l);
+      assert.equal(plan.tree.get(l)?.target, `usr/${l}`);
+      assert.equal(plan.tree.get(l)?.pkg, "base-files", "in base-files' layer");
+    }
+    assert.equal(plan.tree.get("usr/lib64/ld-linux-x86-64.so.2")?.type, "symlink");
+    assert.equal(plan.tree.get("usr/bin/x")?.pkg, "libc6");
+    assert.equal(planRootfs([oldBase], { arch: "arm64" }).tree.has("lib64"), false);
+    assert.equal(planRootfs([oldBase], { mergedUsr: false }).tree.get("bin")?.type, "dir");
+  });
 });
