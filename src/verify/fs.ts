@@ -358,39 +358,43 @@ function ensureParents(fs: ImageFs, path: string, layer: number): void {
   }
 }
 
-/** Apply one layer's tar stream to `fs`. */
-export async function applyLayer(fs: ImageFs, layer: number, stream: Readable): Promise<void> {
+type ScanOp =
+  | { op: "opaque"; dir: string }
+  | { op: "whiteout"; target: string }
+  | { op: "node"; node: FsNode };
+
+export interface LayerScan {
+  layer: number;
+  ops: ScanOp[];
+  /** bytes of file content in the layer */
+  bytes: number;
+}
+
+/**
+ * Read one layer's tar stream: every entry in order, file contents analysed as they stream
+ * past. Independent of the other layers, so several layers can be scanned at once.
+ */
+export async function scanLayer(layer: number, stream: Readable): Promise<LayerScan> {
   const extract = tar.extract();
+  const ops: ScanOp[] = [];
   let bytes = 0;
   const consume = (async () => {
     for await (const entry of extract) {
       const h = entry.header;
       const path = entryPath(h.name);
-      const base = path ? basenameOf(path) : "";
       if (!path) {
         entry.resume();
         continue;
       }
+      const base = basenameOf(path);
       if (base.startsWith(".wh.")) {
         const dir = dirnameOf(path);
-        if (base === ".wh..wh..opq") {
-          const prefix = dir === "/" ? "/" : `${dir}/`;
-          for (const [p, n] of fs.nodes) {
-            if (p.startsWith(prefix) && p !== dir && n.layer < layer) {
-              if (n.type === "file" && !n.hardlinkOf && n.size > 0) {
-                fs.wasted.push({ path: p, size: n.size, layer: n.layer, by: layer, how: "deleted" });
-              }
-              fs.nodes.delete(p);
-            }
-          }
-        } else {
-          const target = dir === "/" ? `/${base.slice(4)}` : `${dir}/${base.slice(4)}`;
-          removeTree(fs, target, layer, "deleted");
-        }
+        if (base === ".wh..wh..opq") ops.push({ op: "opaque", dir });
+        else
+          ops.push({ op: "whiteout", target: dir === "/" ? `/${base.slice(4)}` : `${dir}/${base.slice(4)}` });
         entry.resume();
         continue;
       }
-      const prev = fs.nodes.get(path);
       const type =
         h.type === "directory"
           ? "dir"
@@ -399,10 +403,6 @@ export async function applyLayer(fs: ImageFs, layer: number, stream: Readable): 
             : h.type === "file" || h.type === "contiguous-file" || h.type === "link"
               ? "file"
               : "other";
-      if (prev && prev.layer < layer && !(prev.type === "dir" && type === "dir")) {
-        removeTree(fs, path, layer, "overwritten");
-      }
-      ensureParents(fs, path, layer);
       const node: FsNode = {
         path,
         type,
@@ -413,37 +413,21 @@ export async function applyLayer(fs: ImageFs, layer: number, stream: Readable): 
         layer,
       };
       if (h.type === "symlink") node.linkname = h.linkname ?? "";
-      if (h.type === "link") {
-        const target = normalizePath(h.linkname ?? "");
-        const t = fs.nodes.get(target);
-        node.hardlinkOf = target;
-        if (t) {
-          node.size = t.size;
-          node.content = t.content;
-          node.mode = t.mode;
-        }
-        fs.nodes.set(path, node);
-        entry.resume();
-        continue;
-      }
-      if (type === "file") {
+      if (h.type === "link") node.hardlinkOf = normalizePath(h.linkname ?? "");
+      else if (type === "file") {
         node.size = h.size ?? 0;
         bytes += node.size;
         if (node.size > 0) {
           const an = new ContentAnalyzer(path, node.size);
           for await (const chunk of entry) an.push(chunk as Buffer);
           node.content = an.finish();
-        } else {
-          node.content = {};
-          entry.resume();
+          ops.push({ op: "node", node });
+          continue;
         }
-      } else {
-        entry.resume();
+        node.content = {};
       }
-      if (type === "dir" && prev?.type === "dir") {
-        // a directory entry in a later layer updates metadata but keeps the children
-        fs.nodes.set(path, node);
-      } else fs.nodes.set(path, node);
+      entry.resume();
+      ops.push({ op: "node", node });
     }
   })();
   try {
@@ -453,19 +437,79 @@ export async function applyLayer(fs: ImageFs, layer: number, stream: Readable): 
       cause: e,
     });
   }
-  fs.layerBytes[layer] = bytes;
+  return { layer, ops, bytes };
 }
 
-/** Build the filesystem view of an image from its layers (each streamed once, in order). */
+/** Apply a scanned layer on top of `fs` (whiteouts, opaque dirs, overwrites, hard links). */
+export function mergeLayer(fs: ImageFs, scan: LayerScan): void {
+  const layer = scan.layer;
+  for (const o of scan.ops) {
+    if (o.op === "opaque") {
+      const dir = o.dir;
+      const prefix = dir === "/" ? "/" : `${dir}/`;
+      for (const [p, n] of fs.nodes) {
+        if (p.startsWith(prefix) && p !== dir && n.layer < layer) {
+          if (n.type === "file" && !n.hardlinkOf && n.size > 0) {
+            fs.wasted.push({ path: p, size: n.size, layer: n.layer, by: layer, how: "deleted" });
+          }
+          fs.nodes.delete(p);
+        }
+      }
+      continue;
+    }
+    if (o.op === "whiteout") {
+      removeTree(fs, o.target, layer, "deleted");
+      continue;
+    }
+    const node = o.node;
+    const prev = fs.nodes.get(node.path);
+    if (prev && prev.layer < layer && !(prev.type === "dir" && node.type === "dir")) {
+      removeTree(fs, node.path, layer, "overwritten");
+    }
+    ensureParents(fs, node.path, layer);
+    if (node.hardlinkOf) {
+      const t = fs.nodes.get(node.hardlinkOf);
+      if (t) {
+        node.size = t.size;
+        node.content = t.content;
+        node.mode = t.mode;
+      }
+    }
+    // a directory entry in a later layer updates metadata and keeps the children
+    fs.nodes.set(node.path, node);
+  }
+  fs.layerBytes[layer] = scan.bytes;
+}
+
+/** Apply one layer's tar stream to `fs`. */
+export async function applyLayer(fs: ImageFs, layer: number, stream: Readable): Promise<void> {
+  mergeLayer(fs, await scanLayer(layer, stream));
+}
+
+/** Layers scanned at the same time (decompression runs on the thread pool). */
+export const LAYER_CONCURRENCY = 3;
+
+/**
+ * Build the filesystem view of an image from its layers: each streamed once; up to
+ * LAYER_CONCURRENCY layers are read at the same time and merged strictly in order.
+ */
 export async function readImageFs(
   layers: LayerSource[],
   onLayer?: (i: number, layer: LayerSource) => void,
 ): Promise<ImageFs> {
   const fs = new ImageFs();
-  for (let i = 0; i < layers.length; i++) {
+  const scans: Array<Promise<LayerScan>> = [];
+  const start = (i: number) => {
     onLayer?.(i, layers[i]);
-    const stream = await layers[i].open();
-    await applyLayer(fs, i, stream);
+    const p = layers[i].open().then((stream) => scanLayer(i, stream));
+    p.catch(() => {}); // handled when awaited in order below
+    scans[i] = p;
+  };
+  for (let i = 0; i < Math.min(LAYER_CONCURRENCY, layers.length); i++) start(i);
+  for (let i = 0; i < layers.length; i++) {
+    const scan = await scans[i];
+    if (i + LAYER_CONCURRENCY < layers.length) start(i + LAYER_CONCURRENCY);
+    mergeLayer(fs, scan);
   }
   return fs;
 }
