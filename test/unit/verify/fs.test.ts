@@ -120,3 +120,15 @@ test("shell signatures are found when they straddle chunk boundaries", async () 
   b.push(plain);
   assert.equal(b.finish().shellSignature, undefined, "three of four strings are not a shell");
 });
+
+test("more layers than are read at once still merge in order", async () => {
+  const layers = Array.from({ length: 7 }, (_, i) => [
+    { f: "/etc/version", data: `v${i}` },
+    ...(i === 3 ? [{ f: "/etc/.wh.gone" }] : [{ f: "/etc/gone", data: `g${i}` }]),
+  ]);
+  const fs = await fsOf(...layers);
+  assert.equal(fs.get("/etc/version")?.layer, 6);
+  assert.equal(fs.get("/etc/version")?.size, 2);
+  assert.equal(fs.get("/etc/gone")?.layer, 6, "re-created after the whiteout in layer 3");
+  assert.equal(fs.wasted.filter((w) => w.path === "/etc/version").length, 6);
+});
