@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { info } from "../util/progress.ts";
 import {
+  cleanupPulls,
   loadPolicy,
   REPORT_FORMATS,
   type ReportFormat,
@@ -59,6 +60,11 @@ export function register(program: Command): void {
             { exitCode: 2 },
           );
         }
+        // Ctrl-C while pulling a registry: reference leaves no temp layout behind
+        const onSignal = (sig: NodeJS.Signals) =>
+          void cleanupPulls().finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
         const policy = opts.policy ? await loadPolicy(opts.policy) : undefined;
         const report = await verifyRef(image, { policy, platform: opts.platform, ...registry });
         const text = renderReport(report, format, VERSION);

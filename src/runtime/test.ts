@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { info } from "../util/progress.ts";
-import { openImageRef } from "../verify/image-ref.ts";
+import { cleanupPulls, openImageRef } from "../verify/image-ref.ts";
 import { CHECK_NAMES, CHECKS, type CheckOptions } from "./checks/index.ts";
 import { type DriverName, makeDriver } from "./detect.ts";
 import type { Driver } from "./driver.ts";
@@ -37,6 +37,7 @@ const active = new Set<() => Promise<void>>();
 export async function cleanupAll(): Promise<void> {
   killAllChildren();
   await Promise.allSettled([...active].map((f) => f()));
+  await cleanupPulls();
 }
 
 function mergeOptions(a: CheckOptions, b: Record<string, unknown> | undefined): CheckOptions {

@@ -23,6 +23,14 @@ export interface OpenRefOptions {
   insecure?: boolean;
 }
 
+const pulls = new Set<string>();
+
+/** Remove the temp layouts of pulls still open (Ctrl-C handler). */
+export async function cleanupPulls(): Promise<void> {
+  await Promise.allSettled([...pulls].map((d) => rm(d, { recursive: true, force: true })));
+  pulls.clear();
+}
+
 export function isRegistryRef(ref: string): boolean {
   return ref.startsWith("registry:") || ref.startsWith("docker://");
 }
@@ -33,6 +41,7 @@ export async function openImageRef(ref: string, opts: OpenRefOptions = {}): Prom
     return { image, localRef: ref, close: () => image.close() };
   }
   const dir = await mkdtemp(join(tmpdir(), "shellfree-pulled-"));
+  pulls.add(dir);
   try {
     const localRef = `oci:${join(dir, "layout")}:pulled`;
     await pullToLayout(ref.replace(/^(registry:|docker:\/\/)/, ""), localRef, {
@@ -48,10 +57,12 @@ export async function openImageRef(ref: string, opts: OpenRefOptions = {}): Prom
       close: async () => {
         await image.close();
         await rm(dir, { recursive: true, force: true });
+        pulls.delete(dir);
       },
     };
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
+    pulls.delete(dir);
     throw e;
   }
 }

@@ -8,7 +8,8 @@ const NAMES =
 export const rule: Rule = {
   id: "no-package-manager",
   title: "No package manager",
-  description: "No apt, dpkg, apk, yum/dnf, rpm or pip executable in the image.",
+  description:
+    "No apt, dpkg, apk, yum/dnf, rpm or pip executable in the image, and no pip module beside a Python interpreter.",
   defaultSeverity: "error",
   hint: "exclude the package that ships it; install packages at build time, never at run time",
   check({ fs }) {
@@ -24,6 +25,21 @@ export const rule: Rule = {
         path: n.path,
         message: `package manager ${n.path}${r.path !== n.path ? ` (→ ${r.path})` : ""}`,
       });
+    }
+    // `python3 -m pip` needs no pip executable: the module next to a Python interpreter is enough
+    const pipDir = /^\/usr(?:\/local)?\/lib\/python3[^/]*\/(?:dist|site)-packages\/pip$/;
+    const hasPython = [...fs.nodes.values()].some(
+      (n) => n.type !== "dir" && /^python3(?:\.\d+)?$/.test(basenameOf(n.path)),
+    );
+    if (hasPython) {
+      for (const n of fs.nodes.values()) {
+        if (n.type === "dir" && pipDir.test(n.path)) {
+          out.push({
+            path: n.path,
+            message: `package manager: the pip module ${n.path} (runnable as python3 -m pip)`,
+          });
+        }
+      }
     }
     return out;
   },
