@@ -8,6 +8,7 @@
 import { lstat, readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import type { OciImageConfig } from "../oci/image.ts";
+import { warn } from "../util/progress.ts";
 import type { Driver } from "./driver.ts";
 import { RuntimeError } from "./errors.ts";
 import type { TestResult } from "./report.ts";
@@ -221,8 +222,13 @@ export function parseStructure(doc: unknown, source = "structure test"): Structu
       user: x.user as string | undefined,
     };
   }
+  if (d.licenseTests !== undefined)
+    warn(`${source}: licenseTests are not run by shellfree test (see the image's SBOM instead)`);
   if (d.containerRunOptions !== undefined) {
     const x = (d.containerRunOptions ?? {}) as Record<string, unknown>;
+    const unsupported = Object.keys(x).filter((k) => k !== "user" && k !== "envVars");
+    if (unsupported.length)
+      warn(`${source}: containerRunOptions ${unsupported.join(", ")} not supported; ignored`);
     out.containerRunOptions = {
       user: x.user as string | undefined,
       envVars: strList(x.envVars, `${source}: containerRunOptions.envVars`),
