@@ -8,7 +8,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type OpenedImage, openImage } from "../oci/read.ts";
-import { pullToLayout } from "../oci/registry.ts";
 
 export interface OpenedRef {
   image: OpenedImage;
@@ -44,6 +43,8 @@ export async function openImageRef(ref: string, opts: OpenRefOptions = {}): Prom
   pulls.add(dir);
   try {
     const localRef = `oci:${join(dir, "layout")}:pulled`;
+    // loaded only for registry references: local images do not pay for the registry client
+    const { pullToLayout } = await import("../oci/registry.ts");
     await pullToLayout(ref.replace(/^(registry:|docker:\/\/)/, ""), localRef, {
       platform: opts.platform,
       creds: opts.creds,

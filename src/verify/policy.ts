@@ -11,7 +11,8 @@
  *     entrypoint: { allow-base-image: false }   # an image without Entrypoint/Cmd fails
  */
 import { readFile } from "node:fs/promises";
-import { Ajv } from "ajv";
+import { createRequire } from "node:module";
+import type { Ajv as AjvClass } from "ajv";
 import { parse as parseYaml } from "yaml";
 import { VerifyError } from "./errors.ts";
 import { RULE_IDS } from "./rules/index.ts";
@@ -70,9 +71,12 @@ const schema = {
 };
 
 // compiled on first use: verify without a policy file does not pay for it
-let validateFn: ReturnType<Ajv["compile"]> | undefined;
+let validateFn: ReturnType<AjvClass["compile"]> | undefined;
 function validate(d: unknown): boolean {
-  validateFn ??= new Ajv({ allErrors: true, allowUnionTypes: true }).compile(schema);
+  if (!validateFn) {
+    const { Ajv } = createRequire(import.meta.url)("ajv") as { Ajv: typeof AjvClass };
+    validateFn = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(schema);
+  }
   return validateFn(d) as boolean;
 }
 
