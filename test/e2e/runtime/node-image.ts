@@ -18,6 +18,8 @@ const fs = require("node:fs");
 const port = Number(process.env.PORT || 8080);
 // needs a writable /tmp: proves the tmpfs of the read-only check is there
 fs.writeFileSync("/tmp/started", String(Date.now()));
+// optional state file elsewhere (tests use it to show read-only/any-uid failing for real)
+if (process.env.WRITE_TO) fs.writeFileSync(process.env.WRITE_TO, "state");
 let ready = false;
 const srv = http.createServer((req, res) => {
   if (req.url === "/health" || req.url === "/ready") {
@@ -72,6 +74,8 @@ export interface NodeImageOptions {
   format?: "oci" | "oci-archive" | "docker-archive";
   /** more files (e.g. to make the image bigger for the benchmark) */
   files?: ImageFile[];
+  /** extra image env */
+  env?: Record<string, string>;
   /** layer compression (default none: fastest for tests) */
   compression?: "gzip" | "zstd" | "none";
 }
@@ -118,7 +122,7 @@ export async function makeNodeImage(dir: string, o: NodeImageOptions): Promise<M
     config: {
       entrypoint: [TINI, "--", "/usr/local/bin/node", "/app/server.cjs"],
       user: "65532:65532",
-      env: { PORT: String(o.port), PATH: "/usr/local/bin:/usr/bin" },
+      env: { PORT: String(o.port), PATH: "/usr/local/bin:/usr/bin", ...o.env },
       exposedPorts: [`${o.port}/tcp`],
       stopSignal: "SIGTERM",
       workingDir: "/app",

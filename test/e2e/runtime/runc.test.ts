@@ -166,6 +166,32 @@ test("an image with a shell fails shell-exec-fails", async () => {
   assert.match(r.stdout, /✓ \["\/bin\/bash","-c","true"\] failed/);
 });
 
+test("read-only and any-uid fail for real when the app needs to write where it may not", async () => {
+  const p3 = await freePort();
+  const img = await makeNodeImage(join(dir, "stateful"), {
+    port: p3,
+    env: { WRITE_TO: "/home/nonroot/state" },
+  });
+  const r = await cli([
+    "test",
+    img.ref,
+    "--driver",
+    "runc",
+    "--checks",
+    "healthcheck,read-only,any-uid",
+    "--timeout",
+    "8",
+    "--json",
+  ]);
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  const res = Object.fromEntries(JSON.parse(r.stdout).results.map((x: { name: string }) => [x.name, x]));
+  assert.equal(res.healthcheck.passed, true, res.healthcheck.message);
+  assert.equal(res["read-only"].passed, false);
+  assert.match(res["read-only"].message, /EROFS/);
+  assert.equal(res["any-uid"].passed, false);
+  assert.match(res["any-uid"].message, /EACCES/);
+});
+
 test("Ctrl-C removes the running container and its bundle", async () => {
   const child = spawn(
     process.execPath,
