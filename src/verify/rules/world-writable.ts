@@ -12,7 +12,8 @@ export const rule: Rule = {
   check({ fs }) {
     const out: RawFinding[] = [];
     for (const n of fs.nodes.values()) {
-      if (n.type === "symlink" || (n.mode & 0o002) === 0) continue;
+      // symlinks are always 0777; device nodes and fifos hold no content to tamper with
+      if (n.type === "symlink" || n.type === "other" || (n.mode & 0o002) === 0) continue;
       if (n.type === "dir") {
         if ((n.mode & 0o1000) !== 0) continue;
         out.push({
