@@ -51,6 +51,16 @@ import {
   type Spec,
 } from "./spec.ts";
 
+/** Part of every cached resolution's key: the resolver's code (a fix there means new answers). */
+const RESOLVER_CODE = createHash("sha256")
+  .update(
+    ["../debian/resolve.ts", "../debian/relation.ts", "../debian/version.ts", "spec.ts", "build.ts"]
+      .map((f) => readFileSync(new URL(f, import.meta.url)))
+      .join("\0"),
+  )
+  .digest("hex")
+  .slice(0, 16);
+
 /**
  * Part of every cached layer's key: the code that decides what a package layer contains (the
  * rootfs plan and the package metadata it reads). Any change to it makes new layers, never
@@ -302,7 +312,7 @@ export async function resolveArch(
   const releases = await Promise.all(src.map((x) => loadRelease(x, archive)));
   const key = sha256Hex(
     JSON.stringify({
-      v: 1,
+      v: RESOLVER_CODE,
       arch,
       inputs,
       sources: src.map((x, i) => [x.uri, x.suite, x.components, sha256Hex(releases[i].text)]),
