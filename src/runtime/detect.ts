@@ -35,7 +35,7 @@ export async function makeDriver(name: DriverName | undefined, img: DriverImage)
       throw new RuntimeError("E_NO_RUNTIME", `--driver runc: ${p}`, {
         hint: "install runc (apt-get install runc) and run as root, or use --driver podman",
       });
-    return new RuncDriver(img.config, img.layers);
+    return new RuncDriver(img.config, img.layers, { runc: await which("runc") });
   }
   if (name === "podman") {
     if (!(await which("podman")))
@@ -54,7 +54,7 @@ export async function makeDriver(name: DriverName | undefined, img: DriverImage)
   }
   const why: string[] = [];
   const rp = await runcProblem();
-  if (!rp) return new RuncDriver(img.config, img.layers);
+  if (!rp) return new RuncDriver(img.config, img.layers, { runc: await which("runc") });
   why.push(`runc: ${rp}`);
   if (await which("podman")) return new PodmanDriver(img.ref, img.config);
   why.push("podman: not installed");
