@@ -3,7 +3,8 @@
 # configured Debian mirror) and configures podman for this kind of machine. Idempotent.
 set -euo pipefail
 PKGS=(runc podman skopeo umoci docker-registry tini mmdebstrap hyperfine wrk apache2-utils
-      gpgv debian-archive-keyring dpkg-dev binutils xz-utils zstd curl ca-certificates)
+      gpgv debian-archive-keyring dpkg-dev binutils xz-utils zstd curl ca-certificates
+      gcc libc6-dev openssl tar gzip)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
