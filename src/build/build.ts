@@ -36,7 +36,7 @@ import { type DpkgPackage, dpkgDatabase, filterMd5sums } from "./dpkgdb.ts";
 import { BuildError } from "./errors.ts";
 import { bundleInit, initVersion } from "./init-bundle.ts";
 import { LOCK_VERSION, type LockedArch, type Lockfile, lockedPackage, packagesFromLock } from "./lock.ts";
-import { fetchNodeRuntime, type NodeRuntime } from "./noderuntime.ts";
+import { commonNodeVersion, fetchNodeRuntime, type NodeRuntime } from "./noderuntime.ts";
 import { osRelease, parseOsRelease } from "./osrelease.ts";
 import { GeneratedLayer, packageLayerEntries, planRootfs } from "./rootfs.ts";
 import { cyclonedxDocument } from "./sbom/cyclonedx.ts";
@@ -357,6 +357,9 @@ export async function lockSpec(
 ): Promise<{ lock: Lockfile; resolved: ResolvedArch[] }> {
   const resolved: ResolvedArch[] = [];
   const archs: Record<string, LockedArch> = {};
+  const nodeVersion = spec.runtime.node
+    ? await commonNodeVersion(spec.runtime.node, spec.architectures.map(nodeArch))
+    : undefined;
   for (const arch of spec.architectures) {
     const r = await resolveArch(spec, arch, s);
     resolved.push(r);
@@ -366,7 +369,7 @@ export async function lockSpec(
     };
     if (spec.runtime.node) {
       const n = await fetchNodeRuntime({
-        version: spec.runtime.node,
+        version: nodeVersion ?? spec.runtime.node,
         arch: nodeArch(arch),
         cacheDir: s.cacheDir,
       });
@@ -533,6 +536,10 @@ async function buildImages(opts: BuildOptions): Promise<BuildResult> {
   const work: ArchWork[] = [];
   let sde = opts.sourceDateEpoch ?? opts.lock?.lock.sourceDateEpoch;
   const locked: Record<string, LockedArch> = {};
+  const nodeVersion =
+    spec.runtime.node && !opts.lock
+      ? await commonNodeVersion(spec.runtime.node, archs.map(nodeArch))
+      : spec.runtime.node;
   for (const arch of archs) {
     const resolved = await resolveArch(spec, arch, settings, opts.lock);
     sde ??= epochOf(resolved.releaseDate);
@@ -543,6 +550,7 @@ async function buildImages(opts: BuildOptions): Promise<BuildResult> {
       sde,
       initJson,
       lock: opts.lock,
+      nodeVersion,
     });
     work.push(w);
     locked[arch] = {
@@ -790,6 +798,8 @@ async function buildArch(
     sde: number;
     initJson?: string;
     lock?: { file: string; lock: Lockfile };
+    /** the Node.js version for every architecture (see commonNodeVersion) */
+    nodeVersion?: string;
   },
 ): Promise<ArchWork> {
   const { arch, packages } = resolved;
@@ -903,7 +913,7 @@ async function buildArch(
   if (spec.runtime.node) {
     const lockedNode = o.lock?.lock.architectures[arch]?.node;
     node = await fetchNodeRuntime({
-      version: spec.runtime.node,
+      version: o.nodeVersion ?? spec.runtime.node,
       arch: nodeArch(arch),
       cacheDir: o.cacheDir,
       locked: lockedNode,

@@ -153,6 +153,40 @@ function validRequest(request: string): boolean {
   return /^v?\d+(\.\d+){0,2}$/.test(request.trim()) || /^[a-z][a-z0-9._-]*$/i.test(request.trim());
 }
 
+/**
+ * One Node.js version for several architectures: the highest version matching `request` that
+ * the registry has for every one of them (the x64 and arm64 packages are not always published
+ * together), so a multi-arch image runs the same Node everywhere. A full version is returned as is.
+ */
+export async function commonNodeVersion(
+  request: string,
+  archs: Array<"amd64" | "arm64">,
+  opts: { registry?: string } = {},
+): Promise<string> {
+  if (/^v?\d+\.\d+\.\d+$/.test(request.trim()) || archs.length < 2) return request;
+  const cfg = await npmConfig();
+  const registry = opts.registry
+    ? opts.registry.endsWith("/")
+      ? opts.registry
+      : `${opts.registry}/`
+    : cfg.registry;
+  let common: string[] | undefined;
+  for (const arch of [...new Set(archs)]) {
+    const pk = await readPackument(registry, nodePackageName(arch), cfg.authHeaders(registry));
+    const vs = Object.keys(pk.versions ?? {});
+    common = common ? common.filter((v) => vs.includes(v)) : vs;
+  }
+  const picked = pickVersion(request, common ?? []);
+  if (!picked) {
+    throw new BuildError(
+      "E_NODE_VERSION",
+      `no Node.js version matching ${JSON.stringify(request)} is published for all of ${archs.join(", ")}`,
+      { hint: "pin a full version in runtime.node, or build the architectures separately" },
+    );
+  }
+  return picked;
+}
+
 // ---------------------------------------------------------------- cache
 
 async function readMeta(dir: string): Promise<Meta | undefined> {
