@@ -17,7 +17,10 @@ P=(podman --root "$work/root" --runroot "$work/runroot" --storage-driver overlay
 name="shellfree-demo-$$"
 cleanup() {
   "${P[@]}" rm -f -t 0 "$name" >/dev/null 2>&1 || true
-  "${P[@]}" unshare rm -rf "$work" >/dev/null 2>&1 || rm -rf "$work"
+  "${P[@]}" rmi -af >/dev/null 2>&1 || true
+  # podman leaves its overlay mounts behind: unmount everything under the private root first
+  awk -v w="$work" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
