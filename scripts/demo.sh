@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end on a fresh machine: install the host tools and dependencies, build
 # examples/hello-node from Debian trixie + the official Node.js binary, prove it is shell-free
-# (shellfree verify), run it under podman, talk to it, and stop it gracefully.
+# (shellfree verify), test it under runc (shellfree test), run it under podman, talk to it, and
+# stop it gracefully.
 # The Debian mirror comes from $SHELLFREE_MIRROR or this host's apt sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,9 @@ bin/shellfree build -f examples/hello-node/shellfree.yaml --output "oci:$OUT:lat
 
 say "verify: no shell, no package manager, no setuid, non-root, libraries resolvable"
 bin/shellfree verify "oci:$OUT:latest"
+
+say "test: run it for real under runc (shell exec fails, healthcheck, HTTP, graceful stop, main dies, any UID, read-only root)"
+bin/shellfree test "oci:$OUT:latest" --checks all --http-port 8080 --http-path /ready
 
 say "run it under podman (no Docker daemon)"
 "${P[@]}" pull -q "oci:$OUT:latest" >/dev/null
