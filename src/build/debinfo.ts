@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type DebContents, readDeb } from "../debian/deb.ts";
+import { type DebContents, type DebEntry, readDeb } from "../debian/deb.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { type AltInstall, parseAlternatives } from "./alternatives.ts";
 import { isCaCertificate } from "./cacerts.ts";
@@ -24,20 +24,13 @@ export const DEBINFO_VERSION = createHash("sha256")
   .digest("hex")
   .slice(0, 16);
 
-export interface DebInfoEntry {
-  path: string;
-  type: "file" | "dir" | "symlink" | "hardlink";
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: number;
-  size: number;
-  linkTarget?: string;
+/** A .deb's data entry as the metadata cache keeps it: no content, but its digests. */
+export type DebInfoEntry = Omit<DebEntry, "data"> & {
   /** hex, files only */
   sha256?: string;
   /** hex, files only */
   md5?: string;
-}
+};
 
 export interface DebInfo {
   version: string;
