@@ -9,7 +9,7 @@
  * `fields` are asked for.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { readdir, readFile, rm, stat, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { deserialize, serialize } from "node:v8";
@@ -183,7 +183,7 @@ export async function loadRelease(source: AptSource, opts: ArchiveOptions): Prom
 /* ------------------------------------------------------------------------------------------ */
 /* Parsed-index cache                                                                          */
 
-const INDEX_FORMAT = 2;
+const INDEX_FORMAT = 3;
 /** Columns stored per package, in this order (one "\0"-joined string per column). */
 const COLS = [
   "name",
@@ -200,6 +200,11 @@ const COLS = [
   "filename",
   "size",
   "sha256",
+  "suggests",
+  "replaces",
+  "enhances",
+  "priority",
+  "important",
 ] as const;
 const NCOLS = COLS.length;
 const C_ARCH = 2;
@@ -224,14 +229,12 @@ class LoadedIndex {
   readonly offsets: Float64Array;
   readonly #joined: string[];
   readonly #split: Array<string[] | undefined>;
-  #raw?: Buffer;
-  constructor(idx: ParsedIndex, source: AptSource, rawPath: string, raw?: Buffer) {
+  constructor(idx: ParsedIndex, source: AptSource, rawPath: string) {
     this.source = source;
     this.rawPath = rawPath;
     this.offsets = idx.offsets;
     this.#joined = idx.cols;
     this.#split = new Array(NCOLS);
-    this.#raw = raw;
   }
   col(i: number): string[] {
     let c = this.#split[i];
@@ -241,19 +244,31 @@ class LoadedIndex {
     }
     return c;
   }
+  /** The paragraph's full fields: only its bytes are read from the raw index on disk. */
   paragraph(k: number): Record<string, string> {
-    if (!this.#raw) {
+    const start = this.offsets[2 * k];
+    const len = this.offsets[2 * k + 1] - start;
+    const buf = Buffer.allocUnsafe(len);
+    try {
+      const fd = openSync(this.rawPath, "r");
       try {
-        this.#raw = readFileSync(this.rawPath);
-      } catch (e) {
-        throw new DebianError(
-          "E_INDEX",
-          `cached index ${this.rawPath} is unreadable (${(e as NodeJS.ErrnoException).code ?? e}); run again to re-fetch it`,
-        );
+        let got = 0;
+        while (got < len) {
+          const n = readSync(fd, buf, got, len - got, start + got);
+          if (n === 0) break;
+          got += n;
+        }
+        if (got !== len) throw Object.assign(new Error("short read"), { code: "ETRUNCATED" });
+      } finally {
+        closeSync(fd);
       }
+    } catch (e) {
+      throw new DebianError(
+        "E_INDEX",
+        `cached index ${this.rawPath} is unreadable (${(e as NodeJS.ErrnoException).code ?? e}); run again to re-fetch it`,
+      );
     }
-    const text = this.#raw.toString("utf8", this.offsets[2 * k], this.offsets[2 * k + 1]);
-    return parseDeb822(text, this.rawPath)[0] ?? {};
+    return parseDeb822(buf.toString("utf8"), this.rawPath)[0] ?? {};
   }
 }
 
@@ -310,6 +325,21 @@ class IndexedPackage implements BinaryPackage {
   get sha256(): string {
     return this.#ix.col(13)[this.#k];
   }
+  get suggests(): string {
+    return this.#ix.col(14)[this.#k];
+  }
+  get replaces(): string {
+    return this.#ix.col(15)[this.#k];
+  }
+  get enhances(): string {
+    return this.#ix.col(16)[this.#k];
+  }
+  get priority(): string {
+    return this.#ix.col(17)[this.#k];
+  }
+  get important(): boolean {
+    return this.#ix.col(18)[this.#k] === "yes";
+  }
   get source(): AptSource {
     return this.#ix.source;
   }
@@ -342,6 +372,29 @@ class IndexedPackage implements BinaryPackage {
 }
 
 const MULTI_ARCH = new Set(["same", "foreign", "allowed", "no"]);
+/** The fields parseIndex reads (forEachParagraph builds no strings for the others). */
+const INDEX_FIELDS: ReadonlySet<string> = new Set([
+  "Package",
+  "Version",
+  "Architecture",
+  "Multi-Arch",
+  "Essential",
+  "Depends",
+  "Pre-Depends",
+  "Recommends",
+  "Provides",
+  "Conflicts",
+  "Breaks",
+  "Filename",
+  "Size",
+  "SHA256",
+  "Suggests",
+  "Replaces",
+  "Enhances",
+  "Priority",
+  "Important",
+  "Protected",
+]);
 
 /** Parse raw Packages bytes into the compact cached form. */
 export function parseIndex(raw: Buffer, where: string): ParsedIndex {
@@ -390,10 +443,17 @@ export function parseIndex(raw: Buffer, where: string): ParsedIndex {
       put(11, filename);
       put(12, size);
       put(13, sha.toLowerCase());
+      put(14, p.Suggests ?? "");
+      put(15, p.Replaces ?? "");
+      put(16, p.Enhances ?? "");
+      put(17, p.Priority ?? "");
+      const flag = (f: string | undefined) => (f ?? "").trim().toLowerCase() === "yes";
+      put(18, flag(p.Important) || flag(p.Protected) ? "yes" : "");
       offsets.push(start, end);
       count++;
     },
     where,
+    INDEX_FIELDS,
   );
   return {
     format: INDEX_FORMAT,
@@ -534,7 +594,7 @@ async function loadIndex(
     const parsed = parseIndex(raw, what);
     await writeFileAtomic(rawPath, raw);
     await writeFileAtomic(parsedPath, serialize(parsed));
-    materialize(new LoadedIndex(parsed, source, rawPath, raw), parsed.count, arch, out);
+    materialize(new LoadedIndex(parsed, source, rawPath), parsed.count, arch, out);
     return { cached: false, count: parsed.count };
   }
   if (is404(lastErr)) {

@@ -21,11 +21,15 @@ function fail(where: string | undefined, line: number, what: string): never {
 /**
  * Calls `onParagraph(fields, startOffset, endOffset)` for each paragraph of `text`; offsets are
  * the UTF-16 offsets of the paragraph's first character and one past its last line.
+ *
+ * With `want`, only those fields get their values (the others are still checked, and appear
+ * with the value ""): a reader of a few fields of a large index builds no other strings.
  */
 export function forEachParagraph(
   text: string,
   onParagraph: (p: Paragraph, start: number, end: number) => void,
   where?: string,
+  want?: ReadonlySet<string>,
 ): void {
   const n = text.length;
   let pos = 0;
@@ -34,6 +38,7 @@ export function forEachParagraph(
   let curStart = 0;
   let curEnd = 0;
   let lastField: string | null = null;
+  let keep = true;
   while (pos < n) {
     let nl = text.indexOf("\n", pos);
     if (nl < 0) nl = n;
@@ -62,7 +67,7 @@ export function forEachParagraph(
         continue;
       }
       if (!cur || lastField === null) fail(where, lineNo, "continuation line outside a field");
-      cur[lastField] = `${cur[lastField]}\n${text.slice(lineStart, end).trimEnd()}`;
+      if (keep) cur[lastField] = `${cur[lastField]}\n${text.slice(lineStart, end).trimEnd()}`;
       curEnd = Math.min(pos, n);
       continue;
     }
@@ -89,7 +94,8 @@ export function forEachParagraph(
       curStart = lineStart;
     }
     if (Object.hasOwn(cur, name)) fail(where, lineNo, `duplicate field ${JSON.stringify(name)}`);
-    cur[name] = text.slice(colon + 1, end).trim();
+    keep = want === undefined || want.has(name);
+    cur[name] = keep ? text.slice(colon + 1, end).trim() : "";
     lastField = name;
     curEnd = Math.min(pos, n);
   }

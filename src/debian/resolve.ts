@@ -450,9 +450,9 @@ class Resolver {
         scan(bin.conflicts);
         scan(bin.breaks);
         scan(bin.recommends);
-        scan(bin.fields.Suggests);
-        scan(bin.fields.Replaces);
-        scan(bin.fields.Enhances);
+        scan(bin.suggests ?? bin.fields.Suggests);
+        scan(bin.replaces ?? bin.fields.Replaces);
+        scan(bin.enhances ?? bin.fields.Enhances);
         scan(bin.provides);
       }
       this.ids = ids;

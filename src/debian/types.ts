@@ -33,6 +33,13 @@ export interface BinaryPackage {
    */
   priority?: string;
   important?: boolean;
+  /**
+   * `Suggests`, `Replaces`, `Enhances` ("" when absent): read by the resolver only to order
+   * ties as apt's cache would. Optional: when absent the resolver reads `fields`.
+   */
+  suggests?: string;
+  replaces?: string;
+  enhances?: string;
   /** path of the .deb relative to `source.uri` */
   filename: string;
   size: number;
