@@ -61,3 +61,35 @@ export interface Driver {
   /** remove everything this driver created (containers, bundles, storage) */
   cleanup(): Promise<void>;
 }
+
+/**
+ * Wait for a started container to exit (SIGKILL at `timeoutMs`), run `afterExit` (e.g. commit its
+ * filesystem), collect its output and remove it. Every driver's `runOnce` ends here.
+ */
+export async function runToExit(
+  c: Container,
+  timeoutMs: number,
+  t0: number,
+  afterExit?: () => Promise<void>,
+): Promise<ExecResult> {
+  try {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void c.signal("KILL").catch(() => {});
+    }, timeoutMs);
+    const code = await c.exited;
+    clearTimeout(timer);
+    if (afterExit) await afterExit();
+    const { stdout, stderr } = c.logs();
+    return {
+      code,
+      stdout,
+      stderr,
+      timedOut: timedOut || undefined,
+      durationMs: Math.round(performance.now() - t0),
+    };
+  } finally {
+    await c.remove();
+  }
+}

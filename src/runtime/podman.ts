@@ -13,7 +13,14 @@ import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import type { OciImageConfig } from "../oci/image.ts";
 import { parseImageRef } from "../oci/read.ts";
-import type { Container, Driver, ExecResult, Session, StartOptions } from "./driver.ts";
+import {
+  type Container,
+  type Driver,
+  type ExecResult,
+  runToExit,
+  type Session,
+  type StartOptions,
+} from "./driver.ts";
 import { RuntimeError } from "./errors.ts";
 import { capture, run, track, within } from "./proc.ts";
 import { mainArgv } from "./runc.ts";
@@ -135,32 +142,14 @@ export class PodmanDriver implements Driver {
   async runOnce(opts: StartOptions, timeoutMs: number): Promise<ExecResult> {
     const t0 = performance.now();
     const c = (await this.start(opts)) as PodmanContainer;
-    try {
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        void c.signal("KILL").catch(() => {});
-      }, timeoutMs);
-      const code = await c.exited;
-      clearTimeout(timer);
-      const s = opts.session as PodmanSession | undefined;
-      if (s) {
-        const r = await this.cmd(["commit", "-q", c.id]);
-        if (r.code !== 0) throw new RuntimeError("E_DRIVER", `podman commit: ${r.stderr.trim()}`);
-        s.image = r.stdout.trim().split("\n").slice(-1)[0];
-        s.images.push(s.image);
-      }
-      const { stdout, stderr } = c.logs();
-      return {
-        code,
-        stdout,
-        stderr,
-        timedOut: timedOut || undefined,
-        durationMs: Math.round(performance.now() - t0),
-      };
-    } finally {
-      await c.remove();
-    }
+    const s = opts.session as PodmanSession | undefined;
+    return runToExit(c, timeoutMs, t0, async () => {
+      if (!s) return;
+      const r = await this.cmd(["commit", "-q", c.id]);
+      if (r.code !== 0) throw new RuntimeError("E_DRIVER", `podman commit: ${r.stderr.trim()}`);
+      s.image = r.stdout.trim().split("\n").slice(-1)[0];
+      s.images.push(s.image);
+    });
   }
 
   async newSession(): Promise<Session> {

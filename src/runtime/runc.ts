@@ -14,7 +14,14 @@ import { join } from "node:path";
 import type { OciImageConfig } from "../oci/image.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { parseGroup, parsePasswd } from "../verify/rules/util.ts";
-import type { Container, Driver, ExecResult, Session, StartOptions } from "./driver.ts";
+import {
+  type Container,
+  type Driver,
+  type ExecResult,
+  runToExit,
+  type Session,
+  type StartOptions,
+} from "./driver.ts";
 import { RuntimeError } from "./errors.ts";
 import { capture, run, track, within } from "./proc.ts";
 import { type UnpackLayer, unpackImage } from "./unpack.ts";
@@ -287,26 +294,7 @@ export class RuncDriver implements Driver {
 
   async runOnce(opts: StartOptions, timeoutMs: number): Promise<ExecResult> {
     const t0 = performance.now();
-    const c = await this.start(opts);
-    try {
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        void c.signal("KILL").catch(() => {});
-      }, timeoutMs);
-      const code = await c.exited;
-      clearTimeout(timer);
-      const { stdout, stderr } = c.logs();
-      return {
-        code,
-        stdout,
-        stderr,
-        timedOut: timedOut || undefined,
-        durationMs: Math.round(performance.now() - t0),
-      };
-    } finally {
-      await c.remove();
-    }
+    return runToExit(await this.start(opts), timeoutMs, t0);
   }
 
   async cleanup(): Promise<void> {
