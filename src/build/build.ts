@@ -346,8 +346,11 @@ export async function resolveArch(
     r = resolve(universe, requests, { exclude });
   }
   checkForbidden(spec, r.packages, arch);
-  await writeFileAtomic(cacheFile, JSON.stringify({ packages: r.packages, excluded: r.excluded }));
-  return { arch, packages: r.packages, excluded: r.excluded, releaseDate: releases[0].date };
+  const text = JSON.stringify({ packages: r.packages, excluded: r.excluded });
+  await writeFileAtomic(cacheFile, text);
+  // plain data, as a cache hit returns: the index's packages would keep the whole index alive
+  const plain = JSON.parse(text) as { packages: BinaryPackage[]; excluded: ResolvedArch["excluded"] };
+  return { arch, packages: plain.packages, excluded: plain.excluded, releaseDate: releases[0].date };
 }
 
 /** The lockfile for a spec (what `shellfree lock` writes). */
