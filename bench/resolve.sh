@@ -13,7 +13,9 @@ RUNS="${1:-7}"
 PKG="${2:-squid-openssl}"
 SUITE="${3:-trixie}"
 ARCH="${4:-amd64}"
-SF="$PWD/bin/shellfree"
+# run the CLI with the pinned Node 24 directly (as npm scripts and node_modules/.bin do), not
+# through the launcher's re-exec from an older system node
+SF=("$PWD/node_modules/node/bin/node" "$PWD/bin/shellfree")
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 command -v apt-get >/dev/null || { echo "bench/resolve.sh: needs apt-get" >&2; exit 1; }
 
@@ -47,7 +49,7 @@ apt_sim() { APT_CONFIG="$1/apt.conf" apt-get -s -q install "$PKG" | grep -c '^In
 sf_cold=() apt_cold=() sf_warm=() apt_warm=()
 for i in $(seq "$RUNS"); do
   c="$WORK/cache-$i"
-  t0=$(now); n_sf=$("$SF" -q resolve --suite "$SUITE" --arch "$ARCH" --cache-dir "$c" "$PKG" | wc -l); t1=$(now)
+  t0=$(now); n_sf=$("${SF[@]}" -q resolve --suite "$SUITE" --arch "$ARCH" --cache-dir "$c" "$PKG" | wc -l); t1=$(now)
   sf_cold+=("$(ms "$t0" "$t1")")
   d="$WORK/apt-$i"; apt_dir "$d"
   t0=$(now); APT_CONFIG="$d/apt.conf" apt-get -q update >/dev/null; n_apt=$(apt_sim "$d"); t1=$(now)
@@ -55,7 +57,7 @@ for i in $(seq "$RUNS"); do
   [ "$n_sf" = "$n_apt" ] || { echo "bench/resolve.sh: shellfree has $n_sf packages, apt $n_apt" >&2; exit 1; }
 done
 for i in $(seq "$RUNS"); do
-  t0=$(now); "$SF" -q resolve --suite "$SUITE" --arch "$ARCH" --cache-dir "$WORK/cache-1" "$PKG" >/dev/null; t1=$(now)
+  t0=$(now); "${SF[@]}" -q resolve --suite "$SUITE" --arch "$ARCH" --cache-dir "$WORK/cache-1" "$PKG" >/dev/null; t1=$(now)
   sf_warm+=("$(ms "$t0" "$t1")")
   t0=$(now); apt_sim "$WORK/apt-1" >/dev/null; t1=$(now)
   apt_warm+=("$(ms "$t0" "$t1")")
