@@ -26,6 +26,7 @@ import { type Compression, type Layer, writeLayer } from "../oci/layer.ts";
 import { parseTarget, writeOutput } from "../oci/layout.ts";
 import type { TreeEntry } from "../oci/types.ts";
 import { cleanTemps, writeFileAtomic } from "../util/atomic.ts";
+import { releaseMemory } from "../util/memory.ts";
 import { humanBytes, info, progress, warn } from "../util/progress.ts";
 import { buildAccounts, NSSWITCH, resolveRunAs } from "./accounts.ts";
 import { type AltChoice, type AltInstall, applyAlternatives } from "./alternatives.ts";
@@ -329,6 +330,7 @@ export async function resolveArch(
   }
   info(`${arch}: loading package indices (${src.map((x) => x.suite).join(", ")})`);
   const universe = await loadUniverse(archive);
+  releaseMemory(); // what parsing the indices left behind
   const exclude = effectiveExcludes(spec);
   // base-files always: it ships the merged-/usr symlinks (/lib64 → usr/lib64, ...) without
   // which no dynamically linked program starts, and os-release/debian_version.
@@ -806,6 +808,7 @@ async function buildArch(
   },
 ): Promise<ArchWork> {
   const { arch, packages } = resolved;
+  releaseMemory(); // a loaded index and the resolver's state are garbage from here on
   // Download and read in one pipeline: each .deb is read (xz in worker threads, several at
   // once) as soon as it is in the cache, while the others are still downloading.
   await cleanTemps(join(o.cacheDir, "debs", "sha256"));
