@@ -54,7 +54,8 @@ export function addSpecArchiveOptions(cmd: Command): Command {
     .option("--json", "machine-readable output");
 }
 
-interface BuildCliOptions {
+/** The flags `addSpecArchiveOptions` defines (shared by build and lock). */
+export interface SpecArchiveCliOptions {
   spec?: string;
   preset?: string;
   arch?: string[];
@@ -65,6 +66,9 @@ interface BuildCliOptions {
   allowExpired?: boolean;
   cacheDir?: string;
   json?: boolean;
+}
+
+interface BuildCliOptions extends SpecArchiveCliOptions {
   output?: string;
   compression: "gzip" | "zstd";
   locked?: boolean;

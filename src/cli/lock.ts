@@ -3,7 +3,13 @@ import type { Command } from "commander";
 import { lockSpec } from "../build/build.ts";
 import { diffLock, readLock, writeLock } from "../build/lock.ts";
 import { info } from "../util/progress.ts";
-import { addSpecArchiveOptions, lockPathFor, sourceDateEpochFromEnv, specFromOptions } from "./build.ts";
+import {
+  addSpecArchiveOptions,
+  lockPathFor,
+  type SpecArchiveCliOptions,
+  sourceDateEpochFromEnv,
+  specFromOptions,
+} from "./build.ts";
 import { action, output } from "./common.ts";
 
 export function register(program: Command): void {
@@ -13,51 +19,34 @@ export function register(program: Command): void {
     .option("--check", "do not write: exit 1 if the lockfile is missing or out of date");
   addSpecArchiveOptions(cmd);
   cmd.action(
-    action(
-      async (opts: {
-        spec?: string;
-        preset?: string;
-        arch?: string[];
-        lockfile?: string;
-        mirror?: string;
-        securityMirror?: string;
-        keyring?: string;
-        allowExpired?: boolean;
-        cacheDir?: string;
-        json?: boolean;
-        check?: boolean;
-      }) => {
-        const spec = specFromOptions(opts);
-        const file = lockPathFor(opts);
-        const old = await readLock(file).catch(() => undefined);
-        const { lock } = await lockSpec(spec, {
-          mirror: opts.mirror,
-          securityMirror: opts.securityMirror,
-          keyring: opts.keyring,
-          allowExpired: opts.allowExpired,
-          cacheDir: opts.cacheDir,
-          sourceDateEpoch: sourceDateEpochFromEnv() ?? old?.sourceDateEpoch,
-        });
-        const changes: Record<string, string[]> = {};
-        for (const [a, la] of Object.entries(lock.architectures))
-          changes[a] = diffLock(old?.architectures[a], la);
-        const inputsChanged = old !== undefined && old.inputs !== lock.inputs;
-        const changed = !old || inputsChanged || Object.values(changes).some((c) => c.length > 0);
-        if (!opts.check && changed) {
-          await writeLock(file, lock);
-          info(`wrote ${file}`);
-        }
-        output(
-          opts.json === true,
-          { lockfile: file, changed, written: !opts.check && changed, changes },
-          () =>
-            [
-              `${file}: ${changed ? (opts.check ? "out of date" : old ? "updated" : "created") : "up to date"}`,
-              ...Object.entries(changes).flatMap(([a, c]) => c.map((x) => `  ${a}: ${x}`)),
-            ].join("\n"),
-        );
-        return opts.check && changed ? 1 : 0;
-      },
-    ),
+    action(async (opts: SpecArchiveCliOptions & { check?: boolean }) => {
+      const spec = specFromOptions(opts);
+      const file = lockPathFor(opts);
+      const old = await readLock(file).catch(() => undefined);
+      const { lock } = await lockSpec(spec, {
+        mirror: opts.mirror,
+        securityMirror: opts.securityMirror,
+        keyring: opts.keyring,
+        allowExpired: opts.allowExpired,
+        cacheDir: opts.cacheDir,
+        sourceDateEpoch: sourceDateEpochFromEnv() ?? old?.sourceDateEpoch,
+      });
+      const changes: Record<string, string[]> = {};
+      for (const [a, la] of Object.entries(lock.architectures))
+        changes[a] = diffLock(old?.architectures[a], la);
+      const inputsChanged = old !== undefined && old.inputs !== lock.inputs;
+      const changed = !old || inputsChanged || Object.values(changes).some((c) => c.length > 0);
+      if (!opts.check && changed) {
+        await writeLock(file, lock);
+        info(`wrote ${file}`);
+      }
+      output(opts.json === true, { lockfile: file, changed, written: !opts.check && changed, changes }, () =>
+        [
+          `${file}: ${changed ? (opts.check ? "out of date" : old ? "updated" : "created") : "up to date"}`,
+          ...Object.entries(changes).flatMap(([a, c]) => c.map((x) => `  ${a}: ${x}`)),
+        ].join("\n"),
+      );
+      return opts.check && changed ? 1 : 0;
+    }),
   );
 }
