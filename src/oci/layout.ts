@@ -285,7 +285,8 @@ async function reachable(dir: string, descs: Descriptor[]): Promise<Set<string>>
   return out;
 }
 
-async function isEmptyOrMissing(p: string): Promise<"missing" | "empty" | "layout" | "other"> {
+/** What stands at `p`: nothing, an empty directory, an OCI layout, or something else. */
+export async function layoutDirState(p: string): Promise<"missing" | "empty" | "layout" | "other"> {
   const st = await stat(p).catch(() => null);
   if (!st) return "missing";
   if (!st.isDirectory()) return "other";
@@ -302,7 +303,7 @@ async function writeOciDir(
   single: boolean,
   annotations?: Record<string, string>,
 ): Promise<void> {
-  const state = await isEmptyOrMissing(dir);
+  const state = await layoutDirState(dir);
   if (state === "other") {
     throw new OciError("E_TARGET", `${dir} exists and is not an OCI image layout; refusing to replace it`, {
       hint: "choose a new directory or remove it first",

@@ -4,7 +4,7 @@
  * layout while its digest and size are checked, and renamed into place only when they match.
  * index.json is written last. A new layout directory appears only when the pull completed.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Transform } from "node:stream";
 import { cleanTemps, writeDirAtomic } from "../../util/atomic.ts";
@@ -13,7 +13,7 @@ import { resolveCredentials } from "../auth.ts";
 import { sha256Digest, storeBlobBytes } from "../digest.ts";
 import { OciError } from "../errors.ts";
 import { type Descriptor, type OciIndex, parsePlatform } from "../image.ts";
-import { blobPath, readIndex, writeBlobStream, writeIndex } from "../layout.ts";
+import { blobPath, layoutDirState, readIndex, writeBlobStream, writeIndex } from "../layout.ts";
 import {
   ANNOTATION_REF_NAME,
   isIndexMediaType,
@@ -110,16 +110,6 @@ function platformMatches(
   return true;
 }
 
-async function dirState(p: string): Promise<"missing" | "empty" | "layout" | "other"> {
-  const st = await stat(p).catch(() => null);
-  if (!st) return "missing";
-  if (!st.isDirectory()) return "other";
-  const names = await readdir(p);
-  if (names.length === 0) return "empty";
-  if (names.includes("oci-layout") && names.includes("index.json")) return "layout";
-  return "other";
-}
-
 const exists = (p: string) =>
   stat(p).then(
     () => true,
@@ -136,7 +126,7 @@ export async function pullToLayout(
   const lref = parseLayoutRef(layoutDest);
   const dir = resolve(lref.dir);
   const want = opts.platform ? parsePlatform(opts.platform) : undefined;
-  const state = await dirState(dir);
+  const state = await layoutDirState(dir);
   if (state === "other") {
     throw new OciError(
       "E_TARGET",
@@ -254,7 +244,7 @@ export async function pullToLayout(
       if (top.desc.platform) entry.platform = top.desc.platform;
       if (tag !== undefined) entry.annotations = { [ANNOTATION_REF_NAME]: tag };
       let kept: Descriptor[] = [];
-      if ((await dirState(target)) === "layout") {
+      if ((await layoutDirState(target)) === "layout") {
         const old = await readIndex(target);
         kept = old.manifests.filter((d) =>
           tag === undefined
