@@ -64,3 +64,14 @@ export function quietFromOpts(opts: { quiet?: boolean }): void {
 export function group(program: Command, name: string, description: string): Command {
   return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }
+
+/** `--platform`, `--creds`, `--insecure`: how verify and test read an image (also from a registry). */
+export function addImageReadOptions(cmd: Command, platformHelp: string): Command {
+  return cmd
+    .option("--platform <os/arch>", platformHelp)
+    .option(
+      "--creds <user:password>",
+      "registry credentials for registry: references (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
+    )
+    .option("--insecure", "registry: HTTPS without certificate checks, or plain HTTP");
+}

@@ -19,7 +19,7 @@ import {
 } from "../runtime/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { info, warn } from "../util/progress.ts";
-import { action, collectList } from "./common.ts";
+import { action, addImageReadOptions, collectList } from "./common.ts";
 
 interface Opts {
   driver?: string;
@@ -63,8 +63,7 @@ function installInterruptCleanup(): void {
 }
 
 export function register(program: Command): void {
-  program
-    .command("test")
+  addImageReadOptions(program.command("test"), "which image of a multi-platform index")
     .description(
       "run an image for real and check its behaviour (structure tests, shell-exec-fails, healthcheck, http, graceful-stop, main-dies, any-uid, read-only, startup-time)",
     )
@@ -103,12 +102,6 @@ export function register(program: Command): void {
     .option("--format <format>", "report: text, json or junit", "text")
     .option("--json", "same as --format json")
     .option("-o, --output <file>", "write the report to FILE instead of stdout")
-    .option("--platform <os/arch>", "which image of a multi-platform index")
-    .option(
-      "--creds <user:password>",
-      "registry credentials for registry: references (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
-    )
-    .option("--insecure", "registry: HTTPS without certificate checks, or plain HTTP")
     .action(
       action(async (image: string, opts: Opts) => {
         const registry = { creds: opts.creds, insecure: opts.insecure };

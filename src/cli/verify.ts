@@ -14,7 +14,7 @@ import {
   VerifyError,
   verifyRef,
 } from "../verify/index.ts";
-import { action, VERSION } from "./common.ts";
+import { action, addImageReadOptions, VERSION } from "./common.ts";
 
 interface Opts {
   policy?: string;
@@ -27,8 +27,10 @@ interface Opts {
 }
 
 export function register(program: Command): void {
-  program
-    .command("verify")
+  addImageReadOptions(
+    program.command("verify"),
+    "which image of a multi-platform index (default: the host's)",
+  )
     .description(
       "prove statically that an image is shell-free (no shell, no package manager, no setuid, non-root, exec-form entrypoint and healthcheck, resolvable libraries, no secrets, supported OS)",
     )
@@ -43,12 +45,6 @@ export function register(program: Command): void {
     .option("--format <format>", `report format: ${REPORT_FORMATS.join(", ")}`, "text")
     .option("--json", "same as --format json")
     .option("-o, --output <file>", "write the report to FILE instead of stdout")
-    .option("--platform <os/arch>", "which image of a multi-platform index (default: the host's)")
-    .option(
-      "--creds <user:password>",
-      "registry credentials for registry: references (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
-    )
-    .option("--insecure", "registry: HTTPS without certificate checks, or plain HTTP")
     .action(
       action(async (image: string, opts: Opts) => {
         const registry = { creds: opts.creds, insecure: opts.insecure };
