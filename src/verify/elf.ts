@@ -320,14 +320,14 @@ export class ElfCollector {
         if (p.filesz > 0 && p.filesz < 1 << 20) want.push({ off: p.offset, len: p.filesz });
       }
     }
-    // .dynstr lives in a read-only PT_LOAD before .dynamic (normally the first one).
+    // .dynstr lives in a PT_LOAD before .dynamic: the first read-only one where the linker
+    // separates code (x86-64), else the first one, which holds headers, .dynstr and code together
+    // (aarch64 links without -z separate-code).
     const dyn = phdrs.find((p) => p.type === PT_DYNAMIC);
     if (dyn) {
-      for (const p of phdrs) {
-        if (p.type !== PT_LOAD || p.offset >= dyn.offset || (p.flags & 1) !== 0) continue;
-        want.push({ off: p.offset, len: Math.min(p.filesz, MAX_STRTAB_SEGMENT) });
-        break;
-      }
+      const before = phdrs.filter((p) => p.type === PT_LOAD && p.offset < dyn.offset);
+      const seg = before.find((p) => (p.flags & 3) === 0) ?? before[0];
+      if (seg) want.push({ off: seg.offset, len: Math.min(seg.filesz, MAX_STRTAB_SEGMENT) });
     }
     for (const w of want) {
       if (w.off + w.len <= this.headLen) continue; // already in head

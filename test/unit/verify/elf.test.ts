@@ -70,6 +70,23 @@ test("ElfCollector fed in small chunks keeps only the needed ranges and agrees w
   assert.deepEqual(c.finish(), whole);
 });
 
+test("ElfCollector finds .dynstr in an R+X first segment when an RW segment precedes .dynamic (aarch64 layout)", () => {
+  const b = makeElf({
+    machine: 183,
+    interp: "/lib/ld-linux-aarch64.so.1",
+    needed: ["libc.so.6"],
+    codeAndDataLoads: true,
+    payload: "x".repeat(100_000),
+  });
+  const whole = analyzeElf(b, bufferReader(b));
+  assert.deepEqual(whole?.needed, ["libc.so.6"]);
+  const c = new ElfCollector(256);
+  for (let i = 0; i < b.length; i += 4096) c.push(b.subarray(i, i + 4096));
+  const streamed = c.finish();
+  assert.equal(streamed?.incomplete, undefined);
+  assert.deepEqual(streamed, whole);
+});
+
 test("the pinned Node.js binary: read by streaming, same answer as reading it whole", async () => {
   const path = createRequire(import.meta.url).resolve("node/bin/node");
   const fh = await open(path, "r");

@@ -18,6 +18,11 @@ export interface ElfSpec {
   payload?: string;
   /** no PT_DYNAMIC / PT_INTERP at all */
   isStatic?: boolean;
+  /**
+   * segments as aarch64 links them (no -z separate-code): one R+X PT_LOAD holding headers,
+   * .dynstr and code, then an RW PT_LOAD that starts before .dynamic
+   */
+  codeAndDataLoads?: boolean;
 }
 
 /** A small but well-formed little-endian ELF (64- or 32-bit) with the requested dynamic info. */
@@ -58,7 +63,7 @@ export function makeElf(s: ElfSpec = {}): Buffer {
     id.copy(note, 16);
   }
   const phdrs: Array<{ type: number; flags: number; off: number; size: number }> = [];
-  const nPh = 1 + (interp ? 1 : 0) + (note ? 1 : 0) + (s.isStatic ? 0 : 1);
+  const nPh = 1 + (interp ? 1 : 0) + (note ? 1 : 0) + (s.isStatic ? 0 : 1) + (s.codeAndDataLoads ? 1 : 0);
   let off = ehSize + nPh * phEnt;
   const chunks: Array<[number, Buffer]> = [];
   const place = (b: Buffer, align = 8) => {
@@ -71,6 +76,8 @@ export function makeElf(s: ElfSpec = {}): Buffer {
   if (interp) phdrs.push({ type: 3, flags: 4, off: place(interp, 1), size: interp.length });
   if (note) phdrs.push({ type: 4, flags: 4, off: place(note, 4), size: note.length });
   const strAt = place(strtab, 1);
+  // the RW segment begins with some data placed before .dynamic
+  const rwAt = s.codeAndDataLoads ? place(Buffer.alloc(16), 16) : undefined;
   if (!s.isStatic) {
     dyn.push([5, base + strAt], [10, strtab.length], [0, 0]);
     const ent = is64 ? 16 : 8;
@@ -88,8 +95,15 @@ export function makeElf(s: ElfSpec = {}): Buffer {
   }
   if (s.payload) place(Buffer.from(s.payload, "latin1"), 1);
   const total = off;
-  // PT_LOAD first (read-only, covers the whole file)
-  phdrs.unshift({ type: 1, flags: 4, off: 0, size: total });
+  if (rwAt !== undefined) {
+    phdrs.unshift(
+      { type: 1, flags: 5, off: 0, size: rwAt },
+      { type: 1, flags: 6, off: rwAt, size: total - rwAt },
+    );
+  } else {
+    // PT_LOAD first (read-only, covers the whole file)
+    phdrs.unshift({ type: 1, flags: 4, off: 0, size: total });
+  }
   const out = Buffer.alloc(total);
   out.write("\x7fELF", 0, "latin1");
   out[4] = is64 ? 2 : 1;
