@@ -1,11 +1,10 @@
 /** Shared bits of the build e2e tests: run the CLI, the shared .deb cache, temp dirs. */
 
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { RunResult } from "../helpers/podman.ts";
+import { type RunResult, runCommand as runWithTimeout } from "../helpers/podman.ts";
 
 export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 export const CLI = join(ROOT, "bin/shellfree");
@@ -52,33 +51,11 @@ export interface BuildJson {
   sboms: string[];
 }
 
-/** Run a command (stdin closed) with a timeout; never leaves the child behind. */
+/** Run a command (stdin closed) with a timeout (default 120 s here); never leaves the child behind. */
 export function runCommand(
   cmd: string,
   args: string[],
   opts: { allowFail?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
-  const timeoutMs = opts.timeoutMs ?? 120_000;
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      if (!opts.allowFail && code !== 0)
-        reject(new Error(`${cmd} ${args.join(" ")}: exit ${code ?? signal}\n${stderr}`));
-      else resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runWithTimeout(cmd, args, { timeoutMs: 120_000, ...opts });
 }

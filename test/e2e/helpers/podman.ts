@@ -42,13 +42,18 @@ export interface Podman {
 export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: opts.env ?? process.env });
+    const input = opts.input;
+    // stdin is closed unless there is input to send (writing to a child that already exited is EPIPE)
+    const child = spawn(cmd, args, {
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      env: opts.env ?? process.env,
+    });
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       stdout += d;
     });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
       stderr += d;
     });
     const timer = setTimeout(() => {
@@ -68,7 +73,10 @@ export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): 
         reject(new Error(`${cmd} ${args.join(" ")}: ${why}\n${stderr.trim()}`));
       } else resolve(r);
     });
-    child.stdin.end(opts.input ?? "");
+    if (input !== undefined && child.stdin) {
+      child.stdin.on("error", () => {}); // the child may exit before reading it all
+      child.stdin.end(input);
+    }
   });
 }
 
