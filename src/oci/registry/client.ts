@@ -8,7 +8,8 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import https from "node:https";
 import type { Readable } from "node:stream";
-import { type Credentials, parseWwwAuthenticate, Secrets } from "../auth.ts";
+import { info } from "../../util/progress.ts";
+import { type Credentials, parseWwwAuthenticate, resolveCredentials, Secrets } from "../auth.ts";
 import { OciError } from "../errors.ts";
 
 export type BodySource = Buffer | (() => Readable);
@@ -535,3 +536,21 @@ export function header(h: IncomingHttpHeaders, name: string): string | undefined
 }
 
 export { drain };
+
+/**
+ * The client push and pull talk through: credentials resolved for `repository`, `concurrency`
+ * blob transfers (+2 sockets for manifests and tokens), retries reported on stderr unless silent.
+ */
+export function clientFor(
+  registry: string,
+  repository: string,
+  opts: { creds?: string; insecure?: boolean; tlsVerify?: boolean; concurrency: number; silent?: boolean },
+): RegistryClient {
+  return new RegistryClient(registry, {
+    creds: resolveCredentials(registry, repository, opts.creds),
+    insecure: opts.insecure,
+    tlsVerify: opts.tlsVerify,
+    maxSockets: opts.concurrency + 2,
+    onRetry: opts.silent ? undefined : (m) => info(`retry: ${m}`),
+  });
+}

@@ -9,7 +9,6 @@ import { resolve } from "node:path";
 import { Transform } from "node:stream";
 import { cleanTemps, writeDirAtomic } from "../../util/atomic.ts";
 import { humanBytes, info, progress } from "../../util/progress.ts";
-import { resolveCredentials } from "../auth.ts";
 import { sha256Digest, storeBlobBytes } from "../digest.ts";
 import { OciError } from "../errors.ts";
 import { type Descriptor, type OciIndex, parsePlatform } from "../image.ts";
@@ -23,7 +22,7 @@ import {
   MEDIA_OCI_INDEX,
   MEDIA_OCI_MANIFEST,
 } from "../media.ts";
-import { header, isTransientError, RegistryClient, readBody } from "./client.ts";
+import { clientFor, header, isTransientError, type RegistryClient, readBody } from "./client.ts";
 import { parseLayoutRef, parseRegistryRef } from "./ref.ts";
 import { repoScope } from "./upload.ts";
 
@@ -137,15 +136,8 @@ export async function pullToLayout(
     );
   }
   const repo = ref.repository;
-  const creds = resolveCredentials(ref.registry, repo, opts.creds);
   const concurrency = Math.max(1, opts.concurrency ?? 3);
-  const client = new RegistryClient(ref.registry, {
-    creds,
-    insecure: opts.insecure,
-    tlsVerify: opts.tlsVerify,
-    maxSockets: concurrency + 2,
-    onRetry: opts.silent ? undefined : (m) => info(`retry: ${m}`),
-  });
+  const client = clientFor(ref.registry, repo, { ...opts, concurrency });
   try {
     await client.ping([repoScope(repo, false)]);
     let top = await fetchManifest(client, repo, ref.digest ?? ref.tag ?? "latest");

@@ -8,13 +8,12 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { humanBytes, info, progress } from "../../util/progress.ts";
-import { resolveCredentials } from "../auth.ts";
 import { sha256Digest } from "../digest.ts";
 import { OciError } from "../errors.ts";
 import type { Descriptor } from "../image.ts";
 import { blobPath, readIndex } from "../layout.ts";
 import { ANNOTATION_REF_NAME, isIndexMediaType, isManifestMediaType } from "../media.ts";
-import { drain, header, RegistryClient } from "./client.ts";
+import { clientFor, drain, header } from "./client.ts";
 import { type LayoutRef, parseLayoutRef, parseRegistryRef, TAG_RE } from "./ref.ts";
 import { type BlobResult, pushBlob, repoScope } from "./upload.ts";
 
@@ -218,15 +217,8 @@ export async function pushLayout(
   const tags = [...new Set([...(ref.tag ? [ref.tag] : []), ...(opts.tags ?? [])])];
   if (tags.length === 0 && !ref.digest) tags.push("latest");
 
-  const creds = resolveCredentials(ref.registry, ref.repository, opts.creds);
   const concurrency = Math.max(1, opts.concurrency ?? 3);
-  const client = new RegistryClient(ref.registry, {
-    creds,
-    insecure: opts.insecure,
-    tlsVerify: opts.tlsVerify,
-    maxSockets: concurrency + 2,
-    onRetry: opts.silent ? undefined : (m) => info(`retry: ${m}`),
-  });
+  const client = clientFor(ref.registry, ref.repository, { ...opts, concurrency });
   const repo = ref.repository;
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   try {
