@@ -41,7 +41,8 @@ export async function fetchOnce(url: string, signal?: AbortSignal): Promise<Resp
   );
 }
 
-function retryNote(i: { url: string; attempt: number; reason: string; delayMs: number }): void {
+/** The progress line before a retry. */
+export function retryNote(i: { url: string; attempt: number; reason: string; delayMs: number }): void {
   info(`retrying ${i.url} in ${i.delayMs} ms (attempt ${i.attempt} failed: ${i.reason})`);
 }
 

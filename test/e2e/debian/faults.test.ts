@@ -115,7 +115,8 @@ test("happy path: signed archive → universe → verified .debs in the cache �
   assert.equal(hello.depends, "libgreet1 (>= 1.0)");
   assert.equal(hello.source, opts.sources[0]);
   assert.match(hello.fields.Description, /^test package hello\n Long description line\./);
-  assert.equal(s.hits.get("dists/testsuite/main/binary-amd64/Packages.xz"), 1);
+  assert.equal(s.hits.get("dists/testsuite/main/binary-amd64/Packages.gz"), 1);
+  assert.equal(s.hits.get("dists/testsuite/main/binary-amd64/Packages.xz"), undefined, "gzip is preferred");
   const got = await fetchDebs(u.packages, { cacheDir, concurrency: 2 });
   assert.deepEqual(
     got.map((r) => [r.pkg.name, r.cached]),
@@ -133,7 +134,7 @@ test("happy path: signed archive → universe → verified .debs in the cache �
   // second run: served from the cache, no index or .deb downloaded again
   const u2 = await loadUniverse(opts);
   assert.equal(u2.packages.length, 3);
-  assert.equal(s.hits.get("dists/testsuite/main/binary-amd64/Packages.xz"), 1);
+  assert.equal(s.hits.get("dists/testsuite/main/binary-amd64/Packages.gz"), 1);
   const again = await fetchDebs(u2.packages, { cacheDir });
   assert.deepEqual(
     again.map((r) => r.cached),
@@ -152,15 +153,19 @@ test("Release + Release.gpg fallback and by-hash index download", async () => {
   const u = await loadUniverse(opts);
   assert.equal(u.packages.length, 3);
   assert.ok([...s.hits.keys()].some((p) => p.includes("/by-hash/SHA256/")));
-  assert.equal(s.hits.get("dists/testsuite/main/binary-amd64/Packages.xz"), undefined);
+  assert.equal(s.hits.get("dists/testsuite/main/binary-amd64/Packages.gz"), undefined);
 });
 
-test("Packages.xz missing on the mirror: falls back to Packages.gz", async () => {
+test("Packages.gz missing on the mirror: falls back to Packages.xz (same packages, same fields)", async () => {
   const { s, opts } = await archive();
-  s.fault = (p) => (p.endsWith("Packages.xz") ? { status: 404 } : undefined);
+  const viaGz = JSON.parse(
+    JSON.stringify((await loadUniverse({ ...opts, cacheDir: join(root, "via-gz") })).packages),
+  );
+  s.fault = (p) => (p.endsWith("Packages.gz") ? { status: 404 } : undefined);
   const u = await loadUniverse(opts);
   assert.equal(u.packages.length, 3);
-  assert.equal(s.hits.get("dists/testsuite/main/binary-amd64/Packages.gz"), 1);
+  assert.equal(s.hits.get("dists/testsuite/main/binary-amd64/Packages.xz"), 1);
+  assert.deepEqual(JSON.parse(JSON.stringify(u.packages)), viaGz);
 });
 
 test("tampered InRelease: E_SIGNATURE naming the file; nothing cached", async () => {
@@ -209,21 +214,50 @@ test("expired Valid-Until: E_EXPIRED says expired, when, names --allow-expired; 
 });
 
 test("Packages index whose hash mismatches the Release: E_HASH, nothing cached", async () => {
-  const { a, s, opts } = await archive();
-  const good = a.files.get("dists/testsuite/main/binary-amd64/Packages.xz")!;
-  const other = (
-    await fakeArchive({ suite: "testsuite", packages: [PKGS[0]], key: key.privateKey })
-  ).files.get("dists/testsuite/main/binary-amd64/Packages.xz")!;
-  assert.notEqual(sha256(other), sha256(good));
-  s.fault = (p) => (p.endsWith("Packages.xz") ? { body: other } : undefined);
-  await assert.rejects(
-    loadUniverse(opts),
-    code("E_HASH", /Packages\.xz: SHA256 mismatch \(Release says [0-9a-f]{64}/),
-  );
-  assert.deepEqual(
-    cacheFiles().filter((f) => f.startsWith("indices/")),
-    [],
-  );
+  for (const ext of ["gz", "xz"]) {
+    const { a, s, opts } = await archive();
+    const name = `dists/testsuite/main/binary-amd64/Packages.${ext}`;
+    const good = a.files.get(name)!;
+    const other = (
+      await fakeArchive({ suite: "testsuite", packages: [PKGS[0]], key: key.privateKey })
+    ).files.get(name)!;
+    assert.notEqual(sha256(other), sha256(good));
+    // (the xz round: the preferred .gz is missing)
+    s.fault = (p) =>
+      p.endsWith(`Packages.${ext}`)
+        ? { body: other }
+        : p.endsWith("Packages.gz")
+          ? { status: 404 }
+          : undefined;
+    await assert.rejects(
+      loadUniverse(opts),
+      code("E_HASH", new RegExp(`Packages\\.${ext}: SHA256 mismatch \\(Release says [0-9a-f]{64}`)),
+    );
+    // bytes that do not even decompress are reported by their hash too
+    s.fault = (p) =>
+      p.endsWith(`Packages.${ext}`)
+        ? { body: Buffer.alloc(good.length, 0x41) }
+        : p.endsWith("Packages.gz")
+          ? { status: 404 }
+          : undefined;
+    await assert.rejects(loadUniverse(opts), code("E_HASH", /SHA256 mismatch/));
+    if (ext === "gz") {
+      // a longer body is refused as soon as it passes the Release's size
+      s.fault = (p) =>
+        p.endsWith("Packages.gz") ? { body: Buffer.concat([good, Buffer.alloc(100)]) } : undefined;
+      await assert.rejects(loadUniverse(opts), code("E_HASH", /larger than the Release says/));
+      // a cut transfer is retried; one that stays cut ends in E_NETWORK
+      s.fault = (p, nth) => (p.endsWith("Packages.gz") && nth <= 2 ? { truncateTo: 40 } : undefined);
+      assert.equal((await loadUniverse({ ...opts, cacheDir: join(root, "cut-once") })).packages.length, 3);
+      rmSync(join(root, "cut-once"), { recursive: true });
+      s.fault = (p) => (p.endsWith("Packages.gz") ? { truncateTo: 40 } : undefined);
+      await assert.rejects(loadUniverse(opts), code("E_NETWORK", /Packages\.gz failed after 4 attempts/));
+    }
+    assert.deepEqual(
+      cacheFiles().filter((f) => f.startsWith("indices/")),
+      [],
+    );
+  }
 });
 
 async function universe(opts: ArchiveOptions): Promise<BinaryPackage[]> {
@@ -271,9 +305,9 @@ test("truncated download: retried; when it stays truncated, E_NETWORK and nothin
 test("HTTP 500 then success: retried transparently (index and .deb)", async () => {
   const { a, s, opts } = await archive();
   s.fault = (p, nth) =>
-    nth === 1 && (p.endsWith("Packages.xz") || p.endsWith(".deb")) ? { status: 500 } : undefined;
+    nth === 1 && (p.endsWith("Packages.gz") || p.endsWith(".deb")) ? { status: 500 } : undefined;
   const pk = await universe(opts);
-  assert.equal(s.hits.get("dists/testsuite/main/binary-amd64/Packages.xz"), 2);
+  assert.equal(s.hits.get("dists/testsuite/main/binary-amd64/Packages.gz"), 2);
   const got = await fetchDebs(pk, { cacheDir });
   assert.equal(got.length, 3);
   for (const d of a.debs.values()) assert.equal(s.hits.get(d.filename), 2);

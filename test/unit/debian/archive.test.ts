@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseIndex } from "../../../src/debian/archive.ts";
+import { parseIndex } from "../../../src/debian/packages-index.ts";
 import { DebianError } from "../../../src/debian/errors.ts";
 
 const SHA = "ab".repeat(32);
