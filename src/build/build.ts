@@ -15,7 +15,7 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve as resolvePath } from "node:path";
 import { loadRelease, loadUniverse } from "../debian/archive.ts";
 import { debCachePath, defaultCacheDir, fetchDeb } from "../debian/cache.ts";
-import { type DebContents, readDeb } from "../debian/deb.ts";
+import { type DebContents, readDebs } from "../debian/deb.ts";
 import { parseRelations } from "../debian/relation.ts";
 import { resolve } from "../debian/resolve.ts";
 import { configuredSources } from "../debian/sources.ts";
@@ -27,7 +27,7 @@ import { parseTarget, writeOutput } from "../oci/layout.ts";
 import type { TreeEntry } from "../oci/types.ts";
 import { cleanTemps, writeFileAtomic } from "../util/atomic.ts";
 import { releaseMemory } from "../util/memory.ts";
-import { humanBytes, info, progress, warn } from "../util/progress.ts";
+import { humanBytes, info, progress, trace, warn } from "../util/progress.ts";
 import { buildAccounts, NSSWITCH, resolveRunAs } from "./accounts.ts";
 import { type AltChoice, type AltInstall, applyAlternatives } from "./alternatives.ts";
 import { CA_BUNDLE_PATH, caBundle } from "./cacerts.ts";
@@ -330,7 +330,9 @@ export async function resolveArch(
   }
   info(`${arch}: loading package indices (${src.map((x) => x.suite).join(", ")})`);
   const universe = await loadUniverse(archive);
+  trace(`${arch}: ${universe.packages.length} packages in the indices`);
   releaseMemory(); // what parsing the indices left behind
+  trace(`${arch}: memory released`);
   const exclude = effectiveExcludes(spec);
   // base-files always: it ships the merged-/usr symlinks (/lib64 → usr/lib64, ...) without
   // which no dynamically linked program starts, and os-release/debian_version.
@@ -347,6 +349,7 @@ export async function resolveArch(
     ];
     r = resolve(universe, requests, { exclude });
   }
+  trace(`${arch}: resolved ${r.packages.length} packages`);
   checkForbidden(spec, r.packages, arch);
   const text = JSON.stringify({ packages: r.packages, excluded: r.excluded });
   await writeFileAtomic(cacheFile, text);
@@ -809,6 +812,7 @@ async function buildArch(
 ): Promise<ArchWork> {
   const { arch, packages } = resolved;
   releaseMemory(); // a loaded index and the resolver's state are garbage from here on
+  trace(`${arch}: memory released`);
   // Download and read in one pipeline: each .deb is read (xz in worker threads, several at
   // once) as soon as it is in the cache, while the others are still downloading.
   await cleanTemps(join(o.cacheDir, "debs", "sha256"));
@@ -899,8 +903,16 @@ async function buildArch(
             if (t) need.add(t.pkg);
           }
         }
-        for (const n of need) {
-          const c = contents.get(n) ?? (await readDeb(debPaths.get(n) as string));
+        // (packages not read above — their metadata came from the cache — are read now, in parallel)
+        const names = [...need];
+        const unread = names.filter((n) => !contents.has(n));
+        const read = await readDebs(
+          unread.map((n) => debPaths.get(n) as string),
+          { concurrency: Math.min(4, Math.max(2, availableParallelism())) },
+        );
+        for (const [i, n] of unread.entries()) contents.set(n, read[i]);
+        for (const n of names) {
+          const c = contents.get(n) as DebContents;
           const m = new Map<string, Uint8Array>();
           for (const e of c.entries) if (e.type === "file") m.set(e.path, e.data ?? new Uint8Array());
           byPkg.set(n, m);
@@ -911,6 +923,7 @@ async function buildArch(
     );
     for (const n of g.pkgs) contents.delete(n);
     layers.push({ name: g.name, layer, cached, comment: `Debian packages: ${g.pkgs.join(" ")}` });
+    trace(`${arch}: layer ${g.name} ${cached ? "from the cache" : "written"}`);
   }
   contents.clear();
 

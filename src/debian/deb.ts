@@ -12,7 +12,7 @@ import * as tar from "tar-stream";
 import { writeDirAtomic } from "../util/atomic.ts";
 import { parseDeb822 } from "./deb822.ts";
 import { DebianError } from "./errors.ts";
-import { xzDecompress } from "./xz.ts";
+import { nativeXz, XZ_SMALL, xzDecompress, xzNativeStream } from "./xz.ts";
 
 export interface DebEntry {
   /** "usr/bin/x": relative, no leading "./" or "/", directories included */
@@ -50,8 +50,12 @@ export interface ArMember {
 const AR_MAGIC = "!<arch>\n";
 const AR_HEADER = 60;
 
+function debError(path: string, what: string): DebianError {
+  return new DebianError("E_DEB", `${path}: ${what}`, { exitCode: 3 });
+}
+
 function bad(path: string, what: string): never {
-  throw new DebianError("E_DEB", `${path}: ${what}`, { exitCode: 3 });
+  throw debError(path, what);
 }
 
 /** List the members of an ar archive, validating every header against the file size. */
@@ -110,7 +114,15 @@ async function memberStream(path: string, m: ArMember, where: string): Promise<R
     case ".zst":
       return raw().pipe(createZstdDecompress());
     case ".xz": {
-      // decompressed whole in a worker thread (see xz.ts): parallel readDeb calls use every core
+      const xz = nativeXz();
+      if (xz && m.size >= XZ_SMALL) {
+        // (xz's own message, e.g. "Compressed data is corrupt", names what is wrong)
+        return xzNativeStream(raw(), xz, (e) =>
+          debError(where, `corrupt xz data in ${m.name}: ${e.message}`),
+        );
+      }
+      // decompressed whole (see xz.ts: in this thread when small, else in a worker thread, so
+      // that parallel readDeb calls use every core)
       const fh = await open(path, "r");
       const buf = Buffer.allocUnsafe(m.size);
       try {

@@ -150,6 +150,12 @@ interface UniverseIndex {
 
 const INDEXES = new WeakMap<PackageUniverse, UniverseIndex>();
 
+const isBlank = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
+const isSep = (c: number) => c === 44 /* , */ || c === 124 /* | */;
+/** Ends a relation's package name (with `colon`) or its architecture qualifier. */
+const ends = (c: number, colon: boolean) =>
+  isBlank(c) || isSep(c) || c === 40 /* ( */ || c === 91 /* [ */ || c === 60 /* < */ || (colon && c === 58);
+
 function targetKeyFor(name: string, q: string | undefined, arch: string): string {
   if (q === undefined || q === "native" || q === arch) return name;
   return `${name}:${q}`;
@@ -434,12 +440,28 @@ class Resolver {
         if (!ids.has(n)) ids.set(n, ids.size);
       };
       const arch = this.universe.arch;
+      // every relation item's target, in order: "name", "name:qual" (a qualifier naming this
+      // architecture or "native" is dropped); hand-scanned, this runs over the whole universe
       const scan = (field: string | undefined) => {
         if (!field) return;
-        for (const item of field.split(/[,|]/)) {
-          const m = /^\s*([^\s([<:]+)(?::(\S+?))?(?=[\s([<]|$)/.exec(item);
-          if (!m) continue;
-          touch(m[2] === undefined || m[2] === "native" || m[2] === arch ? m[1] : `${m[1]}:${m[2]}`);
+        const n = field.length;
+        let i = 0;
+        while (i < n) {
+          while (i < n && isBlank(field.charCodeAt(i))) i++;
+          const s = i;
+          while (i < n && !ends(field.charCodeAt(i), true)) i++;
+          const name = field.slice(s, i);
+          let qual: string | undefined;
+          let ok = name.length > 0;
+          if (ok && i < n && field.charCodeAt(i) === 58 /* : */) {
+            const q = ++i;
+            while (i < n && !ends(field.charCodeAt(i), false)) i++;
+            qual = field.slice(q, i);
+            ok = qual.length > 0;
+          }
+          if (ok) touch(qual === undefined || qual === "native" || qual === arch ? name : `${name}:${qual}`);
+          while (i < n && !isSep(field.charCodeAt(i))) i++;
+          i++;
         }
       };
       for (const bin of this.universe.packages) {

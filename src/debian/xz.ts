@@ -1,13 +1,96 @@
 /**
- * xz decompression for Packages.xz and data.tar.xz. The decoder is xz-decompress (xz-embedded
- * compiled to wasm: no native build, same bytes everywhere); it is single-threaded, so whole
- * buffers are decompressed in a small pool of worker threads (one per core, at most 4): callers
- * that read several .debs at once use every core. Workers are created on first use, never
- * keep the process alive, and end when idle for IDLE_MS: a worker's wasm memory (and its heap)
- * is returned to the system only when the worker ends.
+ * xz decompression for Packages.xz and data.tar.xz.
+ *
+ * When the system has `xz` (xz-utils, liblzma) on PATH, it decodes: as a child process it runs
+ * on its own core, streams (a data.tar.xz is never held whole, compressed or not) and is about
+ * three times faster than the portable decoder. Otherwise — or with SHELLFREE_XZ=wasm — the
+ * decoder is xz-decompress (xz-embedded compiled to wasm: no native build, same bytes
+ * everywhere); it is single-threaded, so whole buffers are decompressed in a small pool of
+ * worker threads (one per core, at most 4): callers that read several .debs at once use every
+ * core. Workers are created on first use, never keep the process alive, and end when idle for
+ * IDLE_MS: a worker's wasm memory (and its heap) is returned to the system only when the
+ * worker ends.
  */
+import { spawn } from "node:child_process";
+import { accessSync, constants, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { PassThrough, pipeline, type Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
+
+let xzPath: string | null | undefined;
+
+/**
+ * The `xz` program that decodes, or null for the wasm decoder. `SHELLFREE_XZ=wasm` forces the
+ * wasm decoder; `SHELLFREE_XZ=/path/to/xz` names the program.
+ */
+export function nativeXz(): string | null {
+  if (xzPath !== undefined) return xzPath;
+  const want = process.env.SHELLFREE_XZ ?? "";
+  xzPath = null;
+  if (want === "wasm") return xzPath;
+  const candidates = want.startsWith("/")
+    ? [want]
+    : (process.env.PATH ?? "")
+        .split(":")
+        .filter((d) => d.startsWith("/"))
+        .map((d) => join(d, "xz"));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      if (statSync(c).isFile()) {
+        xzPath = c;
+        break;
+      }
+    } catch {
+      /* not there */
+    }
+  }
+  return xzPath;
+}
+
+/** For tests: choose the decoder ("wasm", a path to xz, or undefined to look again). */
+export function setXzDecoder(which: "wasm" | string | undefined): void {
+  xzPath = which === "wasm" ? null : which;
+}
+
+/**
+ * Decompress a stream with the system's xz. The output ends with an error (xz's own message)
+ * when the input is not valid xz or xz fails; a failing input stream fails the output too.
+ */
+export function xzNativeStream(input: Readable, xz: string, wrapError = (e: Error) => e): Readable {
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const child = spawn(xz, ["--decompress", "--stdout", "--quiet"], { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  let failed: Error | undefined;
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (d: string) => {
+    if (stderr.length < 4096) stderr += d;
+  });
+  child.stdout.pipe(out, { end: false });
+  pipeline(input, child.stdin, (e) => {
+    // (EPIPE when xz stops reading corrupt input: its own exit status tells what happened)
+    if (e && (e as NodeJS.ErrnoException).code !== "EPIPE") {
+      failed ??= e;
+      child.kill();
+    }
+  });
+  child.on("error", (e) => {
+    failed ??= e;
+  });
+  child.on("close", (code, signal) => {
+    if (failed) out.destroy(failed);
+    else if (code === 0) out.end();
+    else {
+      const msg = stderr.trim().replace(/^xz: \(stdin\): /, "") || `xz exited with ${code ?? signal}`;
+      out.destroy(wrapError(new Error(msg)));
+    }
+  });
+  out.on("close", () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  });
+  return out;
+}
 
 interface Pending {
   resolve: (b: Uint8Array) => void;
@@ -82,8 +165,30 @@ function pick(): PoolWorker {
   return pool.reduce((a, b) => (b.busy < a.busy ? b : a));
 }
 
-/** Decompress a whole .xz buffer (in a worker thread). Rejects with the decoder's message. */
-export function xzDecompress(data: Uint8Array): Promise<Uint8Array> {
+/**
+ * Inputs smaller than this are decoded by the wasm decoder in the calling thread: starting a
+ * process (or handing the job to a worker) costs more than decoding a few kilobytes — a .deb's
+ * control.tar.xz, many a small package's data.tar.xz.
+ */
+export const XZ_SMALL = 64 * 1024;
+
+/**
+ * Decompress a whole .xz buffer (small ones in this thread, others with the system's xz, else
+ * in a worker thread). Rejects with the decoder's message.
+ */
+export async function xzDecompress(data: Uint8Array): Promise<Uint8Array> {
+  if (data.length < XZ_SMALL) return (await import("./xz-wasm.ts")).wasmDecompress(data);
+  const xz = nativeXz();
+  if (xz) {
+    const { Readable } = await import("node:stream");
+    const parts: Buffer[] = [];
+    for await (const c of xzNativeStream(Readable.from([data]), xz)) parts.push(c as Buffer);
+    return Buffer.concat(parts);
+  }
+  return wasmDecompress(data);
+}
+
+function wasmDecompress(data: Uint8Array): Promise<Uint8Array> {
   const pw = pick();
   const id = nextId++;
   return new Promise<Uint8Array>((resolve, reject) => {

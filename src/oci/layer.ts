@@ -94,7 +94,7 @@ export async function* parallelChunks(
   source: AsyncIterable<Uint8Array>,
   compress: (slice: Uint8Array) => Promise<Buffer>,
   chunkSize: number,
-  parallel = Math.max(2, availableParallelism()),
+  parallel = Math.max(2, availableParallelism()) + 1,
 ): AsyncGenerator<Buffer> {
   const pending: Promise<Buffer>[] = [];
   const submit = (b: Uint8Array) => {

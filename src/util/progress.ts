@@ -9,11 +9,20 @@ export function setQuiet(q: boolean): void {
 
 const tty = () => process.stderr.isTTY === true && process.env.CI !== "true";
 
+/** With SHELLFREE_TRACE=1, info lines and `trace` lines start with the seconds since start-up. */
+const tracing = process.env.SHELLFREE_TRACE === "1";
+const stamp = () => (tracing ? `[${(performance.now() / 1000).toFixed(3)}s] ` : "");
+
 /** One informational line on stderr. */
 export function info(message: string): void {
   if (quiet) return;
   if (tty()) process.stderr.write("\r\x1b[K");
-  process.stderr.write(`${message}\n`);
+  process.stderr.write(`${stamp()}${message}\n`);
+}
+
+/** A timing line, shown only with SHELLFREE_TRACE=1 (for finding where a run spends its time). */
+export function trace(message: string): void {
+  if (tracing && !quiet) process.stderr.write(`${stamp()}${message}\n`);
 }
 
 /** A warning line on stderr (shown even when quiet). */
@@ -65,7 +74,7 @@ export function progress(label: string, total: number, unit: "items" | "bytes" =
       const q = total > 0 ? Math.floor((done / total) * 4) : 4;
       if (q !== lastQuarter && q < 4) {
         lastQuarter = q;
-        process.stderr.write(`${label}: ${fmt(done)}/${fmt(total)}\n`);
+        process.stderr.write(`${stamp()}${label}: ${fmt(done)}/${fmt(total)}\n`);
       }
     }
   };
@@ -78,7 +87,7 @@ export function progress(label: string, total: number, unit: "items" | "bytes" =
     done(summary) {
       if (quiet) return;
       if (tty()) process.stderr.write("\r\x1b[K");
-      process.stderr.write(`${label}: ${summary ?? `${fmt(done)}/${fmt(total)}`}\n`);
+      process.stderr.write(`${stamp()}${label}: ${summary ?? `${fmt(done)}/${fmt(total)}`}\n`);
     },
   };
 }

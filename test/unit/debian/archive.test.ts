@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseIndex } from "../../../src/debian/packages-index.ts";
 import { DebianError } from "../../../src/debian/errors.ts";
+import { parseIndex } from "../../../src/debian/packages-index.ts";
 
 const SHA = "ab".repeat(32);
 const para = (name: string, extra = "") =>

@@ -235,26 +235,33 @@ test("extractDeb refuses an entry below a symlink the package ships, and leaves 
   );
 });
 
-test("xz worker pool: parallel decompression gives the exact bytes; corrupt data is an error", async () => {
-  const { xzDecompress } = await import("../../../src/debian/xz.ts");
-  const { randomBytes } = await import("node:crypto");
-  const inputs = Array.from({ length: 6 }, (_, i) =>
-    Buffer.concat([randomBytes(1000 * (i + 1)), Buffer.alloc(200_000 * i, i)]),
-  );
-  const outs = await Promise.all(inputs.map((b) => xzDecompress(compress(b, "xz"))));
-  for (const [i, o] of outs.entries()) assert.ok(Buffer.from(o).equals(inputs[i]), `buffer ${i} differs`);
-  const bad = compress(inputs[1], "xz");
-  bad[bad.length >> 1] ^= 0xff;
-  await assert.rejects(xzDecompress(bad));
-  await assert.rejects(xzDecompress(Buffer.from("not xz at all")));
-  // a .deb whose data.tar.xz is corrupt
-  const deb = await buildDeb({ name: "x", version: "1" });
-  const members = await readArMembers(put(deb));
-  const data = members.find((m) => m.name === "data.tar.xz")!;
-  const broken = Buffer.from(deb);
-  broken[data.offset + (data.size >> 1)] ^= 0xff;
-  await assert.rejects(readDeb(put(broken)), isDebErr(/corrupt xz data in data\.tar\.xz/));
-});
+for (const decoder of ["wasm", "system xz"] as const) {
+  test(`xz (${decoder}): parallel decompression gives the exact bytes; corrupt data is an error`, async (t) => {
+    const { nativeXz, setXzDecoder, xzDecompress } = await import("../../../src/debian/xz.ts");
+    setXzDecoder(undefined);
+    const system = nativeXz();
+    if (decoder === "system xz" && !system) return t.skip("no xz on PATH");
+    setXzDecoder(decoder === "wasm" ? "wasm" : (system as string));
+    t.after(() => setXzDecoder(undefined));
+    const { randomBytes } = await import("node:crypto");
+    const inputs = Array.from({ length: 6 }, (_, i) =>
+      Buffer.concat([randomBytes(1000 * (i + 1)), Buffer.alloc(200_000 * i, i)]),
+    );
+    const outs = await Promise.all(inputs.map((b) => xzDecompress(compress(b, "xz"))));
+    for (const [i, o] of outs.entries()) assert.ok(Buffer.from(o).equals(inputs[i]), `buffer ${i} differs`);
+    const bad = compress(inputs[1], "xz");
+    bad[bad.length >> 1] ^= 0xff;
+    await assert.rejects(xzDecompress(bad), /corrupt|error/i);
+    await assert.rejects(xzDecompress(Buffer.from("not xz at all")), /format|magic|not|error/i);
+    // a .deb whose data.tar.xz is corrupt
+    const deb = await buildDeb({ name: "x", version: "1" });
+    const members = await readArMembers(put(deb));
+    const data = members.find((m) => m.name === "data.tar.xz")!;
+    const broken = Buffer.from(deb);
+    broken[data.offset + (data.size >> 1)] ^= 0xff;
+    await assert.rejects(readDeb(put(broken)), isDebErr(/corrupt xz data in data\.tar\.xz/));
+  });
+}
 
 test("readDebs: many packages in parallel, input order kept; the first failure is reported", async () => {
   const paths = await Promise.all(
