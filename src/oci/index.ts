@@ -1,4 +1,5 @@
 /** The OCI subsystem's API: digests, layers, images, outputs, reading images back. */
+export * from "./attest.ts";
 export * from "./decompress.ts";
 export * from "./digest.ts";
 export * from "./errors.ts";

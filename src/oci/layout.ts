@@ -2,8 +2,10 @@
  * Writing images out: an OCI image layout directory (`oci:DIR[:TAG]`), a tar of one
  * (`oci-archive:FILE[:TAG]`) or a `docker save` archive (`docker-archive:FILE[:NAME[:TAG]]`).
  * Everything is written atomically (temp dir/file + rename): a killed process leaves no partial
- * output. A multi-platform output is an OCI image index (one manifest per platform); in a
- * layout, index.json points at that index blob under the tag (ref.name annotation).
+ * output. A multi-platform output, or one with attestations (attached SBOMs, see attest.ts), is
+ * an OCI image index (one manifest per platform, then one attestation manifest per platform);
+ * in a layout, index.json points at that index blob under the tag (ref.name annotation).
+ * docker-archive has no place for attestations: they are left out there.
  */
 import { createReadStream, createWriteStream } from "node:fs";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
@@ -11,6 +13,7 @@ import { join, resolve } from "node:path";
 import { type Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { writeDirAtomic, writeFileAtomic, writeStreamAtomic } from "../util/atomic.ts";
+import { attestationDescriptor, type BuiltAttestation } from "./attest.ts";
 import { decompressor } from "./decompress.ts";
 import {
   blobStorePath,
@@ -54,10 +57,12 @@ export interface Target {
 
 export interface WriteResult {
   target: string;
-  /** what the tag points at: the image index for several platforms, the manifest for one */
+  /** what the tag points at: the image index (several platforms or attestations), else the manifest */
   digest: string;
   mediaType: string;
   manifests: Array<{ platform: Platform; digest: string; size: number }>;
+  /** attestation manifests written (none for docker-archive) */
+  attestations: Array<{ subject: string; digest: string; size: number }>;
 }
 
 const TRANSPORTS: Transport[] = ["oci", "oci-archive", "docker-archive"];
@@ -182,6 +187,7 @@ interface LayoutModel {
   /** the descriptor index.json lists (with the ref.name annotation when tagged) */
   top: Descriptor;
   manifests: Array<{ platform: Platform; digest: string; size: number }>;
+  attestations: Array<{ subject: string; digest: string; size: number }>;
 }
 
 function checkImages(images: BuiltImage[]): void {
@@ -200,12 +206,26 @@ function descriptorPlatform(p: Platform): NonNullable<Descriptor["platform"]> {
     : { architecture: p.architecture, os: p.os };
 }
 
+function checkAttestations(images: BuiltImage[], attestations: BuiltAttestation[]): void {
+  const digests = new Set(images.map((im) => im.manifest.digest));
+  for (const a of attestations) {
+    if (!digests.has(a.subject)) {
+      throw new OciError(
+        "E_TARGET",
+        `attestation ${a.manifest.digest} is about ${a.subject}, not an image written`,
+      );
+    }
+  }
+}
+
 function layoutModel(
   images: BuiltImage[],
   tag: string | undefined,
   annotations?: Record<string, string>,
+  attestations: BuiltAttestation[] = [],
 ): LayoutModel {
   checkImages(images);
+  checkAttestations(images, attestations);
   const sorted = [...images].sort((a, b) =>
     platformString(a.platform) < platformString(b.platform) ? -1 : 1,
   );
@@ -224,9 +244,25 @@ function layoutModel(
     digest: im.manifest.digest,
     size: im.manifest.size,
   }));
+  // attestations in the order of their images (as BuildKit lists them: all images first)
+  const order = new Map(sorted.map((im, i) => [im.manifest.digest, i]));
+  const atts = [...attestations].sort(
+    (a, b) =>
+      (order.get(a.subject) as number) - (order.get(b.subject) as number) ||
+      (a.manifest.digest < b.manifest.digest ? -1 : 1),
+  );
+  for (const a of atts) {
+    for (const l of a.layers) blobs.set(l.digest, { digest: l.digest, size: l.size, bytes: l.bytes });
+    blobs.set(a.config.digest, { digest: a.config.digest, size: a.config.size, bytes: a.config.bytes });
+    blobs.set(a.manifest.digest, {
+      digest: a.manifest.digest,
+      size: a.manifest.size,
+      bytes: a.manifest.bytes,
+    });
+  }
   const refAnn = tag !== undefined ? { [ANNOTATION_REF_NAME]: tag } : undefined;
   let top: Descriptor;
-  if (sorted.length === 1) {
+  if (sorted.length === 1 && atts.length === 0) {
     const im = sorted[0];
     top = {
       mediaType: im.manifest.mediaType,
@@ -238,12 +274,15 @@ function layoutModel(
     const index: OciIndex = {
       schemaVersion: 2,
       mediaType: MEDIA_OCI_INDEX,
-      manifests: sorted.map((im) => ({
-        mediaType: im.manifest.mediaType,
-        digest: im.manifest.digest,
-        size: im.manifest.size,
-        platform: descriptorPlatform(im.platform),
-      })),
+      manifests: [
+        ...sorted.map((im) => ({
+          mediaType: im.manifest.mediaType,
+          digest: im.manifest.digest,
+          size: im.manifest.size,
+          platform: descriptorPlatform(im.platform),
+        })),
+        ...atts.map(attestationDescriptor),
+      ],
     };
     if (annotations && Object.keys(annotations).length > 0) index.annotations = sortObj(annotations);
     const bytes = jsonBytes(index);
@@ -252,7 +291,12 @@ function layoutModel(
     top = { mediaType: MEDIA_OCI_INDEX, digest, size: bytes.length };
   }
   if (refAnn) top.annotations = refAnn;
-  return { blobs, top, manifests };
+  return {
+    blobs,
+    top,
+    manifests,
+    attestations: atts.map((a) => ({ subject: a.subject, digest: a.manifest.digest, size: a.manifest.size })),
+  };
 }
 
 function sortObj(a: Record<string, string>): Record<string, string> {
@@ -457,13 +501,24 @@ async function writeDockerArchive(
 export async function writeOutput(
   target: string,
   images: BuiltImage[],
-  opts: { annotations?: Record<string, string> } = {},
+  opts: {
+    annotations?: Record<string, string>;
+    /** attestation manifests about `images` (written into oci: and oci-archive: outputs) */
+    attestations?: BuiltAttestation[];
+  } = {},
 ): Promise<WriteResult> {
   const t = parseTarget(target);
   checkImages(images);
   const path = resolve(t.path);
-  const m = layoutModel(images, t.transport === "docker-archive" ? undefined : t.tag, opts.annotations);
-  const single = images.length === 1;
+  const docker = t.transport === "docker-archive";
+  const m = layoutModel(
+    images,
+    docker ? undefined : t.tag,
+    opts.annotations,
+    docker ? [] : (opts.attestations ?? []),
+  );
+  // a single manifest at the top (no index): the image annotations go on index.json itself
+  const single = m.top.digest === images[0].manifest.digest;
   switch (t.transport) {
     case "oci":
       await writeOciDir(path, m, t.tag, single, opts.annotations);
@@ -477,8 +532,9 @@ export async function writeOutput(
   }
   return {
     target,
-    digest: m.top.digest,
-    mediaType: single ? MEDIA_OCI_MANIFEST : MEDIA_OCI_INDEX,
+    digest: docker ? images[0].manifest.digest : m.top.digest,
+    mediaType: docker || single ? MEDIA_OCI_MANIFEST : MEDIA_OCI_INDEX,
     manifests: m.manifests,
+    attestations: docker ? [] : m.attestations,
   };
 }

@@ -8,6 +8,13 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
+import {
+  ANNOTATION_PREDICATE_TYPE,
+  ANNOTATION_REFERENCE_DIGEST,
+  isAttestationDescriptor,
+  PREDICATE_CYCLONEDX,
+  PREDICATE_SPDX,
+} from "./attest.ts";
 import { decompressor } from "./decompress.ts";
 import { DigestStream, parseDigest, sha256Digest } from "./digest.ts";
 import { OciError } from "./errors.ts";
@@ -335,8 +342,17 @@ interface Candidate {
   platform?: Platform;
 }
 
-/** Expand descriptors from index.json into manifest candidates (following nested indexes). */
-async function expand(src: Source, descs: Descriptor[], depth = 0): Promise<Candidate[]> {
+/**
+ * Expand descriptors from index.json into manifest candidates (following nested indexes).
+ * Attestation manifests (platform unknown/unknown, BuildKit's annotations) are never
+ * candidates; they go to `attestations` when given.
+ */
+async function expand(
+  src: Source,
+  descs: Descriptor[],
+  depth = 0,
+  attestations?: Descriptor[],
+): Promise<Candidate[]> {
   if (depth > 4) throw new OciError("E_MANIFEST", `${src.what}: image indexes nested too deeply`);
   const out: Candidate[] = [];
   for (const d of descs) {
@@ -346,20 +362,23 @@ async function expand(src: Source, descs: Descriptor[], depth = 0): Promise<Cand
         (await readVerified(src, d, "image index")).toString("utf8"),
         `index ${d.digest}`,
       );
-      out.push(...(await expand(src, idx.manifests, depth + 1)));
+      out.push(...(await expand(src, idx.manifests, depth + 1, attestations)));
     } else if (isManifestMediaType(d.mediaType)) {
       // build attestations ride along in indexes as manifests for platform unknown/unknown
-      const attestation =
-        d.platform?.os === "unknown" ||
-        d.annotations?.["vnd.docker.reference.type"] === "attestation-manifest";
-      if (!attestation) out.push({ desc: d, platform: platformOf(d.platform) });
+      if (isAttestationDescriptor(d) || d.platform?.os === "unknown") attestations?.push(d);
+      else out.push({ desc: d, platform: platformOf(d.platform) });
     }
-    // other artifacts (signatures, attestations, unknown types) are ignored
+    // other artifacts (signatures, unknown types) are ignored
   }
   return out;
 }
 
-async function candidatesFor(src: Source, index: OciIndex, r: ParsedRef): Promise<Candidate[]> {
+async function candidatesFor(
+  src: Source,
+  index: OciIndex,
+  r: ParsedRef,
+  attestations?: Descriptor[],
+): Promise<Candidate[]> {
   let top: Descriptor[];
   if (r.digest) {
     const inIndex = index.manifests.filter((d) => d.digest === r.digest);
@@ -394,7 +413,7 @@ async function candidatesFor(src: Source, index: OciIndex, r: ParsedRef): Promis
       });
     }
   }
-  const c = await expand(src, top);
+  const c = await expand(src, top, 0, attestations);
   if (c.length === 0) throw new OciError("E_MANIFEST", `${src.what}: no image manifest found`);
   return c;
 }
@@ -445,7 +464,8 @@ function samePlatform(want: Platform, have: Platform, strictVariant: boolean): b
   return true;
 }
 
-async function choose(src: Source, cands: Candidate[], platform?: string): Promise<Candidate> {
+async function choose(src: Source, all: Candidate[], platform?: string): Promise<Candidate> {
+  let cands = all;
   // fill in missing platforms from the configs
   for (const c of cands) {
     if (!c.platform) {
@@ -453,6 +473,9 @@ async function choose(src: Source, cands: Candidate[], platform?: string): Promi
       c.platform = platformOf(config) ?? { os: "linux", architecture: "unknown" };
     }
   }
+  // an attestation listed without platform or annotations: its config says unknown/unknown
+  const images = cands.filter((c) => (c.platform as { os: string }).os !== "unknown");
+  if (images.length > 0 && images.length < cands.length) cands = images;
   const avail = () => cands.map((c) => platformString(c.platform as Platform)).join(", ");
   if (platform) {
     const want = parsePlatform(platform);
@@ -694,9 +717,81 @@ export async function listManifests(
       let p = c.platform;
       if (!p)
         p = platformOf((await loadManifest(src, c.desc)).config) ?? { os: "linux", architecture: "unknown" };
+      if ((p.os as string) === "unknown" && cands.length > 1) continue; // an attestation without annotations
       out.push({ platform: p, digest: c.desc.digest, size: c.desc.size });
     }
     return out;
+  } finally {
+    await src.close();
+  }
+}
+
+export interface AttachedAttestation {
+  /** the attestation manifest */
+  digest: string;
+  size: number;
+  /** the image manifest it is about, and that image's platform when it is in the same index */
+  subject: string;
+  platform?: Platform;
+  statements: Array<{
+    digest: string;
+    size: number;
+    mediaType: string;
+    predicateType?: string;
+    /** "SPDX" / "CycloneDX" for the SBOM predicate types, else the predicate type */
+    kind: string;
+  }>;
+}
+
+/** The attestations (attached SBOMs, ...) that `ref` carries beside its images; none for docker-archive. */
+export async function listAttestations(ref: string): Promise<AttachedAttestation[]> {
+  const r = parseImageRef(ref);
+  if (r.transport === "docker-archive") return [];
+  const { src, index } = await ociSource(r);
+  try {
+    const descs: Descriptor[] = [];
+    const cands = await candidatesFor(src, index, r, descs);
+    const platformOfDigest = new Map(cands.map((c) => [c.desc.digest, c.platform]));
+    const out: AttachedAttestation[] = [];
+    for (const d of descs) {
+      const m = parseJson<OciManifest>(
+        await readVerified(src, d, "attestation manifest"),
+        `manifest ${d.digest}`,
+      );
+      if (!Array.isArray(m.layers)) continue;
+      const subject = d.annotations?.[ANNOTATION_REFERENCE_DIGEST] ?? m.subject?.digest;
+      if (!subject) continue;
+      out.push({
+        digest: d.digest,
+        size: d.size,
+        subject,
+        platform: platformOfDigest.get(subject),
+        statements: m.layers.map((l) => {
+          const pt = l.annotations?.[ANNOTATION_PREDICATE_TYPE];
+          return {
+            digest: l.digest,
+            size: l.size,
+            mediaType: l.mediaType,
+            predicateType: pt,
+            kind:
+              pt === PREDICATE_SPDX ? "SPDX" : pt === PREDICATE_CYCLONEDX ? "CycloneDX" : (pt ?? l.mediaType),
+          };
+        }),
+      });
+    }
+    return out;
+  } finally {
+    await src.close();
+  }
+}
+
+/** Read one attestation statement blob of `ref` (digest-checked) and parse it. */
+export async function readStatement(ref: string, digest: string): Promise<unknown> {
+  const r = parseImageRef(ref);
+  if (r.transport === "docker-archive") throw new OciError("E_NOT_FOUND", `${r.path}: no attestations`);
+  const { src } = await ociSource(r);
+  try {
+    return parseJson<unknown>(await readVerified(src, { digest }, "statement"), `statement ${digest}`);
   } finally {
     await src.close();
   }
