@@ -21,6 +21,13 @@ import { resolve } from "../debian/resolve.ts";
 import { configuredSources } from "../debian/sources.ts";
 import type { AptSource, BinaryPackage } from "../debian/types.ts";
 import { INIT_CONFIG_PATH, INIT_JS_PATH, parseInitConfig, toInitJson } from "../init/config.ts";
+import {
+  type BuiltAttestation,
+  buildAttestation,
+  PREDICATE_CYCLONEDX,
+  PREDICATE_SPDX,
+  subjectPurl,
+} from "../oci/attest.ts";
 import { type BuiltImage, buildImage, type ImageConfigInput } from "../oci/image.ts";
 import { type Compression, type Layer, writeLayer } from "../oci/layer.ts";
 import { parseTarget, writeOutput } from "../oci/layout.ts";
@@ -95,7 +102,7 @@ export interface BuildOptions extends ArchiveSettings {
   lock?: { file: string; lock: Lockfile };
   /** seconds; default: the lock's, else the suite's Release date */
   sourceDateEpoch?: number;
-  /** write SPDX/CycloneDX beside the output (default true) */
+  /** SPDX/CycloneDX: written beside the output and attached to the image (default true) */
   sbom?: boolean;
 }
 
@@ -136,7 +143,17 @@ export interface BuildResult {
   sourceDateEpoch: number;
   compression: Compression;
   architectures: ArchReport[];
+  /** SBOM files written beside the output */
   sboms: string[];
+  /** attestation manifests attached to the image index, one per architecture (not in docker-archive) */
+  attestations: Array<{
+    architecture: string;
+    /** the image manifest the SBOMs describe */
+    subject: string;
+    digest: string;
+    size: number;
+    statements: Array<{ predicateType: string; digest: string; size: number }>;
+  }>;
   /** the resolution this build used, as a lockfile */
   lock: Lockfile;
 }
@@ -580,18 +597,23 @@ async function buildImages(opts: BuildOptions): Promise<BuildResult> {
       ? `${opts.output}:${spec.name}:latest`
       : `${opts.output}:latest`;
   await removeDeadTemps(outputPath(opts.output));
-  // SBOMs first (they only need the manifest digests), then the output; if the output cannot
-  // be written, the SBOMs go too: all or nothing.
+  // SBOMs first (they only need the manifest digests): as attestation manifests attached to the
+  // image index, and as files beside the output; if the output cannot be written, the files go
+  // too: all or nothing.
   const sboms: string[] = [];
+  const docs =
+    opts.sbom !== false ? work.map((w) => sbomDocuments(spec, w, epoch, initJson !== undefined)) : [];
+  const attestations: BuiltAttestation[] = [];
+  if (t.transport !== "docker-archive") {
+    for (const [i, d] of docs.entries()) attestations.push(await attachSboms(spec, work[i], d, blobDir));
+  }
   let out: Awaited<ReturnType<typeof writeOutput>>;
   try {
-    if (opts.sbom !== false) {
-      sboms.push(...(await writeSboms(opts.output, spec, work, epoch, initJson !== undefined)));
-    }
+    if (docs.length) sboms.push(...(await writeSboms(opts.output, work, docs)));
     out = await writeOutput(
       target,
       work.map((w) => w.image),
-      { annotations },
+      { annotations, attestations },
     );
   } catch (e) {
     await Promise.all(sboms.map((f) => rm(f, { force: true })));
@@ -614,6 +636,15 @@ async function buildImages(opts: BuildOptions): Promise<BuildResult> {
     compression,
     architectures: work.map((w) => w.report),
     sboms,
+    attestations: attestations
+      .filter((a) => out.attestations.some((x) => x.digest === a.manifest.digest))
+      .map((a) => ({
+        architecture: a.platform.architecture,
+        subject: a.subject,
+        digest: a.manifest.digest,
+        size: a.manifest.size,
+        statements: a.layers.map((l) => ({ predicateType: l.predicateType, digest: l.digest, size: l.size })),
+      })),
     lock,
   };
 }
@@ -776,21 +807,45 @@ export function sbomInput(spec: Spec, w: ArchWork, epoch: number, hasInit: boole
   };
 }
 
+interface SbomDocuments {
+  spdx: unknown;
+  cyclonedx: unknown;
+}
+
+function sbomDocuments(spec: Spec, w: ArchWork, epoch: number, hasInit: boolean): SbomDocuments {
+  const input = sbomInput(spec, w, epoch, hasInit);
+  return { spdx: spdxDocument(input), cyclonedx: cyclonedxDocument(input) };
+}
+
+/** One attestation manifest (SPDX + CycloneDX in-toto statements) about an architecture's image. */
+function attachSboms(spec: Spec, w: ArchWork, d: SbomDocuments, blobDir: string): Promise<BuiltAttestation> {
+  const im = w.image;
+  return buildAttestation(
+    {
+      subject: {
+        digest: im.manifest.digest,
+        size: im.manifest.size,
+        mediaType: im.manifest.mediaType,
+        platform: im.platform,
+      },
+      subjectName: subjectPurl(spec.name, im.platform),
+      predicates: [
+        { predicateType: PREDICATE_SPDX, predicate: d.spdx },
+        { predicateType: PREDICATE_CYCLONEDX, predicate: d.cyclonedx },
+      ],
+    },
+    blobDir,
+  );
+}
+
 /** SPDX and CycloneDX files beside the output: PATH.spdx.json (PATH.ARCH.spdx.json for several). */
-async function writeSboms(
-  target: string,
-  spec: Spec,
-  work: ArchWork[],
-  epoch: number,
-  hasInit: boolean,
-): Promise<string[]> {
+async function writeSboms(target: string, work: ArchWork[], docs: SbomDocuments[]): Promise<string[]> {
   const base = outputPath(target).replace(/\/+$/, "");
   const out: string[] = [];
-  for (const w of work) {
-    const input = sbomInput(spec, w, epoch, hasInit);
+  for (const [i, w] of work.entries()) {
     const stem = work.length > 1 ? `${base}.${w.resolved.arch}` : base;
-    await writeFileAtomic(`${stem}.spdx.json`, `${JSON.stringify(spdxDocument(input), null, 2)}\n`);
-    await writeFileAtomic(`${stem}.cdx.json`, `${JSON.stringify(cyclonedxDocument(input), null, 2)}\n`);
+    await writeFileAtomic(`${stem}.spdx.json`, `${JSON.stringify(docs[i].spdx, null, 2)}\n`);
+    await writeFileAtomic(`${stem}.cdx.json`, `${JSON.stringify(docs[i].cyclonedx, null, 2)}\n`);
     out.push(`${stem}.spdx.json`, `${stem}.cdx.json`);
   }
   return out;
@@ -1163,6 +1218,16 @@ export function formatBuildResult(r: BuildResult): string {
     if (a.node) lines.push(`  node ${a.node.version}${a.node.stripped ? " (debug sections removed)" : ""}`);
   }
   for (const s of r.sboms) lines.push(`sbom ${s}`);
+  for (const a of r.attestations) {
+    const kinds = a.statements.map((x) =>
+      x.predicateType === PREDICATE_SPDX
+        ? "SPDX"
+        : x.predicateType === PREDICATE_CYCLONEDX
+          ? "CycloneDX"
+          : x.predicateType,
+    );
+    lines.push(`sbom attached ${a.architecture}: ${kinds.join(" + ")} in ${a.digest} (about ${a.subject})`);
+  }
   return lines.join("\n");
 }
 

@@ -1,6 +1,6 @@
 /**
  * `shellfree build [--spec FILE | --preset NAME] --output TARGET`: one spec to an OCI image
- * (an index for several architectures), SBOMs beside it.
+ * (an image index for several architectures or attached SBOMs), SBOMs attached and beside it.
  */
 import { dirname, join } from "node:path";
 import { type Command, Option } from "commander";
@@ -85,7 +85,10 @@ export function register(program: Command): void {
     )
     .addOption(new Option("--compression <c>", "layer compression").choices(["gzip", "zstd"]).default("gzip"))
     .option("--locked", "install exactly what the lockfile says; fail if spec, lock or archive disagree")
-    .option("--no-sbom", "do not write SPDX/CycloneDX files beside the output");
+    .option(
+      "--no-sbom",
+      "no SBOMs: neither SPDX/CycloneDX files beside the output nor attestations attached to the image",
+    );
   addSpecArchiveOptions(cmd);
   cmd.action(
     action(async (opts: BuildCliOptions) => {

@@ -1,10 +1,17 @@
 /**
  * `shellfree inspect IMAGE`: platforms, digests, layers and sizes, and a config summary of an
- * image in an OCI layout, oci-archive or docker-archive. Every manifest and config is verified
- * against its digest while reading; layers are not read.
+ * image in an OCI layout, oci-archive or docker-archive, and the SBOMs attached to it (attestation
+ * manifests). Every manifest and config is verified against its digest while reading; layers are
+ * not read.
  */
 import type { Command } from "commander";
-import { listManifests, openImage, platformString } from "../oci/index.ts";
+import {
+  type AttachedAttestation,
+  listAttestations,
+  listManifests,
+  openImage,
+  platformString,
+} from "../oci/index.ts";
 import { humanBytes } from "../util/progress.ts";
 import { action, output } from "./common.ts";
 
@@ -21,6 +28,11 @@ export interface InspectedImage {
   created?: string;
   layers: Array<{ digest: string; diffId?: string; mediaType: string; size: number }>;
   size: number;
+  /** attestations attached to this image (SBOMs): one line each in the text output */
+  attestations: Array<{
+    digest: string;
+    statements: AttachedAttestation["statements"];
+  }>;
   config: {
     entrypoint?: string[] | null;
     cmd?: string[] | null;
@@ -41,6 +53,7 @@ export async function inspectImage(
   platform?: string,
 ): Promise<{ ref: string; images: InspectedImage[] }> {
   const plats = platform ? [platform] : (await listManifests(ref)).map((m) => platformString(m.platform));
+  const attestations = await listAttestations(ref);
   const images: InspectedImage[] = [];
   for (const p of plats) {
     const im = await openImage(ref, { platform: p });
@@ -59,6 +72,9 @@ export async function inspectImage(
           size: l.size,
         })),
         size: im.layers.reduce((n, l) => n + l.size, 0),
+        attestations: attestations
+          .filter((a) => a.subject === im.manifestDigest)
+          .map((a) => ({ digest: a.digest, statements: a.statements })),
         config: {
           entrypoint: c.Entrypoint,
           cmd: c.Cmd,
@@ -90,6 +106,14 @@ function text(r: { ref: string; images: InspectedImage[] }): string {
     lines.push(`  layers: ${im.layers.length}, ${humanBytes(im.size)} compressed`);
     for (const l of im.layers)
       lines.push(`    ${l.digest}  ${humanBytes(l.size).padStart(10)}  ${l.mediaType}`);
+    for (const a of im.attestations) {
+      for (const st of a.statements) {
+        const what = st.kind === "SPDX" || st.kind === "CycloneDX" ? `sbom ${st.kind}` : st.kind;
+        lines.push(
+          `  ${what.padEnd(14)} ${st.digest}  ${humanBytes(st.size).padStart(10)}  (attached: attestation ${a.digest})`,
+        );
+      }
+    }
     const c = im.config;
     const show = (k: string, v: unknown) => {
       if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0))
@@ -112,7 +136,9 @@ function text(r: { ref: string; images: InspectedImage[] }): string {
 export function register(program: Command): void {
   program
     .command("inspect")
-    .description("show platforms, digests, layers and the config of an image (no runtime needed)")
+    .description(
+      "show platforms, digests, layers, the config and the attached SBOMs of an image (no runtime needed)",
+    )
     .argument(
       "<image>",
       "oci:DIR[:TAG|@sha256:...], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME[:TAG]]",
