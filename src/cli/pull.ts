@@ -56,7 +56,7 @@ export function register(program: Command): void {
         output(o.json === true, { ...r, output: o.output }, () =>
           [
             `pulled ${r.digest} into ${parseLayoutRef(o.output).dir}${r.tag ? ` (tag ${r.tag})` : ""}`,
-            `blobs: ${r.blobs} (${humanBytes(r.bytes)} downloaded)`,
+            `blobs: ${r.blobs} (${humanBytes(r.bytes)} downloaded)${r.attestations ? `; ${r.attestations} attestation(s): attached SBOMs` : ""}`,
           ].join("\n"),
         );
       }),

@@ -74,7 +74,7 @@ export function register(program: Command): void {
           [
             `pushed ${r.digest}`,
             ...r.tags.map((t) => `  ${t}`),
-            `blobs: ${r.uploaded} uploaded (${humanBytes(r.bytes)}), ${r.mounted} mounted, ${r.skipped} already there; ${r.manifests} manifest(s)`,
+            `blobs: ${r.uploaded} uploaded (${humanBytes(r.bytes)}), ${r.mounted} mounted, ${r.skipped} already there; ${r.manifests} manifest(s)${r.attestations ? ` (${r.attestations} attestation(s): attached SBOMs)` : ""}`,
           ].join("\n"),
         );
       }),

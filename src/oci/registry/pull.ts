@@ -3,12 +3,15 @@
  * platforms or the one `--platform` names), then every blob, each streamed to a temp file in the
  * layout while its digest and size are checked, and renamed into place only when they match.
  * index.json is written last. A new layout directory appears only when the pull completed.
+ * Attestation manifests in an index (attached SBOMs) come along with the whole index; a
+ * `--platform` pull takes that platform's image manifest alone (no index, so no attestation).
  */
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Transform } from "node:stream";
 import { cleanTemps, writeDirAtomic } from "../../util/atomic.ts";
 import { humanBytes, info, progress } from "../../util/progress.ts";
+import { isAttestationDescriptor } from "../attest.ts";
 import { sha256Digest, storeBlobBytes } from "../digest.ts";
 import { OciError } from "../errors.ts";
 import { type Descriptor, type OciIndex, parsePlatform } from "../image.ts";
@@ -46,6 +49,8 @@ export interface PullResult {
   blobs: number;
   /** bytes downloaded */
   bytes: number;
+  /** attestation manifests (attached SBOMs) among the manifests pulled */
+  attestations: number;
   tag?: string;
 }
 
@@ -163,13 +168,16 @@ export async function pullToLayout(
     // every manifest reachable from top; blobs of image manifests
     const blobs = new Map<string, Descriptor>();
     const seen = new Set<string>();
+    const attestations = new Set<string>();
     const visit = async (f: Fetched, depth: number) => {
       if (seen.has(f.desc.digest)) return;
       seen.add(f.desc.digest);
       if (depth > 8) throw new OciError("E_MANIFEST", `${src}: indices nested too deeply`);
       if (isIndexMediaType(f.desc.mediaType)) {
-        for (const c of f.doc.manifests ?? [])
+        for (const c of f.doc.manifests ?? []) {
+          if (isAttestationDescriptor(c)) attestations.add(c.digest);
           await visit(await fetchManifest(client, repo, c.digest, c), depth + 1);
+        }
       } else {
         if (!f.doc.config)
           throw new OciError("E_MANIFEST", `${src}: manifest ${f.desc.digest} has no config`);
@@ -261,6 +269,7 @@ export async function pullToLayout(
       mediaType: top.desc.mediaType,
       blobs: blobs.size + manifests.length,
       bytes,
+      attestations: attestations.size,
       tag,
     };
   } catch (e) {

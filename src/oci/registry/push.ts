@@ -1,13 +1,15 @@
 /**
  * Push an image from an OCI layout to a registry: every blob (deduplicated, a few in parallel,
  * streamed from the layout), then the manifests children first, then the top manifest or index
- * under each tag (or by digest).
+ * under each tag (or by digest). Attestation manifests in the index (attached SBOMs) are
+ * children like the images: they and their blobs are pushed too, each after its image.
  */
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { humanBytes, info, progress } from "../../util/progress.ts";
+import { isAttestationDescriptor } from "../attest.ts";
 import { sha256Digest } from "../digest.ts";
 import { OciError } from "../errors.ts";
 import type { Descriptor } from "../image.ts";
@@ -52,6 +54,8 @@ export interface PushResult {
   bytes: number;
   /** manifests pushed (children and top) */
   manifests: number;
+  /** of those, attestation manifests (attached SBOMs) */
+  attestations: number;
 }
 
 interface ManifestNode {
@@ -291,6 +295,7 @@ export async function pushLayout(
       mounted: counts.mounted,
       bytes,
       manifests: walk.manifests.length,
+      attestations: walk.manifests.filter((m) => isAttestationDescriptor(m.desc)).length,
     };
   } catch (e) {
     if (e instanceof OciError) throw e;
