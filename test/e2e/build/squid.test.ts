@@ -8,7 +8,16 @@ import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { withPodman } from "../helpers/podman.ts";
-import { type BuildJson, CACHE, mustSucceed, ROOT, runCommand, shellfree, tempDir } from "./common.ts";
+import {
+  type BuildJson,
+  CACHE,
+  mustSucceed,
+  ROOT,
+  runCommand,
+  shellfree,
+  tempDir,
+  umociUnpack,
+} from "./common.ts";
 
 const SPEC = join(ROOT, "bench/squid/shellfree.yaml");
 
@@ -55,12 +64,7 @@ describe("squid-openssl image", () => {
   });
 
   test("unpacked: dpkg lists exactly the packages; only the replaced squid.conf differs", async () => {
-    mustSucceed(
-      await runCommand("umoci", ["unpack", "--image", `${dir}/squid:latest`, join(dir, "bundle")], {
-        allowFail: true,
-      }),
-      "umoci",
-    );
+    await umociUnpack(`${dir}/squid`, "latest", join(dir, "bundle"));
     const root = join(dir, "bundle/rootfs");
     const q = await runCommand("dpkg-query", [
       `--admindir=${root}/var/lib/dpkg`,

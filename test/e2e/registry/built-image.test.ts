@@ -1,8 +1,8 @@
 /**
  * The whole path with an image built by shellfree itself: `shellfree build --preset static` for
- * amd64 + arm64 (real Debian packages), `shellfree push` to a docker-registry on 127.0.0.1,
- * skopeo sees both architectures and copies the same digests, `shellfree pull` gives back a
- * byte-identical layout.
+ * amd64 + arm64 (real Debian packages) with its SBOMs attached, `shellfree push` to a
+ * docker-registry on 127.0.0.1, skopeo sees both architectures and both attestation manifests
+ * and copies the same digests, `shellfree pull` gives back a byte-identical layout.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -36,7 +36,16 @@ test("shellfree build (static, amd64+arm64) → push → skopeo inspect/copy →
       {},
     );
     assert.equal(b.code, 0, b.stderr);
-    const built = JSON.parse(b.stdout) as { digest: string };
+    const built = JSON.parse(b.stdout) as {
+      digest: string;
+      attestations: Array<{
+        architecture: string;
+        subject: string;
+        digest: string;
+        statements: Array<{ predicateType: string; digest: string; size: number }>;
+      }>;
+    };
+    assert.equal(built.attestations.length, 2);
 
     const dest = `${reg.host}/distroless/static:1.0`;
     const p = await shellfree(["push", `oci:${layout}:1.0`, dest, "--tag", "latest", "--json"], {
@@ -46,15 +55,41 @@ test("shellfree build (static, amd64+arm64) → push → skopeo inspect/copy →
     const pushed = JSON.parse(p.stdout);
     assert.equal(pushed.digest, built.digest);
     assert.ok(pushed.uploaded >= 4, "two configs and the layers");
+    assert.equal(pushed.manifests, 5, "the index, two images, two attestation manifests");
+    assert.equal(pushed.attestations, 2);
 
     const raw = await run("skopeo", ["inspect", "--tls-verify=false", "--raw", `docker://${dest}`]);
     assert.equal(raw.code, 0, raw.stderr);
     assert.equal(sha256Digest(raw.stdout), built.digest);
     const idx = JSON.parse(raw.stdout);
     assert.deepEqual(
-      sorted(idx.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)),
-      ["amd64", "arm64"],
+      idx.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture),
+      ["amd64", "arm64", "unknown", "unknown"],
     );
+    // each attestation manifest and its statements are in the registry, byte for byte
+    for (const a of built.attestations) {
+      const m = await run("skopeo", [
+        "inspect",
+        "--tls-verify=false",
+        "--raw",
+        `docker://${reg.host}/distroless/static@${a.digest}`,
+      ]);
+      assert.equal(m.code, 0, m.stderr);
+      assert.equal(sha256Digest(m.stdout), a.digest);
+      const am = JSON.parse(m.stdout);
+      assert.equal(am.subject.digest, a.subject);
+      assert.deepEqual(
+        am.layers.map((l: { digest: string }) => l.digest),
+        a.statements.map((st) => st.digest),
+      );
+      for (const st of a.statements) {
+        const blob = await fetch(`http://${reg.host}/v2/distroless/static/blobs/${st.digest}`);
+        assert.equal(blob.status, 200);
+        const bytes = new Uint8Array(await blob.arrayBuffer());
+        assert.equal(sha256Digest(bytes), st.digest);
+        assert.equal(JSON.parse(new TextDecoder().decode(bytes)).predicateType, st.predicateType);
+      }
+    }
     for (const arch of ["amd64", "arm64"]) {
       const i = await run("skopeo", [
         "inspect",
@@ -91,6 +126,15 @@ test("shellfree build (static, amd64+arm64) → push → skopeo inspect/copy →
     });
     assert.equal(pl.code, 0, pl.stderr);
     assert.deepEqual(sorted(await treeDigests(back)), sorted(ours));
+    // the pulled layout carries the attached SBOMs: shellfree inspect lists them
+    const ins = await shellfree(["inspect", `oci:${back}:1.0`, "--json"]);
+    assert.equal(ins.code, 0, ins.stderr);
+    const listed = (
+      JSON.parse(ins.stdout) as { images: Array<{ attestations: Array<{ digest: string }> }> }
+    ).images
+      .flatMap((i) => i.attestations.map((a) => a.digest))
+      .sort();
+    assert.deepEqual(listed, built.attestations.map((a) => a.digest).sort());
   } finally {
     await reg.stop();
     await rm(tmp, { recursive: true, force: true });
