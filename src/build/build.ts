@@ -1,7 +1,8 @@
 /**
  * `shellfree build`: spec → sources → universe → resolve (or lock) → fetch → package metadata →
  * rootfs plan → layers (package groups, runtime, generated config, app files) → image per
- * architecture → one output (an index when several architectures).
+ * architecture → SBOMs (attached as attestation manifests, and beside the output) → one output
+ * (an image index when several architectures or attached SBOMs).
  *
  * Layers are cached in the cache directory by the hash of their inputs (the .debs' SHA256s,
  * compression, SOURCE_DATE_EPOCH, builder layout version), so a warm rebuild reuses the
