@@ -10,12 +10,12 @@
  */
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pipeline, Readable } from "node:stream";
 import { deserialize, serialize } from "node:v8";
 import { createGunzip } from "node:zlib";
-import { cleanTemps, tempPathFor, writeFileAtomic } from "../util/atomic.ts";
+import { cleanTemps, tempPathFor, writeFileAtomic, writeStreamAtomic } from "../util/atomic.ts";
 import { HttpError, redactUrl, TransientError, withRetries } from "../util/http.ts";
 import { humanBytes, info, trace } from "../util/progress.ts";
 import { defaultCacheDir, fetchOnce, getBytes, retryNote } from "./cache.ts";
@@ -204,7 +204,7 @@ class LoadedIndex {
   readonly source: AptSource;
   readonly rawPath: string;
   readonly offsets: Float64Array;
-  readonly #joined: string[];
+  readonly #joined: string[][];
   readonly #split: Array<string[] | undefined>;
   constructor(idx: ParsedIndex, source: AptSource, rawPath: string) {
     this.source = source;
@@ -216,7 +216,8 @@ class LoadedIndex {
   col(i: number): string[] {
     let c = this.#split[i];
     if (!c) {
-      c = this.#joined[i].split("\0");
+      const parts = this.#joined[i];
+      c = parts.length === 1 ? parts[0].split("\0") : parts.flatMap((p) => p.split("\0"));
       this.#split[i] = c;
     }
     return c;
@@ -358,26 +359,64 @@ function materialize(ix: LoadedIndex, count: number, arch: string, out: BinaryPa
   }
 }
 
+/*
+ * The parsed form on disk: frames of [u32 LE length][V8-serialized value] — first
+ * {format, count, offsets}, then one frame per column (its list of "\0"-joined strings).
+ * Frames, not one value: no single buffer of the whole form (~30 MB) is ever allocated.
+ */
+
+function* parsedFrames(p: ParsedIndex): Generator<Buffer> {
+  const frame = (v: unknown) => {
+    const body = serialize(v);
+    const head = Buffer.allocUnsafe(4);
+    head.writeUInt32LE(body.length, 0);
+    return [head, body];
+  };
+  yield* frame({ format: p.format, count: p.count, offsets: p.offsets });
+  for (const c of p.cols) yield* frame(c);
+}
+
+async function writeParsed(path: string, p: ParsedIndex): Promise<void> {
+  await writeStreamAtomic(path, Readable.from(parsedFrames(p)));
+}
+
 async function readParsed(path: string): Promise<ParsedIndex | null> {
-  let buf: Buffer;
+  let fh: FileHandle;
   try {
-    buf = await readFile(path);
+    fh = await open(path, "r");
   } catch {
     return null;
   }
   try {
-    const v = deserialize(buf) as ParsedIndex;
+    let pos = 0;
+    const next = async (): Promise<unknown> => {
+      const head = Buffer.alloc(4);
+      if ((await fh.read(head, 0, 4, pos)).bytesRead !== 4) throw new Error("short");
+      const len = head.readUInt32LE(0);
+      const body = Buffer.allocUnsafe(len);
+      if ((await fh.read(body, 0, len, pos + 4)).bytesRead !== len) throw new Error("short");
+      pos += 4 + len;
+      return deserialize(body);
+    };
+    const h = (await next()) as { format?: unknown; count?: unknown; offsets?: unknown };
     if (
-      v?.format !== INDEX_FORMAT ||
-      !Array.isArray(v.cols) ||
-      v.cols.length !== NCOLS ||
-      !(v.offsets instanceof Float64Array) ||
-      v.offsets.length !== 2 * v.count
+      h?.format !== INDEX_FORMAT ||
+      typeof h.count !== "number" ||
+      !(h.offsets instanceof Float64Array) ||
+      h.offsets.length !== 2 * h.count
     )
       return null;
-    return v;
+    const cols: string[][] = [];
+    for (let i = 0; i < NCOLS; i++) {
+      const c = await next();
+      if (!Array.isArray(c) || !c.every((x) => typeof x === "string")) return null;
+      cols.push(c as string[]);
+    }
+    return { format: INDEX_FORMAT, count: h.count, cols, offsets: h.offsets };
   } catch {
     return null;
+  } finally {
+    await fh.close();
   }
 }
 
@@ -400,7 +439,7 @@ const hashError = (what: string, msg: string) =>
 async function* decompressed(body: AsyncIterable<Uint8Array>, ext: string): AsyncGenerator<Uint8Array> {
   if (ext === ".gz") {
     // zlib runs on libuv's thread pool: it inflates while the main thread parses
-    const gunzip = createGunzip({ chunkSize: 1 << 20 });
+    const gunzip = createGunzip({ chunkSize: 64 * 1024 });
     // (pipeline, not pipe: a failing body destroys the inflater with its error)
     pipeline(Readable.from(body, { objectMode: false }), gunzip, () => {});
     yield* gunzip;
@@ -564,7 +603,8 @@ async function loadIndex(
     }
     if (!parsed) continue;
     trace(`${what}: ${parsed.count} packages parsed`);
-    await writeFileAtomic(parsedPath, serialize(parsed));
+    await writeParsed(parsedPath, parsed);
+    trace(`${what}: parsed form stored`);
     materialize(new LoadedIndex(parsed, source, rawPath), parsed.count, arch, out);
     return { cached: false, count: parsed.count };
   }

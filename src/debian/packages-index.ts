@@ -12,7 +12,7 @@
  */
 import { DebianError } from "./errors.ts";
 
-export const INDEX_FORMAT = 3;
+export const INDEX_FORMAT = 4;
 
 /** Columns stored per package, in this order (one "\0"-joined string per column). */
 export const COLS = [
@@ -41,8 +41,12 @@ export const NCOLS = COLS.length;
 export interface ParsedIndex {
   format: number;
   count: number;
-  /** NCOLS strings: column i of every package, joined by "\0" */
-  cols: string[];
+  /**
+   * NCOLS columns, each a list of strings that hold, joined by "\0", the column's values of
+   * consecutive runs of packages (one string per parsed block: never joined into one, which
+   * would copy the whole column once more)
+   */
+  cols: string[][];
   /** [start, end) byte offsets of each paragraph in the raw index */
   offsets: Float64Array;
 }
@@ -70,7 +74,27 @@ const FIELDS = [
   "Important",
   "Protected",
 ] as const;
-const SLOT = new Map<string, number>(FIELDS.map((f, i) => [f, i]));
+/** Kept fields by name length, then first character: candidates for a name in the text. */
+const BY_LENGTH: Array<Array<[number, string, number]>> = [];
+for (const [slot, f] of FIELDS.entries()) (BY_LENGTH[f.length] ??= []).push([f.charCodeAt(0), f, slot]);
+
+/** The slot of the field named by text[start, end), or -1 (matched in place, no string made). */
+function slotOf(text: string, start: number, end: number): number {
+  const cands = BY_LENGTH[end - start];
+  if (!cands) return -1;
+  const c0 = text.charCodeAt(start);
+  for (const [c, f, slot] of cands) if (c === c0 && text.startsWith(f, start)) return slot;
+  return -1;
+}
+
+const isSpace = (c: number) => c === 32 || c === 9;
+
+/** text[start, end) without surrounding blanks, sliced once. */
+function value(text: string, start: number, end: number): string {
+  while (start < end && isSpace(text.charCodeAt(start))) start++;
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
+}
 const F_IMPORTANT = 18;
 const F_PROTECTED = 19;
 
@@ -87,8 +111,10 @@ const BLOCK = 1 << 20;
  */
 export class IndexParser {
   readonly #where: string;
-  #pending: Buffer[] = [];
-  #pendingLen = 0;
+  /** text not scanned yet (latin1: one character per byte) */
+  #pending = "";
+  /** pending length at which to look for a blank line again */
+  #drainAt = BLOCK;
   /** bytes already scanned (the byte offset of the first pending byte) */
   #base = 0;
   /** lines already scanned */
@@ -107,47 +133,41 @@ export class IndexParser {
 
   push(chunk: Uint8Array): void {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    // (a large chunk is scanned block by block, so its text is never decoded whole)
+    // Chunks become text at once and are gathered as text: the bytes are dropped as they come
+    // (no large native buffers, whose freeing would leave the C heap fragmented), and a large
+    // chunk is scanned block by block, so its text is never held whole.
     for (let at = 0; at < buf.length; at += BLOCK) {
-      const part = buf.subarray(at, at + BLOCK);
-      this.#pending.push(part);
-      this.#pendingLen += part.length;
-      if (this.#pendingLen >= BLOCK) this.#drain(false);
+      this.#pending += buf.toString("latin1", at, Math.min(buf.length, at + BLOCK));
+      if (this.#pending.length >= this.#drainAt) this.#drain(false);
     }
   }
 
   end(): ParsedIndex {
     this.#drain(true);
-    const cols = this.#parts.map((p) => p.join("\0"));
+    const cols = this.#parts;
     const offsets = Float64Array.from(this.#offsets);
     this.#offsets = [];
     return { format: INDEX_FORMAT, count: this.#count, cols, offsets };
   }
 
   #drain(final: boolean): void {
-    if (this.#pendingLen === 0) return;
-    const buf =
-      this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingLen);
-    this.#pending = [];
-    this.#pendingLen = 0;
+    const text = this.#pending;
+    if (text.length === 0) return;
     // scan up to the last blank line; the paragraph after it may not be complete yet
-    let cut = buf.length;
+    let cut = text.length;
     if (!final) {
-      const blank = buf.lastIndexOf("\n\n");
+      const blank = text.lastIndexOf("\n\n");
       if (blank < 0) {
-        this.#pending.push(buf);
-        this.#pendingLen = buf.length;
+        // (one long paragraph: look again one block later, not at every chunk)
+        this.#drainAt = text.length + BLOCK;
         return;
       }
       cut = blank + 2;
+      this.#drainAt = BLOCK;
     }
-    this.#scan(buf.toString("latin1", 0, cut), final);
+    this.#scan(cut === text.length ? text : text.slice(0, cut), final);
     this.#base += cut;
-    if (cut < buf.length) {
-      const rest = buf.subarray(cut);
-      this.#pending.push(rest);
-      this.#pendingLen = rest.length;
-    }
+    this.#pending = cut === text.length ? "" : text.slice(cut);
   }
 
   #fail(line: number, what: string): never {
@@ -210,19 +230,19 @@ export class IndexParser {
           line,
           `expected "Field: value", got ${JSON.stringify(text.slice(ls, Math.min(e, ls + 60)))}`,
         );
-      const name = text.slice(ls, colon);
       if (!inPara) {
         inPara = true;
         start = ls;
       }
-      const slot = SLOT.get(name);
-      if (slot === undefined) {
-        if (name.length === 0 || /\s/.test(name))
-          this.#fail(line, `invalid field name ${JSON.stringify(name)}`);
+      const slot = slotOf(text, ls, colon);
+      if (slot < 0) {
+        // (no string is made for a field that is not kept)
+        if (colon === ls || /\s/.test(text.slice(ls, colon)))
+          this.#fail(line, `invalid field name ${JSON.stringify(text.slice(ls, colon))}`);
         last = -1;
       } else {
-        if (vals[slot] !== undefined) this.#fail(line, `duplicate field ${JSON.stringify(name)}`);
-        vals[slot] = text.slice(colon + 1, e).trim();
+        if (vals[slot] !== undefined) this.#fail(line, `duplicate field ${JSON.stringify(FIELDS[slot])}`);
+        vals[slot] = value(text, colon + 1, e);
         last = slot;
       }
       end = pos < n ? pos : n;

@@ -133,3 +133,56 @@ export function formatDependency(d: Dependency): string {
 export function formatOrGroup(g: OrGroup): string {
   return g.map(formatDependency).join(" | ");
 }
+
+/**
+ * The relationship fields in the order apt's cache generator meets them in a package (after
+ * its name): the first mention of every name, over a whole archive, orders equal candidates.
+ */
+export const MENTION_FIELDS = [
+  "preDepends",
+  "depends",
+  "conflicts",
+  "breaks",
+  "recommends",
+  "suggests",
+  "replaces",
+  "enhances",
+  "provides",
+] as const;
+
+const isBlank = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
+const isSep = (c: number) => c === 44 /* , */ || c === 124 /* | */;
+/** Ends a relation's package name (with `colon`) or its architecture qualifier. */
+const ends = (c: number, colon: boolean) =>
+  isBlank(c) || isSep(c) || c === 40 /* ( */ || c === 91 /* [ */ || c === 60 /* < */ || (colon && c === 58);
+
+/**
+ * Every alternative's target in a relationship field, in order: `onTarget(name, qualifier)`
+ * (the qualifier without its colon, undefined when there is none). A quick hand scan that
+ * checks nothing (parseRelations does): the resolver runs it over a whole archive to find the
+ * order in which apt first meets each name.
+ */
+export function forEachRelationTarget(
+  field: string,
+  onTarget: (name: string, qualifier: string | undefined) => void,
+): void {
+  const n = field.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isBlank(field.charCodeAt(i))) i++;
+    const s = i;
+    while (i < n && !ends(field.charCodeAt(i), true)) i++;
+    const name = field.slice(s, i);
+    let qual: string | undefined;
+    let ok = name.length > 0;
+    if (ok && i < n && field.charCodeAt(i) === 58 /* : */) {
+      const q = ++i;
+      while (i < n && !ends(field.charCodeAt(i), false)) i++;
+      qual = field.slice(q, i);
+      ok = qual.length > 0;
+    }
+    if (ok) onTarget(name, qual);
+    while (i < n && !isSep(field.charCodeAt(i))) i++;
+    i++;
+  }
+}

@@ -24,7 +24,14 @@
  * and `foo:<arch>` by foo itself, any other architecture qualifier by nothing.
  */
 import { DebianError } from "./errors.ts";
-import { formatDependency, formatOrGroup, type OrGroup, parseRelations } from "./relation.ts";
+import {
+  forEachRelationTarget,
+  formatDependency,
+  formatOrGroup,
+  MENTION_FIELDS,
+  type OrGroup,
+  parseRelations,
+} from "./relation.ts";
 import type { BinaryPackage, PackageUniverse, Resolution } from "./types.ts";
 import { compareVersions, parseVersion, type Relation, satisfiesRelation } from "./version.ts";
 
@@ -150,11 +157,18 @@ interface UniverseIndex {
 
 const INDEXES = new WeakMap<PackageUniverse, UniverseIndex>();
 
-const isBlank = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
-const isSep = (c: number) => c === 44 /* , */ || c === 124 /* | */;
-/** Ends a relation's package name (with `colon`) or its architecture qualifier. */
-const ends = (c: number, colon: boolean) =>
-  isBlank(c) || isSep(c) || c === 40 /* ( */ || c === 91 /* [ */ || c === 60 /* < */ || (colon && c === 58);
+/** deb822 names of the MENTION_FIELDS (for packages that carry them only in `fields`) */
+const FIELD_NAME: Record<(typeof MENTION_FIELDS)[number], string> = {
+  preDepends: "Pre-Depends",
+  depends: "Depends",
+  conflicts: "Conflicts",
+  breaks: "Breaks",
+  recommends: "Recommends",
+  suggests: "Suggests",
+  replaces: "Replaces",
+  enhances: "Enhances",
+  provides: "Provides",
+};
 
 function targetKeyFor(name: string, q: string | undefined, arch: string): string {
   if (q === undefined || q === "native" || q === arch) return name;
@@ -440,42 +454,15 @@ class Resolver {
         if (!ids.has(n)) ids.set(n, ids.size);
       };
       const arch = this.universe.arch;
-      // every relation item's target, in order: "name", "name:qual" (a qualifier naming this
-      // architecture or "native" is dropped); hand-scanned, this runs over the whole universe
+      const norm = (name: string, q: string | undefined) =>
+        q === undefined || q === "native" || q === arch ? name : `${name}:${q}`;
       const scan = (field: string | undefined) => {
-        if (!field) return;
-        const n = field.length;
-        let i = 0;
-        while (i < n) {
-          while (i < n && isBlank(field.charCodeAt(i))) i++;
-          const s = i;
-          while (i < n && !ends(field.charCodeAt(i), true)) i++;
-          const name = field.slice(s, i);
-          let qual: string | undefined;
-          let ok = name.length > 0;
-          if (ok && i < n && field.charCodeAt(i) === 58 /* : */) {
-            const q = ++i;
-            while (i < n && !ends(field.charCodeAt(i), false)) i++;
-            qual = field.slice(q, i);
-            ok = qual.length > 0;
-          }
-          if (ok) touch(qual === undefined || qual === "native" || qual === arch ? name : `${name}:${qual}`);
-          while (i < n && !isSep(field.charCodeAt(i))) i++;
-          i++;
-        }
+        if (field) forEachRelationTarget(field, (name, q) => touch(norm(name, q)));
       };
       for (const bin of this.universe.packages) {
         if (bin.architecture !== arch && bin.architecture !== "all") continue;
         touch(bin.name);
-        scan(bin.preDepends);
-        scan(bin.depends);
-        scan(bin.conflicts);
-        scan(bin.breaks);
-        scan(bin.recommends);
-        scan(bin.suggests ?? bin.fields.Suggests);
-        scan(bin.replaces ?? bin.fields.Replaces);
-        scan(bin.enhances ?? bin.fields.Enhances);
-        scan(bin.provides);
+        for (const f of MENTION_FIELDS) scan(bin[f] ?? bin.fields[FIELD_NAME[f]]);
       }
       this.ids = ids;
     }

@@ -9,9 +9,13 @@ export function setQuiet(q: boolean): void {
 
 const tty = () => process.stderr.isTTY === true && process.env.CI !== "true";
 
-/** With SHELLFREE_TRACE=1, info lines and `trace` lines start with the seconds since start-up. */
+/**
+ * With SHELLFREE_TRACE=1, info lines and `trace` lines start with the seconds since start-up
+ * and the process's resident memory.
+ */
 const tracing = process.env.SHELLFREE_TRACE === "1";
-const stamp = () => (tracing ? `[${(performance.now() / 1000).toFixed(3)}s] ` : "");
+const stamp = () =>
+  tracing ? `[${(performance.now() / 1000).toFixed(3)}s ${process.memoryUsage.rss() >> 20} MB] ` : "";
 
 /** One informational line on stderr. */
 export function info(message: string): void {

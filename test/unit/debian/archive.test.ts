@@ -13,7 +13,7 @@ test("parseIndex keeps the resolver's columns and each paragraph's byte range", 
   );
   const idx = parseIndex(raw, "Packages");
   assert.equal(idx.count, 3);
-  const col = (i: number) => idx.cols[i].split("\0");
+  const col = (i: number) => idx.cols[i].flatMap((p) => p.split("\0"));
   assert.deepEqual(col(0), ["a", "b", "c"]);
   assert.deepEqual(col(3), ["same", "", ""]);
   assert.deepEqual(col(4), ["yes", "", ""]);
