@@ -7,7 +7,7 @@
  *   shipped by two packages are shared; different ones are a conflict unless one package
  *   declares Replaces on the other (then it wins and the loser no longer lists the path);
  * - documentation, man/info pages, locales and shell-only files (init.d, completions, cron
- *   jobs) are dropped by default — but each package's copyright file is kept — and dropped
+ *   jobs, update-ca-certificates) are dropped by default — but each package's copyright file is kept — and dropped
  *   paths leave the package's dpkg file list, md5sums and Conffiles, so dpkg stays consistent.
  * Then layers are assembled per group of packages, each with the directories above its files.
  */
@@ -53,8 +53,18 @@ export interface RootfsPlan {
 const DROP_DIRS =
   /^usr\/share\/(man|info|locale|lintian|linda|doc-base|bug|bash-completion|zsh|fish|gtk-doc|menu)(\/|$)|^etc\/(init\.d|rc[0-6S]\.d|cron\.(hourly|daily|weekly|monthly|yearly|d)|bash_completion\.d|update-motd\.d|skel|profile\.d|profile|bash\.bashrc)(\/|$)/;
 
+/**
+ * Shell scripts that only configure a system: shellfree does their job at build time (it
+ * generates the CA bundle) and no shell is there to run them. Scripts outside this list stay,
+ * and `shellfree verify` names any whose interpreter is missing.
+ */
+const DROP_FILES = new Set([
+  "usr/sbin/update-ca-certificates", // ca-certificates (the bundle is generated, see cacerts.ts)
+]);
+
 /** Is this .deb path dropped by the default policy? (copyright files are kept) */
 export function isDropped(path: string): boolean {
+  if (DROP_FILES.has(path)) return true;
   if (path.startsWith("usr/share/doc/")) {
     const rest = path.slice("usr/share/doc/".length);
     const slash = rest.indexOf("/");

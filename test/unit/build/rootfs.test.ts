@@ -78,6 +78,8 @@ describe("rootfs plan", () => {
     assert.equal(isDropped("usr/share/locale/de/LC_MESSAGES/x.mo"), true);
     assert.equal(isDropped("etc/init.d/squid"), true);
     assert.equal(isDropped("usr/share/zoneinfo/UTC"), false);
+    assert.equal(isDropped("usr/sbin/update-ca-certificates"), true);
+    assert.equal(isDropped("usr/sbin/update-ca-certificates.d"), false);
   });
 
   test("base-files first: paths under /lib land in usr/lib, a shipped lib/ dir keeps the symlink", () => {
