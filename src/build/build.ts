@@ -2,7 +2,8 @@
  * `shellfree build`: spec → sources → universe → resolve (or lock) → fetch → package metadata →
  * rootfs plan → layers (package groups, runtime, generated config, app files) → image per
  * architecture → SBOMs (attached as attestation manifests, and beside the output) → one output
- * (an image index when several architectures or attached SBOMs).
+ * (an image index for several architectures, with their attestations in it; for one
+ * architecture the image manifest, its attestation beside it in the layout's blobs).
  *
  * Layers are cached in the cache directory by the hash of their inputs (the .debs' SHA256s,
  * compression, SOURCE_DATE_EPOCH, builder layout version), so a warm rebuild reuses the
@@ -146,7 +147,7 @@ export interface BuildResult {
   architectures: ArchReport[];
   /** SBOM files written beside the output */
   sboms: string[];
-  /** attestation manifests attached to the image index, one per architecture (not in docker-archive) */
+  /** attestation manifests attached to the image, one per architecture (not in docker-archive) */
   attestations: Array<{
     architecture: string;
     /** the image manifest the SBOMs describe */
@@ -599,8 +600,8 @@ async function buildImages(opts: BuildOptions): Promise<BuildResult> {
       : `${opts.output}:latest`;
   await removeDeadTemps(outputPath(opts.output));
   // SBOMs first (they only need the manifest digests): as attestation manifests attached to the
-  // image index, and as files beside the output; if the output cannot be written, the files go
-  // too: all or nothing.
+  // image (in the image index, or named by the one image's index.json entry), and as files
+  // beside the output; if the output cannot be written, the files go too: all or nothing.
   const sboms: string[] = [];
   const docs =
     opts.sbom !== false ? work.map((w) => sbomDocuments(spec, w, epoch, initJson !== undefined)) : [];

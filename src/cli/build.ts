@@ -1,6 +1,6 @@
 /**
  * `shellfree build [--spec FILE | --preset NAME] --output TARGET`: one spec to an OCI image
- * (an image index for several architectures or attached SBOMs), SBOMs attached and beside it.
+ * (an image index for several architectures), SBOMs attached and beside it.
  */
 import { dirname, join } from "node:path";
 import { type Command, Option } from "commander";

@@ -7,9 +7,14 @@
  *   the image manifest (statement subject = its digest), with the image config BuildKit gives
  *   it (platform unknown/unknown, rootfs = the statements) and a `subject` descriptor pointing
  *   at the image manifest;
- * - listed in the image index beside the platform manifests, for platform unknown/unknown and
- *   annotated `vnd.docker.reference.type: attestation-manifest` and
- *   `vnd.docker.reference.digest: <image manifest digest>`.
+ * - with several platforms: listed in the image index beside the platform manifests, for platform
+ *   unknown/unknown and annotated `vnd.docker.reference.type: attestation-manifest` and
+ *   `vnd.docker.reference.digest: <image manifest digest>`;
+ * - with one platform: not listed in any index (index.json keeps exactly one entry, the image
+ *   manifest, which every tool takes); the image's index.json entry names it in the annotation
+ *   `dev.shellfree.sbom.attestation: <attestation manifest digest>` and its blobs sit in `blobs/`.
+ *   In a registry it is found as an OCI 1.1 referrer of the image manifest (referrers API, or the
+ *   referrers tag schema `sha256-<hex>` that `shellfree push` maintains).
  *
  * Everything here is a pure function of its inputs (no clock): compact JSON, fixed key order.
  */
@@ -29,6 +34,11 @@ export const ANNOTATION_PREDICATE_TYPE = "in-toto.io/predicate-type";
 export const ANNOTATION_REFERENCE_TYPE = "vnd.docker.reference.type";
 export const ANNOTATION_REFERENCE_DIGEST = "vnd.docker.reference.digest";
 export const REFERENCE_TYPE_ATTESTATION = "attestation-manifest";
+/**
+ * On the index.json entry of a single-platform image: the digest of its attestation manifest
+ * (attached SBOMs), which is in the layout's blobs but in no index.
+ */
+export const ANNOTATION_SBOM_ATTESTATION = "dev.shellfree.sbom.attestation";
 /** the platform an attestation manifest has in an index: never chosen as an image */
 export const ATTESTATION_PLATFORM = { architecture: "unknown", os: "unknown" } as const;
 
@@ -119,6 +129,34 @@ export function attestationDescriptor(a: BuiltAttestation): Descriptor {
     },
     platform: { ...ATTESTATION_PLATFORM },
   };
+}
+
+/**
+ * The attestation's descriptor in an OCI 1.1 referrers list (referrers API answer or the index
+ * under the referrers tag `sha256-<hex of the subject>`): mediaType, digest, size, artifactType,
+ * and BuildKit's reference annotations (so docker's tooling knows it too).
+ */
+export function referrerDescriptor(
+  manifest: { digest: string; size: number; mediaType: string },
+  doc: Pick<OciManifest, "artifactType" | "annotations" | "config" | "subject">,
+): Descriptor {
+  const d: Descriptor = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size };
+  const artifactType = doc.artifactType ?? doc.config?.mediaType;
+  if (artifactType) d.artifactType = artifactType;
+  const annotations: Record<string, string> = { ...(doc.annotations ?? {}) };
+  if (doc.subject) {
+    annotations[ANNOTATION_REFERENCE_DIGEST] = doc.subject.digest;
+    annotations[ANNOTATION_REFERENCE_TYPE] = REFERENCE_TYPE_ATTESTATION;
+  }
+  if (Object.keys(annotations).length > 0) d.annotations = annotations;
+  return d;
+}
+
+/** The referrers tag schema (OCI distribution-spec 1.1): `sha256-<hex>` for a subject digest. */
+export function referrersTag(subject: string): string {
+  const m = /^([a-z0-9]+):([0-9a-f]+)$/.exec(subject);
+  if (!m) throw new OciError("E_CONFIG", `${subject} is not a digest`);
+  return `${m[1]}-${m[2]}`.slice(0, 128);
 }
 
 /** Whether an index entry is an attestation (BuildKit's annotation, or platform unknown/unknown). */

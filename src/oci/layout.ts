@@ -2,10 +2,12 @@
  * Writing images out: an OCI image layout directory (`oci:DIR[:TAG]`), a tar of one
  * (`oci-archive:FILE[:TAG]`) or a `docker save` archive (`docker-archive:FILE[:NAME[:TAG]]`).
  * Everything is written atomically (temp dir/file + rename): a killed process leaves no partial
- * output. A multi-platform output, or one with attestations (attached SBOMs, see attest.ts), is
- * an OCI image index (one manifest per platform, then one attestation manifest per platform);
- * in a layout, index.json points at that index blob under the tag (ref.name annotation).
- * docker-archive has no place for attestations: they are left out there.
+ * output. A multi-platform output is an OCI image index (one manifest per platform, then one
+ * attestation manifest per platform when SBOMs are attached, see attest.ts); in a layout,
+ * index.json points at that index blob under the tag (ref.name annotation). A single-platform
+ * output is the image manifest itself in index.json (the one entry skopeo and umoci accept); its
+ * attestation manifest is stored in blobs/ and named by the entry's
+ * `dev.shellfree.sbom.attestation` annotation. docker-archive has no place for attestations.
  */
 import { createReadStream, createWriteStream } from "node:fs";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
@@ -13,7 +15,7 @@ import { join, resolve } from "node:path";
 import { type Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { writeDirAtomic, writeFileAtomic, writeStreamAtomic } from "../util/atomic.ts";
-import { attestationDescriptor, type BuiltAttestation } from "./attest.ts";
+import { ANNOTATION_SBOM_ATTESTATION, attestationDescriptor, type BuiltAttestation } from "./attest.ts";
 import { decompressor } from "./decompress.ts";
 import {
   blobStorePath,
@@ -57,7 +59,7 @@ export interface Target {
 
 export interface WriteResult {
   target: string;
-  /** what the tag points at: the image index (several platforms or attestations), else the manifest */
+  /** what the tag points at: the image index (several platforms), else the manifest */
   digest: string;
   mediaType: string;
   manifests: Array<{ platform: Platform; digest: string; size: number }>;
@@ -260,16 +262,28 @@ function layoutModel(
       bytes: a.manifest.bytes,
     });
   }
-  const refAnn = tag !== undefined ? { [ANNOTATION_REF_NAME]: tag } : undefined;
   let top: Descriptor;
-  if (sorted.length === 1 && atts.length === 0) {
+  if (sorted.length === 1) {
+    // one platform: the manifest itself is the entry (skopeo and umoci take exactly one); its
+    // attestation is in blobs/, named by an annotation on that entry (not in the manifest: the
+    // image's digest does not depend on its SBOMs)
     const im = sorted[0];
+    if (atts.length > 1) {
+      throw new OciError(
+        "E_TARGET",
+        `one attestation manifest per image, got ${atts.length} for ${im.manifest.digest}`,
+      );
+    }
     top = {
       mediaType: im.manifest.mediaType,
       digest: im.manifest.digest,
       size: im.manifest.size,
       platform: descriptorPlatform(im.platform),
     };
+    const ann: Record<string, string> = {};
+    if (atts.length === 1) ann[ANNOTATION_SBOM_ATTESTATION] = atts[0].manifest.digest;
+    if (tag !== undefined) ann[ANNOTATION_REF_NAME] = tag;
+    if (Object.keys(ann).length > 0) top.annotations = sortObj(ann);
   } else {
     const index: OciIndex = {
       schemaVersion: 2,
@@ -289,8 +303,8 @@ function layoutModel(
     const digest = sha256Digest(bytes);
     blobs.set(digest, { digest, size: bytes.length, bytes });
     top = { mediaType: MEDIA_OCI_INDEX, digest, size: bytes.length };
+    if (tag !== undefined) top.annotations = { [ANNOTATION_REF_NAME]: tag };
   }
-  if (refAnn) top.annotations = refAnn;
   return {
     blobs,
     top,
@@ -319,6 +333,15 @@ async function reachable(dir: string, descs: Descriptor[]): Promise<Set<string>>
     const d = todo.pop() as Descriptor;
     if (out.has(d.digest)) continue;
     out.add(d.digest);
+    // a single image's attestation manifest, named by its index.json entry
+    const att = d.annotations?.[ANNOTATION_SBOM_ATTESTATION];
+    if (att && !out.has(att)) {
+      const size = await stat(blobPath(dir, att)).then(
+        (st) => st.size,
+        () => -1,
+      );
+      if (size >= 0) todo.push({ mediaType: MEDIA_OCI_MANIFEST, digest: att, size });
+    }
     if (isIndexMediaType(d.mediaType) || isManifestMediaType(d.mediaType)) {
       const j = JSON.parse(await readFile(blobPath(dir, d.digest), "utf8")) as OciIndex & OciManifest;
       if (Array.isArray(j.manifests)) todo.push(...j.manifests);

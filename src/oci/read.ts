@@ -11,6 +11,7 @@ import { PassThrough, type Readable } from "node:stream";
 import {
   ANNOTATION_PREDICATE_TYPE,
   ANNOTATION_REFERENCE_DIGEST,
+  ANNOTATION_SBOM_ATTESTATION,
   isAttestationDescriptor,
   PREDICATE_CYCLONEDX,
   PREDICATE_SPDX,
@@ -743,7 +744,11 @@ export interface AttachedAttestation {
   }>;
 }
 
-/** The attestations (attached SBOMs, ...) that `ref` carries beside its images; none for docker-archive. */
+/**
+ * The attestations (attached SBOMs, ...) that `ref` carries beside its images: those listed in
+ * its image index, and for a single image the one its index.json entry names
+ * (`dev.shellfree.sbom.attestation`). None for docker-archive.
+ */
 export async function listAttestations(ref: string): Promise<AttachedAttestation[]> {
   const r = parseImageRef(ref);
   if (r.transport === "docker-archive") return [];
@@ -752,18 +757,32 @@ export async function listAttestations(ref: string): Promise<AttachedAttestation
     const descs: Descriptor[] = [];
     const cands = await candidatesFor(src, index, r, descs);
     const platformOfDigest = new Map(cands.map((c) => [c.desc.digest, c.platform]));
+    const found: Array<{ digest: string; size?: number; subject?: string; bytes?: Buffer }> = descs.map(
+      (d) => ({ digest: d.digest, size: d.size, subject: d.annotations?.[ANNOTATION_REFERENCE_DIGEST] }),
+    );
+    for (const c of cands) {
+      const named = c.desc.annotations?.[ANNOTATION_SBOM_ATTESTATION];
+      if (!named) continue;
+      parseDigest(named);
+      if (found.some((f) => f.digest === named)) continue;
+      found.push({ digest: named, subject: c.desc.digest });
+    }
     const out: AttachedAttestation[] = [];
-    for (const d of descs) {
-      const m = parseJson<OciManifest>(
-        await readVerified(src, d, "attestation manifest"),
-        `manifest ${d.digest}`,
-      );
+    for (const d of found) {
+      const bytes = await readVerified(src, d, "attestation manifest");
+      const m = parseJson<OciManifest>(bytes, `manifest ${d.digest}`);
       if (!Array.isArray(m.layers)) continue;
-      const subject = d.annotations?.[ANNOTATION_REFERENCE_DIGEST] ?? m.subject?.digest;
+      if (d.subject && m.subject?.digest && m.subject.digest !== d.subject) {
+        throw new OciError(
+          "E_MANIFEST",
+          `${src.what}: attestation ${d.digest} is about ${m.subject.digest}, but is attached to ${d.subject}`,
+        );
+      }
+      const subject = d.subject ?? m.subject?.digest;
       if (!subject) continue;
       out.push({
         digest: d.digest,
-        size: d.size,
+        size: bytes.length,
         subject,
         platform: platformOfDigest.get(subject),
         statements: m.layers.map((l) => {

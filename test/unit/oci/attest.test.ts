@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
@@ -106,35 +106,42 @@ describe("attestations (attached SBOMs)", () => {
     assert.equal(again.manifest.digest, a.manifest.digest);
   });
 
-  it("a single image with attestations becomes an index; readers never pick the attestation", async (t) => {
+  it("a single image stays the one index.json entry; its attestation is named by an annotation there", async (t) => {
     const d = await tempDir(t);
     const blobs = join(d, "cache");
     const im = await image(blobs, "amd64");
     const a = await attest(im, blobs);
     const out = join(d, "out");
     const r = await writeOutput(`oci:${out}:v1`, [im], { attestations: [a] });
-    assert.equal(r.mediaType, "application/vnd.oci.image.index.v1+json");
+    assert.equal(r.mediaType, "application/vnd.oci.image.manifest.v1+json");
+    assert.equal(r.digest, im.manifest.digest, "the attestation does not change what the tag points at");
     assert.deepEqual(r.attestations, [
       { subject: im.manifest.digest, digest: a.manifest.digest, size: a.manifest.size },
     ]);
     const top = await readIndex(out);
-    assert.equal(top.manifests.length, 1, "index.json keeps exactly one entry");
-    assert.equal(top.manifests[0].digest, r.digest);
-    const idx = await json<OciIndex>(blobPath(out, r.digest));
-    assert.equal(idx.manifests.length, 2);
-    assert.deepEqual(idx.manifests[1], {
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      digest: a.manifest.digest,
-      size: a.manifest.size,
-      annotations: {
-        "vnd.docker.reference.digest": im.manifest.digest,
-        "vnd.docker.reference.type": "attestation-manifest",
+    assert.deepEqual(top.manifests, [
+      {
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        digest: im.manifest.digest,
+        size: im.manifest.size,
+        platform: { architecture: "amd64", os: "linux" },
+        annotations: {
+          "dev.shellfree.sbom.attestation": a.manifest.digest,
+          "org.opencontainers.image.ref.name": "v1",
+        },
       },
-      platform: { ...ATTESTATION_PLATFORM },
-    });
-    assert.ok(isAttestationDescriptor(idx.manifests[1]));
-    assert.ok(!isAttestationDescriptor(idx.manifests[0]));
+    ]);
+    // the attestation manifest, its config and statements are in blobs/, byte for byte
+    assert.equal(sha(await readFile(blobPath(out, a.manifest.digest))), a.manifest.digest);
+    assert.equal(sha(await readFile(blobPath(out, a.config.digest))), a.config.digest);
     for (const l of a.layers) assert.equal(sha(await readFile(blobPath(out, l.digest))), l.digest);
+    // the same image without attestation: the same manifest digest, no annotation but the tag
+    const plain = join(d, "plain");
+    const p = await writeOutput(`oci:${plain}:v1`, [im]);
+    assert.equal(p.digest, r.digest);
+    assert.deepEqual((await readIndex(plain)).manifests[0].annotations, {
+      "org.opencontainers.image.ref.name": "v1",
+    });
     // readers: one platform, the image
     assert.deepEqual(
       (await listManifests(`oci:${out}:v1`)).map((m) => m.digest),
@@ -143,16 +150,74 @@ describe("attestations (attached SBOMs)", () => {
     const opened = await openImage(`oci:${out}`);
     assert.equal(opened.manifestDigest, im.manifest.digest);
     await opened.close();
+    for (const ref of [`oci:${out}:v1`, `oci:${out}`, `oci:${out}@${im.manifest.digest}`]) {
+      const atts = await listAttestations(ref);
+      assert.equal(atts.length, 1, ref);
+      assert.equal(atts[0].digest, a.manifest.digest);
+      assert.equal(atts[0].size, a.manifest.size);
+      assert.equal(atts[0].subject, im.manifest.digest);
+      assert.equal(atts[0].platform?.architecture, "amd64");
+      assert.deepEqual(
+        atts[0].statements.map((s) => s.kind),
+        ["SPDX", "CycloneDX"],
+      );
+    }
     const atts = await listAttestations(`oci:${out}:v1`);
-    assert.equal(atts.length, 1);
-    assert.equal(atts[0].subject, im.manifest.digest);
-    assert.equal(atts[0].platform?.architecture, "amd64");
-    assert.deepEqual(
-      atts[0].statements.map((s) => s.kind),
-      ["SPDX", "CycloneDX"],
-    );
     const st = (await readStatement(`oci:${out}:v1`, atts[0].statements[1].digest)) as { predicate: unknown };
     assert.deepEqual(st.predicate, { bomFormat: "CycloneDX" });
+    // oci-archive: the same shape
+    const tar = join(d, "out.tar");
+    const ar = await writeOutput(`oci-archive:${tar}:v1`, [im], { attestations: [a] });
+    assert.equal(ar.digest, im.manifest.digest);
+    assert.deepEqual(
+      (await listAttestations(`oci-archive:${tar}`)).map((x) => [x.digest, x.subject]),
+      [[a.manifest.digest, im.manifest.digest]],
+    );
+    // another tag written into the layout keeps the first tag's attestation blobs
+    const arm = await image(blobs, "arm64");
+    await writeOutput(`oci:${out}:v2`, [arm]);
+    assert.equal((await readIndex(out)).manifests.length, 2);
+    assert.equal((await listAttestations(`oci:${out}:v1`))[0].digest, a.manifest.digest);
+    for (const l of a.layers) assert.equal(sha(await readFile(blobPath(out, l.digest))), l.digest);
+    assert.deepEqual(await listAttestations(`oci:${out}:v2`), []);
+  });
+
+  it("an attestation named by index.json but missing from blobs/ is an error for its readers only", async (t) => {
+    const d = await tempDir(t);
+    const blobs = join(d, "cache");
+    const im = await image(blobs, "amd64");
+    const a = await attest(im, blobs);
+    const out = join(d, "out");
+    await writeOutput(`oci:${out}:v1`, [im], { attestations: [a] });
+    await rm(blobPath(out, a.manifest.digest));
+    await assert.rejects(listAttestations(`oci:${out}:v1`), /is missing/);
+    const opened = await openImage(`oci:${out}:v1`);
+    assert.equal(opened.manifestDigest, im.manifest.digest);
+    await opened.close();
+  });
+
+  it("one attestation per image at most for a single image", async (t) => {
+    const d = await tempDir(t);
+    const blobs = join(d, "cache");
+    const im = await image(blobs, "amd64");
+    const a = await attest(im, blobs);
+    const b = await buildAttestation(
+      {
+        subject: {
+          digest: im.manifest.digest,
+          size: im.manifest.size,
+          mediaType: im.manifest.mediaType,
+          platform: im.platform,
+        },
+        subjectName: subjectPurl("other", im.platform),
+        predicates: [{ predicateType: PREDICATE_SPDX, predicate: {} }],
+      },
+      blobs,
+    );
+    await assert.rejects(
+      writeOutput(`oci:${join(d, "o")}`, [im], { attestations: [a, b] }),
+      /one attestation manifest per image/,
+    );
   });
 
   it("two platforms: images first, then one attestation each; --platform picks among images only", async (t) => {
@@ -185,7 +250,18 @@ describe("attestations (attached SBOMs)", () => {
       idx.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`),
       ["linux/amd64", "linux/arm64", "unknown/unknown", "unknown/unknown"],
     );
-    assert.equal(idx.manifests[2].annotations?.["vnd.docker.reference.digest"], amd.manifest.digest);
+    assert.deepEqual(idx.manifests[2], {
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      digest: atts[1].manifest.digest,
+      size: atts[1].manifest.size,
+      annotations: {
+        "vnd.docker.reference.digest": amd.manifest.digest,
+        "vnd.docker.reference.type": "attestation-manifest",
+      },
+      platform: { ...ATTESTATION_PLATFORM },
+    });
+    assert.ok(isAttestationDescriptor(idx.manifests[2]));
+    assert.ok(!isAttestationDescriptor(idx.manifests[0]));
     assert.equal(idx.manifests[3].annotations?.["vnd.docker.reference.digest"], arm.manifest.digest);
   });
 
