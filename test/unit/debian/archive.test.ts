@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DebianError } from "../../../src/debian/errors.ts";
-import { parseIndex } from "../../../src/debian/packages-index.ts";
+import { IndexParser, parseIndex } from "../../../src/debian/packages-index.ts";
 
 const SHA = "ab".repeat(32);
 const para = (name: string, extra = "") =>
@@ -35,4 +35,38 @@ test("parseIndex rejects paragraphs without the fields a download needs", () => 
   bad("Package: a\nVersion: 1\nArchitecture: amd64\n", /package a lacks Filename, SHA256, Size/);
   bad(para("a").replace(SHA, "zz"), /package a has a malformed SHA256 or Size/);
   bad("Package: a\nbroken line\n", /Packages\.xz:2: expected "Field: value"/, "E_DEB822");
+});
+
+test("IndexParser: the same result whatever the chunking (paragraphs split across chunks and blocks)", () => {
+  const paras = Array.from({ length: 3000 }, (_, i) =>
+    para(
+      `p${i}`,
+      `Depends: libx${i % 7} (>= 1.${i}),\n dep${i}\nDescription: package ${i}\n ${"long text ".repeat((i % 150) + 1)}\n`,
+    ),
+  );
+  const raw = Buffer.from(paras.join("\n"));
+  assert.ok(raw.length > 2 * 1024 * 1024, "the input spans several 1 MiB blocks");
+  const whole = parseIndex(raw, "Packages");
+  for (const size of [1, 7, 4096, 65536, 1_500_000]) {
+    const p = new IndexParser("Packages");
+    // (a prime-ish stride over a large input: every kind of split point occurs)
+    const step = size === 1 ? 997 : size;
+    for (let at = 0; at < raw.length; at += step) p.push(raw.subarray(at, at + step));
+    const got = p.end();
+    assert.equal(got.count, 3000);
+    for (let i = 0; i < whole.cols.length; i++)
+      assert.equal(got.cols[i].join("\0"), whole.cols[i].join("\0"), `column ${i}, chunks of ${step}`);
+    assert.deepEqual([...got.offsets], [...whole.offsets]);
+  }
+  const col5 = whole.cols[5].flatMap((c) => c.split("\0"));
+  assert.equal(col5[2999], "libx3 (>= 1.2999),\n dep2999");
+  // an error names the line, counted across blocks
+  const bad = Buffer.concat([raw, Buffer.from("\nPackage: z\nbroken line\n")]);
+  assert.throws(
+    () => parseIndex(bad, "Packages"),
+    (e: unknown) =>
+      e instanceof DebianError &&
+      e.code === "E_DEB822" &&
+      e.message.startsWith(`Packages:${raw.toString("latin1").split("\n").length + 2}:`),
+  );
 });
