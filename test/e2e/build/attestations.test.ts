@@ -3,7 +3,9 @@
  * attestation manifest per architecture into the image index (BuildKit's format: in-toto SPDX
  * and CycloneDX statements about the image manifest, an OCI 1.1 `subject`), and still writes
  * the same documents beside the output. skopeo, podman and shellfree's own readers take the
- * result; umoci 0.4.7 cannot unpack an index (checked, so the docs stay true).
+ * result; umoci 0.4.7 cannot unpack an index (checked, so the docs stay true). One architecture
+ * (the default): index.json's one entry is the image manifest, naming its attestation manifest
+ * (stored in blobs/) in an annotation; skopeo untagged and umoci take our layout as it is.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -251,21 +253,32 @@ describe("SBOMs attached to the image (static preset, amd64 + arm64)", () => {
     );
   });
 
-  test("one architecture: still an index (image + attestation); oci-archive and docker-archive load into podman", async () => {
+  test("one architecture into oci-archive: the image manifest is the one entry, the attestation beside it; oci-archive and docker-archive load into podman", async () => {
     const single = await build(`oci-archive:${join(dir, "single.tar")}:1.0`, ["--arch", "amd64"]);
     mustSucceed(single, "single-arch oci-archive build");
     const s = JSON.parse(single.stdout) as AttestedJson;
-    assert.equal(s.mediaType, INDEX);
+    assert.equal(s.mediaType, MANIFEST);
+    assert.equal(s.digest, s.architectures[0].manifest);
     assert.equal(s.attestations.length, 1);
     assert.equal(s.attestations[0].subject, s.architectures[0].manifest);
     // the same attestation as in the two-architecture build: it depends on the image alone
     assert.equal(s.attestations[0].digest, result.attestations[0].digest);
-    const raw = JSON.parse(
-      (await runCommand("skopeo", ["inspect", "--raw", `oci-archive:${join(dir, "single.tar")}`])).stdout,
+    assert.equal(s.architectures[0].manifest, result.attestations[0].subject);
+    const rawText = (
+      await runCommand("skopeo", ["inspect", "--raw", `oci-archive:${join(dir, "single.tar")}`])
+    ).stdout;
+    assert.equal(JSON.parse(rawText).mediaType, MANIFEST);
+    assert.equal(sha(Buffer.from(rawText)), s.digest);
+    const untagged = JSON.parse(
+      (await runCommand("skopeo", ["inspect", `oci-archive:${join(dir, "single.tar")}`])).stdout,
     );
+    assert.equal(untagged.Digest, s.digest);
+    const listed = JSON.parse(
+      (await shellfree(["inspect", `oci-archive:${join(dir, "single.tar")}`, "--json"])).stdout,
+    ) as { images: Array<{ attestations: Array<{ digest: string }> }> };
     assert.deepEqual(
-      raw.manifests.map((m: Desc) => m.digest),
-      [s.architectures[0].manifest, s.attestations[0].digest],
+      listed.images.map((i) => i.attestations.map((a) => a.digest)),
+      [[s.attestations[0].digest]],
     );
     const docker = await build(`docker-archive:${join(dir, "single-docker.tar")}:static:1.0`, [
       "--arch",
@@ -287,5 +300,146 @@ describe("SBOMs attached to the image (static preset, amd64 + arm64)", () => {
       // both archives hold the same image (config digest = podman's image id)
       assert.equal(new Set(images.map((i) => i.Id)).size, 1);
     });
+  });
+});
+
+describe("SBOMs attached to a single-architecture image (static preset, the default)", () => {
+  let dir = "";
+  let cleanup = async () => {};
+  let layout = "";
+  let result: AttestedJson;
+  before(async () => {
+    ({ dir, cleanup } = await tempDir("attest1"));
+    layout = join(dir, "a/static");
+    const r = await build(`oci:${layout}`);
+    mustSucceed(r, "build");
+    result = JSON.parse(r.stdout);
+  });
+  after(() => cleanup());
+
+  test("index.json has one entry: the image manifest, naming its attestation manifest", () => {
+    const top = JSON.parse(readFileSync(join(layout, "index.json"), "utf8")) as { manifests: Desc[] };
+    assert.equal(result.mediaType, MANIFEST);
+    assert.equal(result.architectures.length, 1);
+    assert.equal(result.digest, result.architectures[0].manifest);
+    assert.equal(result.attestations.length, 1);
+    const att = result.attestations[0];
+    assert.equal(att.subject, result.digest);
+    assert.deepEqual(top.manifests, [
+      {
+        mediaType: MANIFEST,
+        digest: result.digest,
+        size: blob(layout, result.digest).length,
+        platform: top.manifests[0].platform,
+        annotations: {
+          "dev.shellfree.sbom.attestation": att.digest,
+          "org.opencontainers.image.ref.name": "latest",
+        },
+      },
+    ]);
+    assert.equal(top.manifests[0].platform?.os, "linux");
+    assert.equal(sha(blob(layout, result.digest)), result.digest);
+  });
+
+  test("the attestation manifest is in blobs/: about the image, carrying the documents written beside", () => {
+    const att = result.attestations[0];
+    const mb = blob(layout, att.digest);
+    assert.equal(sha(mb), att.digest);
+    assert.equal(mb.length, att.size);
+    const m = JSON.parse(mb.toString("utf8")) as {
+      mediaType: string;
+      artifactType: string;
+      config: Desc;
+      layers: Desc[];
+      subject: Desc;
+    };
+    assert.equal(m.mediaType, MANIFEST);
+    assert.equal(m.artifactType, "application/vnd.shellfree.sbom");
+    assert.deepEqual(m.subject, {
+      mediaType: MANIFEST,
+      digest: result.digest,
+      size: blob(layout, result.digest).length,
+    });
+    assert.equal(sha(blob(layout, m.config.digest)), m.config.digest);
+    assert.deepEqual(
+      m.layers.map((l) => [l.digest, l.annotations?.["in-toto.io/predicate-type"]]),
+      att.statements.map((st) => [st.digest, st.predicateType]),
+    );
+    const [spdx, cdx] = m.layers.map((l) => {
+      const b = blob(layout, l.digest);
+      assert.equal(sha(b), l.digest);
+      assert.equal(b.length, l.size);
+      const st = JSON.parse(b.toString("utf8")) as {
+        subject: Array<{ digest: { sha256: string } }>;
+        predicate: unknown;
+      };
+      assert.deepEqual(
+        st.subject.map((x) => x.digest.sha256),
+        [result.digest.slice(7)],
+      );
+      return st.predicate;
+    });
+    assert.deepEqual(schemaErrors(spdxValidator(), spdx), []);
+    assert.deepEqual(schemaErrors(cyclonedxValidator(), cdx), []);
+    assert.deepEqual(spdx, JSON.parse(readFileSync(`${layout}.spdx.json`, "utf8")));
+    assert.deepEqual(cdx, JSON.parse(readFileSync(`${layout}.cdx.json`, "utf8")));
+  });
+
+  test("skopeo inspects it untagged and tagged; umoci unpacks our layout itself", async () => {
+    for (const ref of [`oci:${layout}`, `oci:${layout}:latest`]) {
+      const s = await runCommand("skopeo", ["inspect", ref]);
+      const info = JSON.parse(s.stdout);
+      assert.equal(info.Digest, result.digest, ref);
+    }
+    const raw = await runCommand("skopeo", ["inspect", "--raw", `oci:${layout}`]);
+    assert.equal(sha(Buffer.from(raw.stdout)), result.digest);
+    const bundle = join(dir, "bundle");
+    const u = await runCommand("umoci", ["unpack", "--image", `${layout}:latest`, bundle], {
+      allowFail: true,
+    });
+    assert.equal(u.code, 0, `umoci unpack: ${u.stderr}`);
+    assert.match(readFileSync(join(bundle, "rootfs/etc/passwd"), "utf8"), /^nonroot:x:65532:/m);
+  });
+
+  test("shellfree inspect lists the attached SBOMs; verify reads the image", async () => {
+    const att = result.attestations[0];
+    const t = await shellfree(["inspect", `oci:${layout}`]);
+    mustSucceed(t, "inspect");
+    for (const [kind, st] of [
+      ["SPDX", att.statements[0]],
+      ["CycloneDX", att.statements[1]],
+    ] as const) {
+      assert.match(t.stdout, new RegExp(`^  sbom ${kind} +${st.digest} .*attestation ${att.digest}`, "m"));
+    }
+    const j = JSON.parse((await shellfree(["inspect", `oci:${layout}:latest`, "--json"])).stdout) as {
+      images: Array<{ manifestDigest: string; attestations: Array<{ digest: string }> }>;
+    };
+    assert.deepEqual(
+      j.images.map((i) => [i.manifestDigest, i.attestations.map((a) => a.digest)]),
+      [[result.digest, [att.digest]]],
+    );
+    const v = await shellfree(["verify", `oci:${layout}`, "--format", "json"]);
+    assert.equal(v.code, 0, v.stderr);
+    assert.equal((JSON.parse(v.stdout) as { manifestDigest: string }).manifestDigest, result.digest);
+  });
+
+  test("reproducible: the same digests from another directory; --no-sbom gives the same image manifest", async () => {
+    const again = await build(`oci:${join(dir, "b/static")}`);
+    mustSucceed(again, "second build");
+    const b = JSON.parse(again.stdout) as AttestedJson;
+    assert.equal(b.digest, result.digest);
+    assert.deepEqual(b.attestations, result.attestations);
+    assert.equal(
+      readFileSync(join(dir, "b/static/index.json"), "utf8"),
+      readFileSync(join(layout, "index.json"), "utf8"),
+    );
+    const none = await build(`oci:${join(dir, "none/static")}`, ["--no-sbom"]);
+    mustSucceed(none, "--no-sbom build");
+    const n = JSON.parse(none.stdout) as AttestedJson;
+    assert.equal(n.digest, result.digest, "the attestation does not change the image manifest");
+    const top = JSON.parse(readFileSync(join(dir, "none/static/index.json"), "utf8")) as {
+      manifests: Desc[];
+    };
+    assert.deepEqual(top.manifests[0].annotations, { "org.opencontainers.image.ref.name": "latest" });
   });
 });

@@ -59,23 +59,3 @@ export function runCommand(
 ): Promise<RunResult> {
   return runWithTimeout(cmd, args, { timeoutMs: 120_000, ...opts });
 }
-
-/**
- * `umoci unpack` of a shellfree layout. umoci 0.4.7 resolves a tag to every image manifest
- * below it and refuses more than one ("tag is ambiguous"), so it cannot unpack an image index
- * — and with attached SBOMs every build is one (image + attestation manifest). skopeo copies
- * the host's image out (no attestations) into `<bundle>.layout`, which umoci then unpacks.
- */
-export async function umociUnpack(layout: string, tag: string, bundle: string): Promise<void> {
-  const plain = `${bundle}.layout`;
-  mustSucceed(
-    await runCommand("skopeo", ["copy", "--quiet", `oci:${layout}:${tag}`, `oci:${plain}:${tag}`], {
-      allowFail: true,
-    }),
-    "skopeo copy (the host's image, without attestations)",
-  );
-  mustSucceed(
-    await runCommand("umoci", ["unpack", "--image", `${plain}:${tag}`, bundle], { allowFail: true }),
-    "umoci unpack",
-  );
-}

@@ -1,6 +1,7 @@
 /**
- * The static preset, end to end: build it, then let skopeo, umoci (on a skopeo copy of the
- * host's image: umoci cannot unpack an index), dpkg and podman judge the result. Also: its compressed size against distroless static, a two-architecture index, and
+ * The static preset, end to end: build it, then let skopeo, umoci, dpkg and podman judge the
+ * result (our layout itself: one architecture with attached SBOMs is still one index.json
+ * entry). Also: its compressed size against distroless static, a two-architecture index, and
  * the SBOMs beside the output.
  */
 import assert from "node:assert/strict";
@@ -8,7 +9,7 @@ import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "nod
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { withPodman } from "../helpers/podman.ts";
-import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree, tempDir, umociUnpack } from "./common.ts";
+import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree, tempDir } from "./common.ts";
 
 /** distroless static (debian12), compressed, as published: about 2 MiB. */
 const DISTROLESS_STATIC_COMPRESSED = 2 * 1024 * 1024;
@@ -32,7 +33,10 @@ describe("shellfree build --preset static", () => {
     ]);
     mustSucceed(r, "build");
     result = JSON.parse(r.stdout);
-    await umociUnpack(`${dir}/static`, "latest", join(dir, "bundle"));
+    const u = await runCommand("umoci", ["unpack", "--image", `${dir}/static:latest`, join(dir, "bundle")], {
+      allowFail: true,
+    });
+    assert.equal(u.code, 0, `umoci unpack: ${u.stderr}`);
     rootfs = join(dir, "bundle/rootfs");
   });
   after(() => cleanup());
