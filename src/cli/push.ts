@@ -1,7 +1,8 @@
 /**
  * `shellfree push IMAGE DEST`: push an image from an OCI layout (oci:DIR[:TAG]) to a registry
  * (HOST[:PORT]/REPO[:TAG|@DIGEST]) over the OCI Distribution API. Progress per blob on stderr;
- * the pushed digest and references on stdout (`--json` for a machine-readable summary).
+ * the pushed digest and references on stdout (`--json` for a machine-readable summary). A single
+ * image's attached SBOMs (its attestation manifest) become an OCI 1.1 referrer of it.
  */
 import type { Command } from "commander";
 import { ShellfreeError } from "../errors.ts";
@@ -32,7 +33,9 @@ function intFlag(flag: string, v: string | undefined, min: number): number | und
 export function register(program: Command): void {
   program
     .command("push")
-    .description("push an image from an OCI layout to a registry (no daemon)")
+    .description(
+      "push an image from an OCI layout to a registry (no daemon); attached SBOMs go along (OCI 1.1 referrers)",
+    )
     .argument("<image>", "the image: oci:DIR[:TAG]")
     .argument(
       "<dest>",
@@ -75,6 +78,15 @@ export function register(program: Command): void {
             `pushed ${r.digest}`,
             ...r.tags.map((t) => `  ${t}`),
             `blobs: ${r.uploaded} uploaded (${humanBytes(r.bytes)}), ${r.mounted} mounted, ${r.skipped} already there; ${r.manifests} manifest(s)${r.attestations ? ` (${r.attestations} attestation(s): attached SBOMs)` : ""}`,
+            ...(r.referrers
+              ? [
+                  `attached SBOMs: ${r.referrers.attestation}, a referrer of ${r.referrers.subject} (${
+                    r.referrers.method === "api"
+                      ? "the registry's referrers API"
+                      : `referrers tag ${r.referrers.tag}${r.referrers.added ? "" : ", listed already"}`
+                  })`,
+                ]
+              : []),
           ].join("\n"),
         );
       }),

@@ -3,15 +3,27 @@
  * platforms or the one `--platform` names), then every blob, each streamed to a temp file in the
  * layout while its digest and size are checked, and renamed into place only when they match.
  * index.json is written last. A new layout directory appears only when the pull completed.
- * Attestation manifests in an index (attached SBOMs) come along with the whole index; a
- * `--platform` pull takes that platform's image manifest alone (no index, so no attestation).
+ * Attestation manifests in an index (attached SBOMs) come along with the whole index. A single
+ * image manifest (a single-platform tag, or the platform `--platform` takes out of an index)
+ * brings its attestation manifest along when there is one — the index's entry about it, or an
+ * OCI 1.1 referrer with artifactType application/vnd.shellfree.sbom or BuildKit's annotation
+ * (referrers API, else the referrers tag `sha256-<hex>`) — stored in blobs/ and named by the
+ * index.json entry's `dev.shellfree.sbom.attestation` annotation, as `shellfree build` writes it.
  */
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Transform } from "node:stream";
 import { cleanTemps, writeDirAtomic } from "../../util/atomic.ts";
 import { humanBytes, info, progress } from "../../util/progress.ts";
-import { isAttestationDescriptor } from "../attest.ts";
+import {
+  ANNOTATION_REFERENCE_DIGEST,
+  ANNOTATION_REFERENCE_TYPE,
+  ANNOTATION_SBOM_ATTESTATION,
+  ARTIFACT_TYPE_SBOM,
+  isAttestationDescriptor,
+  REFERENCE_TYPE_ATTESTATION,
+  referrersTag,
+} from "../attest.ts";
 import { sha256Digest, storeBlobBytes } from "../digest.ts";
 import { OciError } from "../errors.ts";
 import { type Descriptor, type OciIndex, parsePlatform } from "../image.ts";
@@ -25,7 +37,7 @@ import {
   MEDIA_OCI_INDEX,
   MEDIA_OCI_MANIFEST,
 } from "../media.ts";
-import { clientFor, header, isTransientError, type RegistryClient, readBody } from "./client.ts";
+import { clientFor, drain, header, isTransientError, type RegistryClient, readBody } from "./client.ts";
 import { parseLayoutRef, parseRegistryRef } from "./ref.ts";
 import { repoScope } from "./upload.ts";
 
@@ -61,7 +73,69 @@ const ACCEPT = [MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST, MEDIA_DOCKER_MANIFEST_LIST,
 interface Fetched {
   desc: Descriptor;
   bytes: Buffer;
-  doc: { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+  doc: {
+    mediaType?: string;
+    manifests?: Descriptor[];
+    config?: Descriptor;
+    layers?: Descriptor[];
+    subject?: Descriptor;
+  };
+}
+
+/** Whether a referrer descriptor is an attestation (attached SBOMs). */
+function isSbomReferrer(d: Descriptor): boolean {
+  return (
+    d.artifactType === ARTIFACT_TYPE_SBOM ||
+    d.annotations?.[ANNOTATION_REFERENCE_TYPE] === REFERENCE_TYPE_ATTESTATION
+  );
+}
+
+async function referrersIndex(
+  client: RegistryClient,
+  repo: string,
+  path: string,
+  expect: number[],
+): Promise<Descriptor[] | undefined> {
+  const res = await client.request("GET", path, {
+    scopes: [repoScope(repo, false)],
+    headers: { Accept: MEDIA_OCI_INDEX },
+    expect,
+    what: `get ${path}`,
+    retry: false,
+  });
+  if (res.statusCode !== 200) {
+    await drain(res);
+    return undefined;
+  }
+  const doc = JSON.parse((await readBody(res, 4 << 20)).toString("utf8")) as OciIndex;
+  return doc?.schemaVersion === 2 && Array.isArray(doc.manifests) ? doc.manifests : undefined;
+}
+
+/**
+ * The attestation manifest among the OCI 1.1 referrers of `subject`: the referrers API, else the
+ * referrers tag schema. Best effort: an image without (findable) referrers is pulled without.
+ */
+async function findAttestationReferrer(
+  client: RegistryClient,
+  repo: string,
+  subject: string,
+  silent: boolean,
+): Promise<Descriptor | undefined> {
+  try {
+    const api = await referrersIndex(
+      client,
+      repo,
+      `/v2/${repo}/referrers/${subject}`,
+      [200, 400, 404, 405, 406, 415, 501],
+    ).catch(() => undefined);
+    const list =
+      api ??
+      (await referrersIndex(client, repo, `/v2/${repo}/manifests/${referrersTag(subject)}`, [200, 404]));
+    return list?.find((d) => isSbomReferrer(d) && isManifestMediaType(d.mediaType));
+  } catch (e) {
+    if (!silent) info(`referrers of ${subject}: ${(e as Error).message}; pulled without attached SBOMs`);
+    return undefined;
+  }
 }
 
 async function fetchManifest(
@@ -147,6 +221,8 @@ export async function pullToLayout(
     await client.ping([repoScope(repo, false)]);
     let top = await fetchManifest(client, repo, ref.digest ?? ref.tag ?? "latest");
     const manifests: Fetched[] = [];
+    /** a single image's attestation manifest (attached SBOMs) */
+    let attached: Fetched | undefined;
     if (isIndexMediaType(top.desc.mediaType) && want) {
       const child = (top.doc.manifests ?? []).find((m) => platformMatches(m.platform, want));
       if (!child) {
@@ -162,9 +238,19 @@ export async function pullToLayout(
           `${src} has no image for ${opts.platform} (it has: ${have || "none"})`,
         );
       }
+      const index = top;
       top = await fetchManifest(client, repo, child.digest, child);
       top.desc.platform = child.platform;
+      // its attestation, listed beside it in the index
+      const att = (index.doc.manifests ?? []).find(
+        (m) => isAttestationDescriptor(m) && m.annotations?.[ANNOTATION_REFERENCE_DIGEST] === child.digest,
+      );
+      if (att) attached = await fetchManifest(client, repo, att.digest, att);
+    } else if (!isIndexMediaType(top.desc.mediaType)) {
+      const att = await findAttestationReferrer(client, repo, top.desc.digest, opts.silent === true);
+      if (att) attached = await fetchManifest(client, repo, att.digest, att);
     }
+    if (attached && attached.doc.subject?.digest !== top.desc.digest) attached = undefined;
     // every manifest reachable from top; blobs of image manifests
     const blobs = new Map<string, Descriptor>();
     const seen = new Set<string>();
@@ -189,6 +275,10 @@ export async function pullToLayout(
       manifests.push(f);
     };
     await visit(top, 0);
+    if (attached) {
+      attestations.add(attached.desc.digest);
+      await visit(attached, 1);
+    }
 
     const tag = lref.tag ?? ref.tag ?? (ref.digest ? undefined : "latest");
     let bytes = 0;
@@ -242,7 +332,10 @@ export async function pullToLayout(
         size: top.desc.size,
       };
       if (top.desc.platform) entry.platform = top.desc.platform;
-      if (tag !== undefined) entry.annotations = { [ANNOTATION_REF_NAME]: tag };
+      const ann: Record<string, string> = {};
+      if (attached) ann[ANNOTATION_SBOM_ATTESTATION] = attached.desc.digest;
+      if (tag !== undefined) ann[ANNOTATION_REF_NAME] = tag;
+      if (Object.keys(ann).length > 0) entry.annotations = ann;
       let kept: Descriptor[] = [];
       if ((await layoutDirState(target)) === "layout") {
         const old = await readIndex(target);

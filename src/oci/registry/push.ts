@@ -3,19 +3,36 @@
  * streamed from the layout), then the manifests children first, then the top manifest or index
  * under each tag (or by digest). Attestation manifests in the index (attached SBOMs) are
  * children like the images: they and their blobs are pushed too, each after its image.
+ * A single image whose index.json entry names its attestation manifest
+ * (`dev.shellfree.sbom.attestation`) pushes that manifest by digest after the image and makes it
+ * an OCI 1.1 referrer of the image: nothing more when the registry keeps referrers itself
+ * (`OCI-Subject` on the manifest PUT, or a referrers API that answers), else through the
+ * referrers tag schema — the index under the tag `sha256-<hex of the image manifest digest>`,
+ * fetched (or started empty), the attestation's descriptor added if missing, and put back.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { humanBytes, info, progress } from "../../util/progress.ts";
-import { isAttestationDescriptor } from "../attest.ts";
+import {
+  ANNOTATION_SBOM_ATTESTATION,
+  isAttestationDescriptor,
+  referrerDescriptor,
+  referrersTag,
+} from "../attest.ts";
 import { sha256Digest } from "../digest.ts";
 import { OciError } from "../errors.ts";
-import type { Descriptor } from "../image.ts";
+import type { Descriptor, OciIndex, OciManifest } from "../image.ts";
 import { blobPath, readIndex } from "../layout.ts";
-import { ANNOTATION_REF_NAME, isIndexMediaType, isManifestMediaType } from "../media.ts";
-import { clientFor, drain, header } from "./client.ts";
+import {
+  ANNOTATION_REF_NAME,
+  isIndexMediaType,
+  isManifestMediaType,
+  MEDIA_OCI_INDEX,
+  MEDIA_OCI_MANIFEST,
+} from "../media.ts";
+import { clientFor, drain, header, type RegistryClient, readBody } from "./client.ts";
 import { type LayoutRef, parseLayoutRef, parseRegistryRef, TAG_RE } from "./ref.ts";
 import { type BlobResult, pushBlob, repoScope } from "./upload.ts";
 
@@ -56,6 +73,11 @@ export interface PushResult {
   manifests: number;
   /** of those, attestation manifests (attached SBOMs) */
   attestations: number;
+  /**
+   * a single image's attestation made a referrer of the image: through the registry's referrers
+   * API, or the referrers tag schema (`tag`; `added` false when it was listed there already)
+   */
+  referrers?: { subject: string; attestation: string; method: "api" | "tag"; tag?: string; added?: boolean };
 }
 
 interface ManifestNode {
@@ -147,6 +169,120 @@ export async function walkLayout(dir: string, top: Descriptor): Promise<Walk> {
   return walk;
 }
 
+/** The attestation manifest a single image's index.json entry names, walked (undefined: none). */
+async function attestationWalk(dir: string, top: Descriptor): Promise<Walk | undefined> {
+  const digest = top.annotations?.[ANNOTATION_SBOM_ATTESTATION];
+  if (!digest) return undefined;
+  let size: number;
+  try {
+    size = (await stat(blobPath(dir, digest))).size;
+  } catch (e) {
+    throw new OciError(
+      "E_LAYOUT",
+      `${dir}: the attestation manifest ${digest} (attached SBOMs) is missing (${(e as NodeJS.ErrnoException).code})`,
+      {
+        hint: "build the image again, or push a layout without the dev.shellfree.sbom.attestation annotation",
+      },
+    );
+  }
+  const w = await walkLayout(dir, { mediaType: MEDIA_OCI_MANIFEST, digest, size });
+  const m = w.manifests[w.manifests.length - 1];
+  const doc = JSON.parse(m.bytes.toString("utf8")) as OciManifest;
+  if (doc.subject?.digest !== top.digest) {
+    throw new OciError(
+      "E_MANIFEST",
+      `${dir}: attestation ${digest} is about ${doc.subject?.digest ?? "nothing"}, not ${top.digest}`,
+    );
+  }
+  return w;
+}
+
+/**
+ * Make `attestation` findable as a referrer of `subject` (OCI distribution-spec 1.1): the
+ * registry does it itself when it answered the manifest PUT with `OCI-Subject` or answers the
+ * referrers API; else the referrers tag schema: the index under `sha256-<hex>` gets the
+ * attestation's descriptor (added once).
+ */
+async function linkReferrer(
+  client: RegistryClient,
+  repo: string,
+  subject: string,
+  attestation: ManifestNode,
+  ociSubject: string | undefined,
+): Promise<NonNullable<PushResult["referrers"]>> {
+  const base = { subject, attestation: attestation.desc.digest };
+  if (ociSubject === subject) return { ...base, method: "api" };
+  if (await referrersApi(client, repo, subject)) return { ...base, method: "api" };
+  const tag = referrersTag(subject);
+  const what = `referrers of ${subject} (tag ${repo}:${tag})`;
+  const res = await client.request("GET", `/v2/${repo}/manifests/${tag}`, {
+    scopes: [repoScope(repo)],
+    headers: { Accept: MEDIA_OCI_INDEX },
+    expect: [200, 404],
+    what: `get ${what}`,
+  });
+  let index: OciIndex = { schemaVersion: 2, mediaType: MEDIA_OCI_INDEX, manifests: [] };
+  if (res.statusCode === 200) {
+    const body = await readBody(res, 4 << 20);
+    let doc: OciIndex | undefined;
+    try {
+      doc = JSON.parse(body.toString("utf8")) as OciIndex;
+    } catch {
+      doc = undefined;
+    }
+    if (doc?.schemaVersion !== 2 || !Array.isArray(doc.manifests) || !isIndexMediaType(doc.mediaType ?? "")) {
+      throw client.error("E_REGISTRY", `${what}: the tag holds something other than an image index`, {
+        hint: `the tag ${tag} is reserved for referrers (OCI distribution-spec 1.1); remove what is there`,
+      });
+    }
+    index = doc;
+  } else await drain(res);
+  if (index.manifests.some((d) => d.digest === attestation.desc.digest)) {
+    return { ...base, method: "tag", tag, added: false };
+  }
+  const doc = JSON.parse(attestation.bytes.toString("utf8")) as OciManifest;
+  index = {
+    ...index,
+    manifests: [
+      ...index.manifests,
+      referrerDescriptor({ ...attestation.desc, mediaType: attestation.mediaType }, doc),
+    ],
+  };
+  const bytes = Buffer.from(JSON.stringify(index));
+  const put = await client.request("PUT", `/v2/${repo}/manifests/${tag}`, {
+    scopes: [repoScope(repo)],
+    headers: { "Content-Type": MEDIA_OCI_INDEX },
+    body: bytes,
+    expect: [201, 200, 204],
+    what: `push ${what}`,
+  });
+  await drain(put);
+  return { ...base, method: "tag", tag, added: true };
+}
+
+/** Whether the registry answers the referrers API for `subject` (200 with an image index). */
+async function referrersApi(client: RegistryClient, repo: string, subject: string): Promise<boolean> {
+  try {
+    const res = await client.request("GET", `/v2/${repo}/referrers/${subject}`, {
+      scopes: [repoScope(repo)],
+      headers: { Accept: MEDIA_OCI_INDEX },
+      expect: [200, 400, 404, 405, 406, 415, 501],
+      what: `get referrers of ${subject} from ${repo}`,
+      retry: false,
+    });
+    if (res.statusCode !== 200) {
+      await drain(res);
+      return false;
+    }
+    const doc = JSON.parse((await readBody(res, 4 << 20)).toString("utf8")) as OciIndex;
+    return doc?.schemaVersion === 2 && Array.isArray(doc.manifests);
+  } catch {
+    // no usable referrers API (an unknown route, a proxy's refusal, not JSON): the tag schema
+    // follows, and its requests report real failures (auth, network) as such
+    return false;
+  }
+}
+
 // ------------------------------------------------------------ mount hints
 
 function hintsFile(cacheDir: string, registry: string): string {
@@ -212,6 +348,10 @@ export async function pushLayout(
   const top = await selectFromLayout(lref);
   const walk = await walkLayout(lref.dir, top);
   const root = walk.manifests[walk.manifests.length - 1];
+  // a single image's attestation (attached SBOMs), named by its index.json entry
+  const attWalk = isIndexMediaType(root.mediaType) ? undefined : await attestationWalk(lref.dir, top);
+  const attestation = attWalk?.manifests[attWalk.manifests.length - 1];
+  for (const b of attWalk?.blobs.values() ?? []) walk.blobs.set(b.digest, b);
   if (ref.digest && ref.digest !== root.desc.digest) {
     throw new OciError(
       "E_REGISTRY_REF",
@@ -258,7 +398,7 @@ export async function pushLayout(
     });
 
     // manifests: children by digest, then the top one under each tag (or by digest)
-    const putManifest = async (m: ManifestNode, reference: string) => {
+    const putManifest = async (m: ManifestNode, reference: string): Promise<string | undefined> => {
       const res = await client.request("PUT", `/v2/${repo}/manifests/${reference}`, {
         scopes: [repoScope(repo)],
         headers: { "Content-Type": m.mediaType },
@@ -274,6 +414,7 @@ export async function pushLayout(
           `push manifest to ${repo}:${reference}: the registry stored ${got}, expected ${m.desc.digest}`,
         );
       }
+      return header(res.headers, "oci-subject");
     };
     for (const m of walk.manifests.slice(0, -1)) await putManifest(m, m.desc.digest);
     const refs: string[] = [];
@@ -285,6 +426,11 @@ export async function pushLayout(
       refs.push(`${ref.registry}/${repo}:${t}`);
     }
     refs.push(`${ref.registry}/${repo}@${root.desc.digest}`);
+    let referrers: PushResult["referrers"];
+    if (attestation) {
+      const ociSubject = await putManifest(attestation, attestation.desc.digest);
+      referrers = await linkReferrer(client, repo, root.desc.digest, attestation, ociSubject);
+    }
     await saveHints(cacheDir, ref.registry, repo, [...walk.blobs.keys()]).catch(() => {});
     return {
       digest: root.desc.digest,
@@ -294,8 +440,10 @@ export async function pushLayout(
       skipped: counts.exists,
       mounted: counts.mounted,
       bytes,
-      manifests: walk.manifests.length,
-      attestations: walk.manifests.filter((m) => isAttestationDescriptor(m.desc)).length,
+      manifests: walk.manifests.length + (attestation ? 1 : 0),
+      attestations:
+        walk.manifests.filter((m) => isAttestationDescriptor(m.desc)).length + (attestation ? 1 : 0),
+      ...(referrers ? { referrers } : {}),
     };
   } catch (e) {
     if (e instanceof OciError) throw e;

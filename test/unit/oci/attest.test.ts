@@ -9,6 +9,8 @@ import {
   isAttestationDescriptor,
   PREDICATE_CYCLONEDX,
   PREDICATE_SPDX,
+  referrerDescriptor,
+  referrersTag,
   subjectPurl,
 } from "../../../src/oci/attest.ts";
 import { type BuiltImage, buildImage, type OciIndex, type OciManifest } from "../../../src/oci/image.ts";
@@ -263,6 +265,25 @@ describe("attestations (attached SBOMs)", () => {
     assert.ok(isAttestationDescriptor(idx.manifests[2]));
     assert.ok(!isAttestationDescriptor(idx.manifests[0]));
     assert.equal(idx.manifests[3].annotations?.["vnd.docker.reference.digest"], arm.manifest.digest);
+  });
+
+  it("its referrers-list descriptor and the referrers tag (OCI distribution-spec 1.1)", async (t) => {
+    const d = await tempDir(t);
+    const im = await image(join(d, "blobs"), "amd64");
+    const a = await attest(im, join(d, "blobs"));
+    const doc = JSON.parse(new TextDecoder().decode(a.manifest.bytes)) as OciManifest;
+    assert.deepEqual(referrerDescriptor(a.manifest, doc), {
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      digest: a.manifest.digest,
+      size: a.manifest.size,
+      artifactType: "application/vnd.shellfree.sbom",
+      annotations: {
+        "vnd.docker.reference.digest": im.manifest.digest,
+        "vnd.docker.reference.type": "attestation-manifest",
+      },
+    });
+    assert.equal(referrersTag(im.manifest.digest), `sha256-${im.manifest.digest.slice(7)}`);
+    assert.throws(() => referrersTag("latest"), /not a digest/);
   });
 
   it("docker-archive has no place for attestations: they are left out", async (t) => {
