@@ -31,6 +31,8 @@ export interface InspectedImage {
   /** attestations attached to this image (SBOMs): one line each in the text output */
   attestations: Array<{
     digest: string;
+    /** named by index.json but not in the layout */
+    missing?: true;
     statements: AttachedAttestation["statements"];
   }>;
   config: {
@@ -74,7 +76,11 @@ export async function inspectImage(
         size: im.layers.reduce((n, l) => n + l.size, 0),
         attestations: attestations
           .filter((a) => a.subject === im.manifestDigest)
-          .map((a) => ({ digest: a.digest, statements: a.statements })),
+          .map((a) => ({
+            digest: a.digest,
+            ...(a.missing ? { missing: a.missing } : {}),
+            statements: a.statements,
+          })),
         config: {
           entrypoint: c.Entrypoint,
           cmd: c.Cmd,
@@ -107,6 +113,8 @@ function text(r: { ref: string; images: InspectedImage[] }): string {
     for (const l of im.layers)
       lines.push(`    ${l.digest}  ${humanBytes(l.size).padStart(10)}  ${l.mediaType}`);
     for (const a of im.attestations) {
+      if (a.missing)
+        lines.push(`  ${"sbom missing".padEnd(14)} attestation ${a.digest} is named but not in the layout`);
       for (const st of a.statements) {
         const what = st.kind === "SPDX" || st.kind === "CycloneDX" ? `sbom ${st.kind}` : st.kind;
         lines.push(

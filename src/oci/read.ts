@@ -734,6 +734,11 @@ export interface AttachedAttestation {
   /** the image manifest it is about, and that image's platform when it is in the same index */
   subject: string;
   platform?: Platform;
+  /**
+   * named by the image's index.json entry but absent from the layout (e.g. after a
+   * garbage collection that does not know the annotation): no statements
+   */
+  missing?: true;
   statements: Array<{
     digest: string;
     size: number;
@@ -769,6 +774,17 @@ export async function listAttestations(ref: string): Promise<AttachedAttestation
     }
     const out: AttachedAttestation[] = [];
     for (const d of found) {
+      if (d.size === undefined && !(await src.has(d.digest))) {
+        out.push({
+          digest: d.digest,
+          size: 0,
+          subject: d.subject as string,
+          platform: platformOfDigest.get(d.subject as string),
+          missing: true,
+          statements: [],
+        });
+        continue;
+      }
       const bytes = await readVerified(src, d, "attestation manifest");
       const m = parseJson<OciManifest>(bytes, `manifest ${d.digest}`);
       if (!Array.isArray(m.layers)) continue;

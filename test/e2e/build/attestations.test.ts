@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cyclonedxValidator, schemaErrors, spdxValidator } from "../../unit/build/sbom-validate.ts";
@@ -441,5 +441,22 @@ describe("SBOMs attached to a single-architecture image (static preset, the defa
       manifests: Desc[];
     };
     assert.deepEqual(top.manifests[0].annotations, { "org.opencontainers.image.ref.name": "latest" });
+  });
+
+  test("umoci gc does not know the annotation and drops the attestation (documented); inspect says so, verify is unaffected", async () => {
+    const gc = join(dir, "gc/static");
+    mustSucceed(await build(`oci:${gc}`), "build");
+    const att = result.attestations[0].digest;
+    assert.ok(existsSync(join(gc, "blobs/sha256", att.slice(7))));
+    await runCommand("umoci", ["gc", "--layout", gc]);
+    assert.ok(!existsSync(join(gc, "blobs/sha256", att.slice(7))), "umoci gc removed it");
+    const t = await shellfree(["inspect", `oci:${gc}`]);
+    mustSucceed(t, "inspect");
+    assert.match(
+      t.stdout,
+      new RegExp(`^  sbom missing +attestation ${att} is named but not in the layout$`, "m"),
+    );
+    const v = await shellfree(["verify", `oci:${gc}`, "--format", "json"]);
+    assert.equal(v.code, 0, v.stderr);
   });
 });
