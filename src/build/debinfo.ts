@@ -24,13 +24,25 @@ export const DEBINFO_VERSION = createHash("sha256")
   .digest("hex")
   .slice(0, 16);
 
-/** A .deb's data entry as the metadata cache keeps it: no content, but its digests. */
+/** A .deb's data entry as the metadata cache keeps it: no content, but its digest. */
 export type DebInfoEntry = Omit<DebEntry, "data"> & {
-  /** hex, files only */
-  sha256?: string;
-  /** hex, files only */
+  /**
+   * hex MD5 of the content, files only: the one the package's md5sums file lists (what dpkg
+   * checks), computed only for files it does not list (conffiles, packages without md5sums).
+   * Also how the rootfs plan tells two packages' copies of one path apart (with the size).
+   */
   md5?: string;
 };
+
+/** path (relative, "usr/bin/x") → md5 of a md5sums file */
+function md5sumsMap(text: string | undefined): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of (text ?? "").split("\n")) {
+    const x = /^([0-9a-f]{32}) [ *]?(.*)$/.exec(line);
+    if (x) m.set(x[2].replace(/^\.?\//, ""), x[1]);
+  }
+  return m;
+}
 
 export interface DebInfo {
   version: string;
@@ -74,6 +86,7 @@ export function debInfoFromContents(c: DebContents, debSha256: string, pkgName?:
     .filter((l) => l.startsWith("/"))
     .map((l) => l.replace(/^remove-on-upgrade\s+/, "").slice(1));
   const extracts: Record<string, string> = {};
+  const listed = md5sumsMap(cf("md5sums"));
   const entries: DebInfoEntry[] = c.entries.map((e) => {
     const out: DebInfoEntry = {
       path: e.path,
@@ -87,8 +100,10 @@ export function debInfoFromContents(c: DebContents, debSha256: string, pkgName?:
     if (e.linkTarget !== undefined) out.linkTarget = e.linkTarget;
     if (e.type === "file") {
       const data = e.data ?? new Uint8Array();
-      out.sha256 = createHash("sha256").update(data).digest("hex");
-      out.md5 = createHash("md5").update(data).digest("hex");
+      // (a listed file of the wrong size is hashed: its listed sum would be wrong anyway)
+      const known = listed.get(e.path);
+      out.md5 =
+        known !== undefined && e.size === data.length ? known : createHash("md5").update(data).digest("hex");
       if (isExtract(e.path)) extracts[e.path] = Buffer.from(data).toString("base64");
     }
     return out;

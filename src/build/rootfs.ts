@@ -23,7 +23,7 @@ export interface RootfsInput {
   info: DebInfo;
 }
 
-export interface PlannedEntry extends Omit<DebInfoEntry, "path" | "linkTarget" | "md5"> {
+export interface PlannedEntry extends Omit<DebInfoEntry, "path" | "linkTarget"> {
   /** canonical path in the image (relative) */
   path: string;
   /** symlink: target as stored; hardlink: canonical path of the linked file */
@@ -186,7 +186,7 @@ export function planRootfs(
         gid: e.gid,
         mtime: e.mtime,
         size: e.size,
-        sha256: e.sha256,
+        md5: e.md5,
         pkg: input.name,
         debPath: e.path,
       };
@@ -202,7 +202,7 @@ export function planRootfs(
       if (old.type === "symlink" && e.type === "dir") continue; // dpkg keeps a symlink to a directory
       const same =
         old.type === e.type &&
-        ((e.type === "file" && old.sha256 === e.sha256) ||
+        ((e.type === "file" && old.md5 === e.md5 && old.size === e.size) ||
           (e.type === "symlink" && old.target === entry.target) ||
           (e.type === "hardlink" && old.target === entry.target));
       if (same) continue;

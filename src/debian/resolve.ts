@@ -225,7 +225,10 @@ class Resolver {
   private readonly verOfBin = new Map<BinaryPackage, Ver>();
   private readonly provideCache = new Map<string, Provide[]>();
   private readonly excludeSet: Set<string>;
-  private ids?: Map<string, number>;
+  /** first-mention positions found so far (see id) */
+  private readonly ids = new Map<string, number>();
+  /** how many packages id() has scanned */
+  private idScan = 0;
   private readonly universe: PackageUniverse;
   private readonly withRecommends: boolean;
 
@@ -448,26 +451,31 @@ class Resolver {
    * between otherwise equal providers, so it is computed on first need.
    */
   private id(name: string): number {
-    if (!this.ids) {
-      const ids = new Map<string, number>();
-      const touch = (n: string) => {
-        if (!ids.has(n)) ids.set(n, ids.size);
-      };
-      const arch = this.universe.arch;
-      const norm = (name: string, q: string | undefined) =>
-        q === undefined || q === "native" || q === arch ? name : `${name}:${q}`;
-      const scan = (field: string | undefined) => {
-        if (field) forEachRelationTarget(field, (name, q) => touch(norm(name, q)));
-      };
-      for (const bin of this.universe.packages) {
-        if (bin.architecture !== arch && bin.architecture !== "all") continue;
-        touch(bin.name);
-        for (const f of MENTION_FIELDS) scan(bin[f] ?? bin.fields[FIELD_NAME[f]]);
+    // The universe is scanned only as far as needed: a name's position is final once it has
+    // been met, and the names ties are broken on are usually met early.
+    const ids = this.ids;
+    let v = ids.get(name);
+    const pkgs = this.universe.packages;
+    const arch = this.universe.arch;
+    const touch = (n: string) => {
+      if (!ids.has(n)) ids.set(n, ids.size);
+    };
+    const norm = (n: string, q: string | undefined) =>
+      q === undefined || q === "native" || q === arch ? n : `${n}:${q}`;
+    const onTarget = (n: string, q: string | undefined) => touch(norm(n, q));
+    while (v === undefined && this.idScan < pkgs.length) {
+      const bin = pkgs[this.idScan++];
+      if (bin.architecture !== arch && bin.architecture !== "all") continue;
+      touch(bin.name);
+      for (const f of MENTION_FIELDS) {
+        const field = bin[f] ?? bin.fields[FIELD_NAME[f]];
+        if (field) forEachRelationTarget(field, onTarget);
       }
-      this.ids = ids;
+      v = ids.get(name);
     }
-    return this.ids.get(name) ?? this.ids.size;
+    return v ?? ids.size;
   }
+
 
   // ---- apt's marking -----------------------------------------------------------------------
 

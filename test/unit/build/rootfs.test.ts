@@ -26,8 +26,7 @@ const file = (path: string, sha = "a", size = 1): DebInfoEntry => ({
   gid: 0,
   mtime: 1,
   size,
-  sha256: sha,
-  md5: "m",
+  md5: sha,
 });
 const link = (path: string, target: string): DebInfoEntry => ({
   path,
