@@ -476,7 +476,6 @@ class Resolver {
     return v ?? ids.size;
   }
 
-
   // ---- apt's marking -----------------------------------------------------------------------
 
   private stateChange(p: Pkg): void {
