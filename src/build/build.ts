@@ -930,58 +930,67 @@ async function buildArch(
       pkgs: l.packages.filter((n) => packages.some((p) => p.name === n)),
     })),
   ].filter((g) => g.pkgs.length > 0);
-  for (const g of groups) {
-    const key = sha256Hex(
-      JSON.stringify({
-        v: BUILDER_LAYOUT,
-        kind: "packages",
-        c: o.compression,
-        sde: o.sde,
-        closure: closureKey,
-        group: [...g.pkgs].sort(),
-      }),
-    );
-    const { layer, cached } = await cachedLayer(
-      o.cacheDir,
-      o.blobDir,
-      key,
-      async () => {
-        const byPkg = new Map<string, Map<string, Uint8Array>>();
-        const contentOf = (pkg: string, debPath: string): Uint8Array => {
-          const d = byPkg.get(pkg)?.get(debPath);
-          if (!d) throw new BuildError("E_BUILD", `${pkg}: /${debPath} has no content`);
-          return d;
-        };
-        // packages whose content is needed: the group's, plus owners of hard-link targets
-        const need = new Set(g.pkgs);
-        for (const e of plan.tree.values()) {
-          if (e.type === "hardlink" && g.pkgs.includes(e.pkg)) {
-            const t = plan.tree.get(e.target ?? "");
-            if (t) need.add(t.pkg);
+  // The groups' layers are written concurrently: one's tar is made while the other's chunks
+  // are being compressed.
+  const built = await Promise.all(
+    groups.map(async (g) => {
+      const key = sha256Hex(
+        JSON.stringify({
+          v: BUILDER_LAYOUT,
+          kind: "packages",
+          c: o.compression,
+          sde: o.sde,
+          closure: closureKey,
+          group: [...g.pkgs].sort(),
+        }),
+      );
+      const { layer, cached } = await cachedLayer(
+        o.cacheDir,
+        o.blobDir,
+        key,
+        async () => {
+          const byPkg = new Map<string, Map<string, Uint8Array>>();
+          const contentOf = (pkg: string, debPath: string): Uint8Array => {
+            const d = byPkg.get(pkg)?.get(debPath);
+            if (!d) throw new BuildError("E_BUILD", `${pkg}: /${debPath} has no content`);
+            return d;
+          };
+          // packages whose content is needed: the group's, plus owners of hard-link targets
+          const need = new Set(g.pkgs);
+          for (const e of plan.tree.values()) {
+            if (e.type === "hardlink" && g.pkgs.includes(e.pkg)) {
+              const t = plan.tree.get(e.target ?? "");
+              if (t) need.add(t.pkg);
+            }
           }
-        }
-        // (packages not read above — their metadata came from the cache — are read now, in parallel)
-        const names = [...need];
-        const unread = names.filter((n) => !contents.has(n));
-        const read = await readDebs(
-          unread.map((n) => debPaths.get(n) as string),
-          { concurrency: Math.min(4, Math.max(2, availableParallelism())) },
-        );
-        for (const [i, n] of unread.entries()) contents.set(n, read[i]);
-        for (const n of names) {
-          const c = contents.get(n) as DebContents;
-          const m = new Map<string, Uint8Array>();
-          for (const e of c.entries) if (e.type === "file") m.set(e.path, e.data ?? new Uint8Array());
-          byPkg.set(n, m);
-        }
-        return packageLayerEntries(plan, new Set(g.pkgs), contentOf);
-      },
-      layerOpts,
-    );
-    for (const n of g.pkgs) contents.delete(n);
-    layers.push({ name: g.name, layer, cached, comment: `Debian packages: ${g.pkgs.join(" ")}` });
-    trace(`${arch}: layer ${g.name} ${cached ? "from the cache" : "written"}`);
-  }
+          const take = (n: string, c: DebContents) => {
+            const m = new Map<string, Uint8Array>();
+            for (const e of c.entries) if (e.type === "file") m.set(e.path, e.data ?? new Uint8Array());
+            byPkg.set(n, m);
+          };
+          // contents read above are taken at once (another group may drop them when it is done);
+          // packages whose metadata came from the cache are read now, in parallel
+          const unread: string[] = [];
+          for (const n of need) {
+            const c = contents.get(n);
+            if (c) take(n, c);
+            else unread.push(n);
+          }
+          const read = await readDebs(
+            unread.map((n) => debPaths.get(n) as string),
+            { concurrency: Math.min(4, Math.max(2, availableParallelism())) },
+          );
+          for (const [i, n] of unread.entries()) take(n, read[i]);
+          return packageLayerEntries(plan, new Set(g.pkgs), contentOf);
+        },
+        layerOpts,
+      );
+      for (const n of g.pkgs) contents.delete(n);
+      trace(`${arch}: layer ${g.name} ${cached ? "from the cache" : "written"}`);
+      return { name: g.name, layer, cached, comment: `Debian packages: ${g.pkgs.join(" ")}` };
+    }),
+  );
+  layers.push(...built);
   contents.clear();
 
   // the Node.js runtime

@@ -204,23 +204,46 @@ class LoadedIndex {
   readonly source: AptSource;
   readonly rawPath: string;
   readonly offsets: Float64Array;
-  readonly #joined: string[][];
-  readonly #split: Array<string[] | undefined>;
+  readonly #parts: string[][];
+  /** per column, per block: the block's values, split on first use */
+  readonly #split: Array<Array<string[] | undefined>>;
+  /** index of the first package of each block, and one past the last */
+  readonly #blockStart: Int32Array;
+  /** the block of each package */
+  readonly #blockOf: Uint16Array | Int32Array;
   constructor(idx: ParsedIndex, source: AptSource, rawPath: string) {
     this.source = source;
     this.rawPath = rawPath;
     this.offsets = idx.offsets;
-    this.#joined = idx.cols;
-    this.#split = new Array(NCOLS);
-  }
-  col(i: number): string[] {
-    let c = this.#split[i];
-    if (!c) {
-      const parts = this.#joined[i];
-      c = parts.length === 1 ? parts[0].split("\0") : parts.flatMap((p) => p.split("\0"));
-      this.#split[i] = c;
+    this.#parts = idx.cols;
+    const names = idx.cols[0];
+    this.#split = Array.from({ length: NCOLS }, () => new Array(names.length));
+    // every column has the same blocks of packages: count them in the names column
+    this.#blockStart = new Int32Array(names.length + 1);
+    this.#blockOf = names.length < 65536 ? new Uint16Array(idx.count) : new Int32Array(idx.count);
+    let k = 0;
+    for (let b = 0; b < names.length; b++) {
+      const part = names[b];
+      let n = 1;
+      for (let i = part.indexOf("\0"); i >= 0; i = part.indexOf("\0", i + 1)) n++;
+      this.#blockStart[b] = k;
+      this.#blockOf.fill(b, k, k + n);
+      k += n;
     }
-    return c;
+    this.#blockStart[names.length] = k;
+    if (k !== idx.count)
+      throw new DebianError("E_INDEX", `${rawPath}: parsed index is inconsistent; run again`);
+  }
+  /** Column `i` of package `k` (a block of a column is split into its values on first use). */
+  get(i: number, k: number): string {
+    const b = this.#blockOf[k];
+    const blocks = this.#split[i];
+    let vals = blocks[b];
+    if (!vals) {
+      vals = this.#parts[i][b].split("\0");
+      blocks[b] = vals;
+    }
+    return vals[k - this.#blockStart[b]];
   }
   /** The paragraph's full fields: only its bytes are read from the raw index on disk. */
   paragraph(k: number): Record<string, string> {
@@ -262,61 +285,61 @@ class IndexedPackage implements BinaryPackage {
     this.#k = k;
   }
   get name(): string {
-    return this.#ix.col(0)[this.#k];
+    return this.#ix.get(0, this.#k);
   }
   get version(): string {
-    return this.#ix.col(1)[this.#k];
+    return this.#ix.get(1, this.#k);
   }
   get architecture(): string {
-    return this.#ix.col(2)[this.#k];
+    return this.#ix.get(2, this.#k);
   }
   get multiArch(): MultiArch | undefined {
-    return (this.#ix.col(3)[this.#k] || undefined) as MultiArch | undefined;
+    return (this.#ix.get(3, this.#k) || undefined) as MultiArch | undefined;
   }
   get essential(): boolean {
-    return this.#ix.col(4)[this.#k] === "yes";
+    return this.#ix.get(4, this.#k) === "yes";
   }
   get depends(): string {
-    return this.#ix.col(5)[this.#k];
+    return this.#ix.get(5, this.#k);
   }
   get preDepends(): string {
-    return this.#ix.col(6)[this.#k];
+    return this.#ix.get(6, this.#k);
   }
   get recommends(): string {
-    return this.#ix.col(7)[this.#k];
+    return this.#ix.get(7, this.#k);
   }
   get provides(): string {
-    return this.#ix.col(8)[this.#k];
+    return this.#ix.get(8, this.#k);
   }
   get conflicts(): string {
-    return this.#ix.col(9)[this.#k];
+    return this.#ix.get(9, this.#k);
   }
   get breaks(): string {
-    return this.#ix.col(10)[this.#k];
+    return this.#ix.get(10, this.#k);
   }
   get filename(): string {
-    return this.#ix.col(11)[this.#k];
+    return this.#ix.get(11, this.#k);
   }
   get size(): number {
-    return Number(this.#ix.col(12)[this.#k]);
+    return Number(this.#ix.get(12, this.#k));
   }
   get sha256(): string {
-    return this.#ix.col(13)[this.#k];
+    return this.#ix.get(13, this.#k);
   }
   get suggests(): string {
-    return this.#ix.col(14)[this.#k];
+    return this.#ix.get(14, this.#k);
   }
   get replaces(): string {
-    return this.#ix.col(15)[this.#k];
+    return this.#ix.get(15, this.#k);
   }
   get enhances(): string {
-    return this.#ix.col(16)[this.#k];
+    return this.#ix.get(16, this.#k);
   }
   get priority(): string {
-    return this.#ix.col(17)[this.#k];
+    return this.#ix.get(17, this.#k);
   }
   get important(): boolean {
-    return this.#ix.col(18)[this.#k] === "yes";
+    return this.#ix.get(18, this.#k) === "yes";
   }
   get source(): AptSource {
     return this.#ix.source;
@@ -351,9 +374,8 @@ class IndexedPackage implements BinaryPackage {
 
 function materialize(ix: LoadedIndex, count: number, arch: string, out: BinaryPackage[]): void {
   if (count === 0) return;
-  const archs = ix.col(C_ARCH);
   for (let k = 0; k < count; k++) {
-    const a = archs[k];
+    const a = ix.get(C_ARCH, k);
     if (a !== arch && a !== "all") continue;
     out.push(new IndexedPackage(ix, k));
   }

@@ -94,7 +94,8 @@ function gzipMember(data: Uint8Array, level: number): Promise<Buffer> {
 /**
  * Cut a byte stream at fixed offsets (every `chunkSize` bytes, whatever the input chunking),
  * compress the slices concurrently with `compress` (at most `parallel` in flight) and emit the
- * results in order. Deterministic: depends only on the input bytes and `chunkSize`.
+ * results in order. `compress` must be done with its input when its promise settles (the
+ * slice's buffer is then reused). Deterministic: depends only on the input bytes and `chunkSize`.
  */
 export async function* parallelChunks(
   source: AsyncIterable<Uint8Array>,
@@ -103,12 +104,21 @@ export async function* parallelChunks(
   parallel = Math.max(2, availableParallelism()) + 1,
 ): AsyncGenerator<Buffer> {
   const pending: Promise<Buffer>[] = [];
-  const submit = (b: Uint8Array) => {
+  // Input slices are reused once compressed: a few buffers for the whole stream, not one per
+  // chunk (freed large buffers leave the C heap fragmented and the process larger).
+  const free: Buffer[] = [];
+  const fresh = () => free.pop() ?? Buffer.allocUnsafe(chunkSize);
+  const submit = (b: Buffer) => {
     const p = compress(b);
-    p.catch(() => {}); // handled when awaited in order
+    p.then(
+      () => {
+        if (b.length === chunkSize) free.push(b);
+      },
+      () => {}, // (a failure is handled when awaited in order)
+    );
     pending.push(p);
   };
-  let buf = Buffer.allocUnsafe(chunkSize);
+  let buf = fresh();
   let fill = 0;
   let total = 0;
   for await (const c of source) {
@@ -121,7 +131,7 @@ export async function* parallelChunks(
       off += n;
       if (fill === chunkSize) {
         submit(buf);
-        buf = Buffer.allocUnsafe(chunkSize);
+        buf = fresh();
         fill = 0;
         while (pending.length >= parallel) yield await (pending.shift() as Promise<Buffer>);
       }
