@@ -676,6 +676,27 @@ export function ioError(e: unknown, what: string): unknown {
 }
 
 /** Run at most `n` of the functions given to the returned limiter at once. */
+/** As `limiter`, but a freed slot goes to the waiting call of highest `priority`. */
+function priorityLimiter(n: number): <R>(priority: number, fn: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: Array<{ priority: number; go: () => void }> = [];
+  return async <R>(priority: number, fn: () => Promise<R>): Promise<R> => {
+    if (active >= n) {
+      await new Promise<void>((go) => {
+        waiting.push({ priority, go });
+        waiting.sort((a, b) => b.priority - a.priority);
+      });
+    }
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.go();
+    }
+  };
+}
+
 function limiter(n: number): <R>(fn: () => Promise<R>) => Promise<R> {
   let active = 0;
   const waiting: Array<() => void> = [];
@@ -874,12 +895,14 @@ async function buildArch(
   // once) as soon as it is in the cache, while the others are still downloading.
   await cleanTemps(join(o.cacheDir, "debs", "sha256"));
   const dl = limiter(8);
-  const cpu = limiter(Math.min(4, Math.max(2, availableParallelism())));
+  // reading is the bottleneck (downloads finish long before): the largest waiting package is
+  // read next, so that the long reads overlap the short ones instead of ending the phase alone
+  const cpu = priorityLimiter(Math.min(4, Math.max(2, availableParallelism())));
   const bar = progress(`${arch}: fetching and reading packages`, packages.length);
   const loaded = await Promise.all(
     packages.map(async (p) => {
       const f = await dl(() => fetchDeb(p, o.cacheDir));
-      const r = await cpu(() => loadDebInfo(f.path, p.sha256, o.cacheDir, p.name));
+      const r = await cpu(p.size, () => loadDebInfo(f.path, p.sha256, o.cacheDir, p.name));
       bar.tick(1, p.name);
       return { f, r };
     }),
