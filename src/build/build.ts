@@ -676,40 +676,33 @@ export function ioError(e: unknown, what: string): unknown {
 }
 
 /** Run at most `n` of the functions given to the returned limiter at once. */
-/** As `limiter`, but a freed slot goes to the waiting call of highest `priority`. */
+/** At most `n` calls at once; a freed slot goes to the waiting call of highest `priority`. */
 function priorityLimiter(n: number): <R>(priority: number, fn: () => Promise<R>) => Promise<R> {
   let active = 0;
   const waiting: Array<{ priority: number; go: () => void }> = [];
   return async <R>(priority: number, fn: () => Promise<R>): Promise<R> => {
-    if (active >= n) {
+    if (active < n) active++;
+    else {
+      // (stable: equal priorities keep their order; the slot is handed over, not re-counted)
       await new Promise<void>((go) => {
-        waiting.push({ priority, go });
-        waiting.sort((a, b) => b.priority - a.priority);
+        const at = waiting.findIndex((w) => w.priority < priority);
+        waiting.splice(at < 0 ? waiting.length : at, 0, { priority, go });
       });
     }
-    active++;
     try {
       return await fn();
     } finally {
-      active--;
-      waiting.shift()?.go();
+      const next = waiting.shift();
+      if (next) next.go();
+      else active--;
     }
   };
 }
 
+/** At most `n` calls at once, in call order. */
 function limiter(n: number): <R>(fn: () => Promise<R>) => Promise<R> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async <R>(fn: () => Promise<R>): Promise<R> => {
-    while (active >= n) await new Promise<void>((r) => waiting.push(r));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
+  const run = priorityLimiter(n);
+  return (fn) => run(0, fn);
 }
 
 function alive(pid: number): boolean {
