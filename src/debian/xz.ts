@@ -15,7 +15,7 @@ import { spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { PassThrough, pipeline, type Readable } from "node:stream";
+import { PassThrough, pipeline, Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 
 let xzPath: string | null | undefined;
@@ -180,7 +180,6 @@ export async function xzDecompress(data: Uint8Array): Promise<Uint8Array> {
   if (data.length < XZ_SMALL) return (await import("./xz-wasm.ts")).wasmDecompress(data);
   const xz = nativeXz();
   if (xz) {
-    const { Readable } = await import("node:stream");
     const parts: Buffer[] = [];
     for await (const c of xzNativeStream(Readable.from([data]), xz)) parts.push(c as Buffer);
     return Buffer.concat(parts);
