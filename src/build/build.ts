@@ -1241,7 +1241,9 @@ export function formatBuildResult(r: BuildResult): string {
     for (const alt of a.alternatives)
       lines.push(`  alternative ${alt.link} → ${alt.path} (${alt.mode}, priority ${alt.priority})`);
     if (a.dropped.files)
-      lines.push(`  dropped ${a.dropped.files} doc/man/locale and shell-only files (${humanBytes(a.dropped.bytes)})`);
+      lines.push(
+        `  dropped ${a.dropped.files} doc/man/locale and shell-only files (${humanBytes(a.dropped.bytes)})`,
+      );
     if (a.node) lines.push(`  node ${a.node.version}${a.node.stripped ? " (debug sections removed)" : ""}`);
   }
   for (const s of r.sboms) lines.push(`sbom ${s}`);
