@@ -134,22 +134,6 @@ export function formatOrGroup(g: OrGroup): string {
   return g.map(formatDependency).join(" | ");
 }
 
-/**
- * The relationship fields in the order apt's cache generator meets them in a package (after
- * its name): the first mention of every name, over a whole archive, orders equal candidates.
- */
-export const MENTION_FIELDS = [
-  "preDepends",
-  "depends",
-  "conflicts",
-  "breaks",
-  "recommends",
-  "suggests",
-  "replaces",
-  "enhances",
-  "provides",
-] as const;
-
 const isBlank = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
 const isSep = (c: number) => c === 44 /* , */ || c === 124 /* | */;
 /** Ends a relation's package name (with `colon`) or its architecture qualifier. */

@@ -28,7 +28,6 @@ import {
   forEachRelationTarget,
   formatDependency,
   formatOrGroup,
-  MENTION_FIELDS,
   type OrGroup,
   parseRelations,
 } from "./relation.ts";
@@ -157,18 +156,22 @@ interface UniverseIndex {
 
 const INDEXES = new WeakMap<PackageUniverse, UniverseIndex>();
 
-/** deb822 names of the MENTION_FIELDS (for packages that carry them only in `fields`) */
-const FIELD_NAME: Record<(typeof MENTION_FIELDS)[number], string> = {
-  preDepends: "Pre-Depends",
-  depends: "Depends",
-  conflicts: "Conflicts",
-  breaks: "Breaks",
-  recommends: "Recommends",
-  suggests: "Suggests",
-  replaces: "Replaces",
-  enhances: "Enhances",
-  provides: "Provides",
-};
+/**
+ * The relationship fields in the order apt's cache generator meets them in a package (after
+ * its name): the first mention of every name, over a whole archive, orders equal candidates.
+ * With each, its deb822 name (for packages that carry it only in `fields`).
+ */
+const MENTION_FIELDS = [
+  ["preDepends", "Pre-Depends"],
+  ["depends", "Depends"],
+  ["conflicts", "Conflicts"],
+  ["breaks", "Breaks"],
+  ["recommends", "Recommends"],
+  ["suggests", "Suggests"],
+  ["replaces", "Replaces"],
+  ["enhances", "Enhances"],
+  ["provides", "Provides"],
+] as const;
 
 function targetKeyFor(name: string, q: string | undefined, arch: string): string {
   if (q === undefined || q === "native" || q === arch) return name;
@@ -467,8 +470,8 @@ class Resolver {
       const bin = pkgs[this.idScan++];
       if (bin.architecture !== arch && bin.architecture !== "all") continue;
       touch(bin.name);
-      for (const f of MENTION_FIELDS) {
-        const field = bin[f] ?? bin.fields[FIELD_NAME[f]];
+      for (const [f, deb822] of MENTION_FIELDS) {
+        const field = bin[f] ?? bin.fields[deb822];
         if (field) forEachRelationTarget(field, onTarget);
       }
       v = ids.get(name);
