@@ -4,7 +4,6 @@
  * reader ever looks at (and `cleanTemps` removes).
  */
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
@@ -18,15 +17,6 @@ export function tempPathFor(dest: string): string {
     dirname(dest),
     `${TEMP_PREFIX}${basename(dest)}.${process.pid}.${randomBytes(4).toString("hex")}`,
   );
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Write `data` to `dest` atomically (temp + fsync + rename). */
@@ -61,9 +51,12 @@ export async function writeStreamAtomic(
 ): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
   const tmp = tempPathFor(dest);
+  // The file is opened before the stream starts: a write stream opening it by name could
+  // still create it after a failing source has made us remove it (a temp file left behind).
+  const fh = await open(tmp, "wx", mode);
   try {
-    await pipeline(source, createWriteStream(tmp, { flags: "wx", mode }));
-    await fsyncPath(tmp);
+    // (the stream syncs the file before it closes it, and closes it on failure too)
+    await pipeline(source, fh.createWriteStream({ flush: true }));
     if (check) await check(tmp);
     await rename(tmp, dest);
   } catch (e) {
