@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { writeStreamAtomic } from "../../../src/util/atomic.ts";
@@ -11,10 +12,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("writeStreamAtomic: a source that fails at once leaves no temp file, even later", async () => {
   for (let i = 0; i < 20; i++) {
-    async function* failing(): AsyncGenerator<Uint8Array> {
-      throw new Error("source failed");
-    }
-    await assert.rejects(writeStreamAtomic(join(dir, `f${i}`), failing()), /source failed/);
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error("source failed"));
+      },
+    });
+    await assert.rejects(writeStreamAtomic(join(dir, `f${i}`), failing), /source failed/);
   }
   // (a stream that opened its file by name could create it after the clean-up: a race seen once
   // in CI under load; this checks the contract, it does not force that interleaving)
