@@ -70,7 +70,9 @@ export function requireP256(key: KeyObject, file: string): void {
   const curve = key.asymmetricKeyDetails?.namedCurve;
   if (key.asymmetricKeyType === "ec" && (curve === "prime256v1" || curve === "P-256")) return;
   const what =
-    key.asymmetricKeyType === "ec" ? `an ECDSA ${curve ?? "?"} key` : `an ${key.asymmetricKeyType} key`;
+    key.asymmetricKeyType === "ec"
+      ? `an ECDSA ${curve ?? "?"} key`
+      : `an ${String(key.asymmetricKeyType).toUpperCase()} key`;
   throw new SignError("E_KEY", `${file} is ${what}; shellfree signs and verifies with ECDSA P-256 keys`, {
     hint: "make one with `shellfree generate-key-pair` or `cosign generate-key-pair`",
   });

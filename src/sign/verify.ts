@@ -7,15 +7,10 @@
  * does not check this), and it carries the annotations asked for. The image is verified when at
  * least one signature passes every check; otherwise the result says why, one line.
  */
-import {
-  isIndexMediaType,
-  type OciManifest,
-  openRepository,
-  parseRegistryRef,
-  type RemoteRepository,
-} from "../oci/index.ts";
+import { isIndexMediaType, type OciManifest, openRepository, type RemoteRepository } from "../oci/index.ts";
 import { pae, parseBundle } from "./bundle.ts";
 import { ANNOTATION_BUNDLE_PREDICATE, bundleLayers, mayBeBundleReferrer } from "./bundle-referrer.ts";
+import { claimProblem, type Expected } from "./claims.ts";
 import { SignError } from "./errors.ts";
 import {
   COSIGN_SIGN_PREDICATE,
@@ -60,47 +55,6 @@ export interface VerifyResult {
   signatures: SignatureCheck[];
   /** one line: why nothing verified (absent when verified) */
   problem?: string;
-}
-
-/** HOST/REPO of a reference that may carry a tag or digest (as a payload's docker-reference may). */
-function repositoryOf(identity: string): string {
-  try {
-    const r = parseRegistryRef(identity);
-    return `${r.registry}/${r.repository}`;
-  } catch {
-    return identity;
-  }
-}
-
-function annotationProblem(
-  want: Record<string, string> | undefined,
-  have: Record<string, unknown>,
-): string | undefined {
-  for (const [k, v] of Object.entries(want ?? {})) {
-    if (have[k] !== v) {
-      return have[k] === undefined
-        ? `lacks the annotation ${k}=${v}`
-        : `has the annotation ${k}=${String(have[k])}, not ${k}=${v}`;
-    }
-  }
-  return undefined;
-}
-
-interface Expected {
-  digest: string;
-  identity: string;
-  annotations?: Record<string, string>;
-}
-
-/** The checks after the signature itself: digest, identity, annotations. */
-function claimProblem(c: SignedClaims, want: Expected): string | undefined {
-  if (c.digest !== want.digest) {
-    return `signs ${c.digest}, not ${want.digest} (a signature of another image)`;
-  }
-  if (c.identity !== undefined && repositoryOf(c.identity) !== repositoryOf(want.identity)) {
-    return `was made for ${c.identity}, not ${want.identity}`;
-  }
-  return annotationProblem(want.annotations, c.annotations);
 }
 
 async function checkSigTag(
