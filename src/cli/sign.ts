@@ -61,7 +61,7 @@ export function register(program: Command): void {
   const cmd = program
     .command("sign")
     .description(
-      "sign an image in a registry with a key, as cosign does (a .sig tag and a Sigstore bundle referrer; no cosign needed)",
+      "sign an image in a registry with a key, as cosign does (a .sig tag and a Sigstore bundle referrer; no cosign needed; no keyless signing)",
     )
     .argument(
       "<image>",
