@@ -9,6 +9,7 @@ import {
   type Descriptor,
   isAttestationDescriptor,
   isIndexMediaType,
+  MEDIA_OCI_MANIFEST,
   type OciIndex,
   type OciManifest,
   openRepository,
@@ -213,7 +214,7 @@ async function signBundle(
     predicateType: COSIGN_SIGN_PREDICATE,
     created: o.now ?? new Date(),
   });
-  const link = await repo.attachReferrer(manifest, JSON.parse(manifest.toString("utf8")).mediaType);
+  const link = await repo.attachReferrer(manifest, MEDIA_OCI_MANIFEST);
   return {
     manifest: link.referrer,
     added: true,

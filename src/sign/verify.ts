@@ -19,7 +19,13 @@ import {
   parseStatement,
   type SignedClaims,
 } from "./payload.ts";
-import { ANNOTATION_KEY_HINT, ANNOTATION_SIGNATURE, signatureLayers, sigTag } from "./sig-tag.ts";
+import {
+  ANNOTATION_KEY_HINT,
+  ANNOTATION_SIGNATURE,
+  MAX_SIG_LAYERS,
+  signatureLayers,
+  sigTag,
+} from "./sig-tag.ts";
 import { type RegistryAccess, resolveImage, type SignatureFormat } from "./sign.ts";
 import type { SignatureEvidence, SignatureVerifier } from "./signer.ts";
 
@@ -76,7 +82,7 @@ async function checkSigTag(
     ];
   }
   const out: SignatureCheck[] = [];
-  const layers = signatureLayers(m.doc as OciManifest);
+  const layers = signatureLayers(m.doc as OciManifest).slice(0, MAX_SIG_LAYERS);
   for (const [i, l] of layers.entries()) {
     const source = `${tag} layer ${i + 1}`;
     const check: SignatureCheck = { format: "sig", source, ok: false };
@@ -86,10 +92,9 @@ async function checkSigTag(
       check.problem = "has no signature (no dev.cosignproject.cosign/signature annotation)";
       continue;
     }
+    const payload = await repo.blob(l.digest, 1 << 20);
     let claims: SignedClaims;
-    let payload: Buffer;
     try {
-      payload = await repo.blob(l.digest, 1 << 20);
       claims = parseSimpleSigning(payload);
     } catch (e) {
       check.problem = `is not a cosign signature payload: ${(e as Error).message}`;
@@ -127,10 +132,11 @@ async function checkBundles(
     if (!m || isIndexMediaType(m.desc.mediaType)) continue;
     for (const l of bundleLayers(m.doc as OciManifest, want.digest)) {
       const source = `referrer ${c.digest}`;
+      const bytes = await repo.blob(l.digest, 4 << 20);
       let bundle: ReturnType<typeof parseBundle>;
       let statement: ReturnType<typeof parseStatement>;
       try {
-        bundle = parseBundle(await repo.blob(l.digest, 4 << 20));
+        bundle = parseBundle(bytes);
         if (bundle.payloadType !== MEDIA_IN_TOTO) {
           throw new SignError(
             "E_PAYLOAD",

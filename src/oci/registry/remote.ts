@@ -8,6 +8,7 @@
  */
 import { referrersTag } from "../attest.ts";
 import { sha256Digest } from "../digest.ts";
+import { OciError } from "../errors.ts";
 import type { Descriptor, OciManifest } from "../image.ts";
 import { clientFor, drain, header, type RegistryClient, readBody } from "./client.ts";
 import { type Fetched, fetchManifest, referrersIndex } from "./pull.ts";
@@ -200,8 +201,19 @@ class Repository implements RemoteRepository {
       [200, 400, 404, 405, 406, 415, 501],
     ).catch(() => undefined);
     if (api) return api;
-    const tag = `/v2/${repo}/manifests/${referrersTag(subject)}`;
-    return (await referrersIndex(this.client, repo, tag, [200, 404])) ?? [];
+    const tag = referrersTag(subject);
+    try {
+      return (await referrersIndex(this.client, repo, `/v2/${repo}/manifests/${tag}`, [200, 404])) ?? [];
+    } catch (e) {
+      if (e instanceof OciError) throw e;
+      throw this.client.error(
+        "E_REGISTRY",
+        `${repo}:${tag} (the referrers of ${subject}) is not an image index`,
+        {
+          hint: `the tag ${tag} is reserved for referrers (OCI distribution-spec 1.1)`,
+        },
+      );
+    }
   }
 
   async attachReferrer(bytes: Uint8Array, mediaType: string): Promise<ReferrerLink> {
