@@ -8,6 +8,13 @@ export * from "./layer.ts";
 export * from "./layout.ts";
 export * from "./media.ts";
 export * from "./read.ts";
+export {
+  openRepository,
+  type ReferrerLink,
+  type RemoteManifest,
+  type RemoteRepository,
+  type RepositoryOptions,
+} from "./registry/remote.ts";
 export * from "./registry.ts";
 export * from "./tar.ts";
 export type * from "./types.ts";

@@ -1,0 +1,7 @@
+import { ShellfreeError } from "../errors.ts";
+
+/**
+ * Errors of signing and signature verification: E_KEY (a key file that cannot be used: exit 1),
+ * E_PASSWORD, E_SIGN_REF, and E_SIGNATURE (no signature passed the checks: exit 3).
+ */
+export class SignError extends ShellfreeError {}
