@@ -67,14 +67,17 @@ platform, manifest, suite, packages, updates, security, sources: [{suite, uri, s
 updates: [{architecture, name, installed, candidate, suite, security, securityVersion, source,
 sourceVersion}], notInArchive: [{architecture, name, installed}], warnings: [...]}.
 
-The weekly rebuild, e.g. from a scheduled CI job:
-  shellfree outdated --fail-on security -f shellfree.yaml   # exit 10: a security fix is pending
-  shellfree lock -f shellfree.yaml
-  shellfree build -f shellfree.yaml --locked -o oci:out/app
-  shellfree verify oci:out/app
-  shellfree test oci:out/app
-  shellfree push oci:out/app registry:HOST/REPO:TAG
-(the spec needs sources: { security: true } for \`lock\` to pick the security suite's versions).
+The weekly rebuild, e.g. a scheduled CI job that rebuilds only when a security fix is pending:
+  rc=0; shellfree outdated -f shellfree.yaml --fail-on security || rc=$?
+  if [ "$rc" = ${EXIT_SECURITY} ]; then
+    shellfree lock -f shellfree.yaml                            # move the lock to the fixed versions
+    shellfree build -f shellfree.yaml --locked -o oci:out/app
+    shellfree verify oci:out/app
+    shellfree test oci:out/app
+    shellfree push oci:out/app HOST/REPO:TAG
+  elif [ "$rc" != 0 ]; then exit "$rc"; fi                      # 1, 2, 3: an error, not a verdict
+The spec needs sources: { security: true } for \`lock\` to pick the security suite's versions
+(outdated warns when it does not).
 `;
 
 export function register(program: Command): void {
