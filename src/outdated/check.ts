@@ -8,6 +8,7 @@ import {
   type AptSource,
   type ArchiveOptions,
   configuredSources,
+  DebianError,
   loadRelease,
   loadUniverse,
   type ReleaseInfo,
@@ -86,7 +87,15 @@ export async function checkOutdated(
       sources.map((s) => {
         let p = releases.get(key(s));
         if (!p) {
-          p = loadRelease(s, archive);
+          p = loadRelease(s, archive).catch((e: unknown) => {
+            // a suite without a security suite (sid) or a security mirror that is not one
+            if (isSecurity(s) && e instanceof DebianError && e.code === "E_NOT_FOUND") {
+              throw new DebianError("E_NOT_FOUND", e.message, {
+                hint: "give the security archive with --security-mirror, or compare without it: --no-security",
+              });
+            }
+            throw e;
+          });
           releases.set(key(s), p);
         }
         return p;

@@ -383,6 +383,28 @@ describe("shellfree outdated (fake archives on 127.0.0.1)", () => {
     assert.match(r.stderr, /\nhint: run `shellfree lock`/);
   });
 
+  test("a security mirror without <suite>-security: one-line error naming it, exit 1, and how to go on", async () => {
+    await baseline();
+    const r = await shellfree(
+      [
+        "-q",
+        "outdated",
+        join(specDir, "shellfree.lock"),
+        "--mirror",
+        main.url,
+        "--security-mirror",
+        main.url,
+      ].concat(["--keyring", keyring, "--cache-dir", join(tmp, "cache")]),
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.equal(
+      r.stderr,
+      `shellfree: suite trixie-security not found on ${main.url} (no InRelease or Release)\n` +
+        "hint: give the security archive with --security-mirror, or compare without it: --no-security\n",
+    );
+  });
+
   test("a distroless-style image (status.d, written by hand) in a docker-archive", async () => {
     await publish(mainFiles, {
       trixie: MAIN.map((p) => (p.name === "hello" ? { ...p, version: "1.1-1" } : p)),
