@@ -19,6 +19,7 @@ const COMMANDS: Record<string, Array<() => Promise<Registrar>>> = {
   "init-config": [() => import("./init.ts")],
   inspect: [() => import("./inspect.ts")],
   lock: [() => import("./lock.ts")],
+  outdated: [() => import("./outdated.ts")],
   pull: [() => import("./pull.ts")],
   push: [() => import("./push.ts")],
   resolve: [() => import("./resolve.ts")],
