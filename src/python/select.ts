@@ -76,7 +76,7 @@ export function selectWheel(
   }
   const python = `${target.python}${/^\d+\.\d+$/.test(target.python) ? ".0" : ""}`;
   const fitting: Ranked[] = [];
-  const wrongHash: DistFile[] = [];
+  const wrongHash: Array<{ file: DistFile; priority: number }> = [];
   const tooNew: string[] = [];
   for (const { file, w } of wheels) {
     const best = bestTag(w, priorities);
@@ -88,7 +88,7 @@ export function selectWheel(
     let hashRank = 1;
     if (req.hashes.length && comparable(file.hashes, req.hashes)) {
       if (!hashesOverlap(file.hashes, req.hashes)) {
-        wrongHash.push(file);
+        wrongHash.push({ file, priority: best.priority });
         continue;
       }
       hashRank = 0;
@@ -103,7 +103,8 @@ export function selectWheel(
   }
   if (!fitting.length) {
     if (wrongHash.length) {
-      const f = wrongHash[0];
+      // name the file pip would have taken
+      const f = wrongHash.sort((a, b) => a.priority - b.priority)[0].file;
       return fail(
         `${f.filename} from ${f.origin} has ${f.hashes.map(formatHash).join(", ")}, which is none of the allowed ${req.hashes.map(formatHash).join(", ")}`,
         "the file differs from the one the requirements were locked with; nothing was installed",
