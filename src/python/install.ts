@@ -54,10 +54,11 @@ const text = (d: Uint8Array) => new TextDecoder("utf-8").decode(d);
 export function fixShebang(data: Uint8Array, interpreter: string): Uint8Array {
   const nl = data.indexOf(0x0a);
   const first = Buffer.from(data.subarray(0, nl < 0 ? data.length : nl)).toString("latin1");
-  const m = /^#!pythonw?(\r?)$|^#!pythonw?(\s.*?)(\r?)$/.exec(first);
+  const cr = first.endsWith("\r") ? "\r" : "";
+  const m = /^#!pythonw?(\s.*)?$/.exec(cr ? first.slice(0, -1) : first);
   if (!m) return data;
-  const args = (m[2] ?? "").trimEnd();
-  const line = Buffer.from(`#!${interpreter}${args ? ` ${args.trim()}` : ""}`, "latin1");
+  const args = (m[1] ?? "").trim();
+  const line = Buffer.from(`#!${interpreter}${args ? ` ${args}` : ""}${cr}`, "latin1");
   return Buffer.concat([line, nl < 0 ? Buffer.alloc(0) : Buffer.from(data.subarray(nl))]);
 }
 

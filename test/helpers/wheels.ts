@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { zipSync, type Zippable } from "fflate";
+import { type Zippable, zipSync } from "fflate";
 
 export interface WheelFileSpec {
   data: string | Uint8Array;
@@ -28,7 +28,9 @@ export interface BuildWheelOptions {
   /** files at the wheel root (package code) */
   files?: Record<string, string | Uint8Array | WheelFileSpec>;
   /** files under {name}-{version}.data/<scheme>/ */
-  data?: Partial<Record<"purelib" | "platlib" | "scripts" | "headers" | "data", Record<string, string | Uint8Array>>>;
+  data?: Partial<
+    Record<"purelib" | "platlib" | "scripts" | "headers" | "data", Record<string, string | Uint8Array>>
+  >;
   /** entry_points.txt content */
   entryPoints?: string;
   rootIsPurelib?: boolean;
@@ -68,7 +70,11 @@ export function buildWheel(o: BuildWheelOptions): BuiltWheel {
   }
   for (const [scheme, files] of Object.entries(o.data ?? {})) {
     for (const [p, v] of Object.entries(files ?? {})) {
-      entries.push({ name: `${dataDir}/${scheme}/${p}`, data: enc(v), mode: scheme === "scripts" ? 0o755 : 0o644 });
+      entries.push({
+        name: `${dataDir}/${scheme}/${p}`,
+        data: enc(v),
+        mode: scheme === "scripts" ? 0o755 : 0o644,
+      });
     }
   }
   const meta = [
@@ -92,16 +98,25 @@ export function buildWheel(o: BuildWheelOptions): BuiltWheel {
     ),
     mode: 0o644,
   });
-  if (o.entryPoints) entries.push({ name: `${info}/entry_points.txt`, data: enc(o.entryPoints), mode: 0o644 });
+  if (o.entryPoints)
+    entries.push({ name: `${info}/entry_points.txt`, data: enc(o.entryPoints), mode: 0o644 });
   let rows = entries.map((e) => [e.name, recordHash(e.data), String(e.data.length)]);
   rows.push([`${info}/RECORD`, "", ""]);
   if (o.tamperRecord) rows = o.tamperRecord(rows);
   const record = rows.map((r) => r.join(",")).join("\n") + "\n";
   entries.push({ name: `${info}/RECORD`, data: enc(record), mode: 0o644 });
-  for (const r of o.rawEntries ?? []) entries.push({ name: r.name, data: enc(r.data), mode: r.mode ?? 0o644 });
+  for (const r of o.rawEntries ?? [])
+    entries.push({ name: r.name, data: enc(r.data), mode: r.mode ?? 0o644 });
   const zippable: Zippable = {};
   for (const e of entries) {
-    zippable[e.name] = [e.data, { os: 3, attrs: ((e.mode & 0o170000 ? e.mode : 0o100000 | e.mode) << 16) >>> 0, mtime: new Date("2024-01-01T00:00:00Z") }];
+    zippable[e.name] = [
+      e.data,
+      {
+        os: 3,
+        attrs: ((e.mode & 0o170000 ? e.mode : 0o100000 | e.mode) << 16) >>> 0,
+        mtime: new Date("2024-01-01T00:00:00Z"),
+      },
+    ];
   }
   const bytes = zipSync(zippable, { level: 6 });
   const filename = `${dist}-${o.version}${o.build ? `-${o.build}` : ""}-${o.tag}.whl`;
@@ -111,7 +126,8 @@ export function buildWheel(o: BuildWheelOptions): BuiltWheel {
 function expandTags(parts: string[]): string[] {
   const [py, abi, plat] = parts;
   const out: string[] = [];
-  for (const a of py.split(".")) for (const b of abi.split(".")) for (const c of plat.split(".")) out.push(`${a}-${b}-${c}`);
+  for (const a of py.split("."))
+    for (const b of abi.split(".")) for (const c of plat.split(".")) out.push(`${a}-${b}-${c}`);
   return out;
 }
 
@@ -123,15 +139,20 @@ export function pureWheel(version = "1.0"): BuiltWheel {
     tag: "py3-none-any",
     files: {
       "sfdemo/__init__.py": `VERSION = "${version}"\n\ndef hello():\n    return "hello from sfdemo"\n`,
-      "sfdemo/cli.py": 'import sys\n\ndef main():\n    print("sfdemo cli", " ".join(sys.argv[1:]))\n    return 0\n',
+      "sfdemo/cli.py":
+        'import sys\n\ndef main():\n    print("sfdemo cli", " ".join(sys.argv[1:]))\n    return 0\n',
     },
     data: {
-      scripts: { "sfdemo-tool": '#!python\nimport sfdemo\nprint(sfdemo.hello())\n' },
+      scripts: { "sfdemo-tool": "#!python\nimport sfdemo\nprint(sfdemo.hello())\n" },
       data: { "share/sfdemo/readme.txt": "sfdemo data file\n" },
       headers: { "sfdemo.h": "#define SFDEMO 1\n" },
     },
     entryPoints: "[console_scripts]\nsfdemo = sfdemo.cli:main\n\n[other.group]\nignored = x:y\n",
-    metadata: ["Summary: shellfree test package", "License-Expression: MIT", "Home-page: http://127.0.0.1/sfdemo"],
+    metadata: [
+      "Summary: shellfree test package",
+      "License-Expression: MIT",
+      "Home-page: http://127.0.0.1/sfdemo",
+    ],
   });
 }
 
@@ -150,7 +171,11 @@ export function extensionWheel(machine: string, so: Uint8Array, soName = "_speed
       "sfext/__init__.py": `from . import ${soName}\n`,
       [`sfext/${soName}.cpython-313-${machine}-linux-gnu.so`]: { data: so, executable: true },
     },
-    metadata: ["Summary: shellfree test extension", "License: Apache-2.0", "Classifier: License :: OSI Approved :: Apache Software License"],
+    metadata: [
+      "Summary: shellfree test extension",
+      "License: Apache-2.0",
+      "Classifier: License :: OSI Approved :: Apache Software License",
+    ],
   });
 }
 
@@ -182,7 +207,10 @@ export async function serveIndex(
   let failures = opts.failFirst ?? 0;
   const byProject = new Map<string, IndexFile[]>();
   for (const f of files) {
-    const project = f.filename.split("-")[0].replace(/[-_.]+/g, "-").toLowerCase();
+    const project = f.filename
+      .split("-")[0]
+      .replace(/[-_.]+/g, "-")
+      .toLowerCase();
     byProject.set(project, [...(byProject.get(project) ?? []), f]);
   }
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -211,8 +239,11 @@ export async function serveIndex(
     const list = proj ? byProject.get(proj[1]) : undefined;
     if (!list) return void res.writeHead(404).end("not found");
     const stated = (f: IndexFile) =>
-      f.statedSha256 === null ? undefined : (f.statedSha256 ?? createHash("sha256").update(f.bytes).digest("hex"));
-    const wantsJson = opts.format === "json" && (req.headers.accept ?? "").includes("application/vnd.pypi.simple.v1+json");
+      f.statedSha256 === null
+        ? undefined
+        : (f.statedSha256 ?? createHash("sha256").update(f.bytes).digest("hex"));
+    const wantsJson =
+      opts.format === "json" && (req.headers.accept ?? "").includes("application/vnd.pypi.simple.v1+json");
     if (wantsJson) {
       const body = JSON.stringify({
         meta: { "api-version": "1.1" },

@@ -34,20 +34,24 @@ describe("pip configuration", () => {
       "/home/u/.pip/pip.conf",
       "/home/u/.config/pip/pip.conf",
     ]);
-    assert.deepEqual(pipConfigFiles({ XDG_CONFIG_DIRS: "/a:/b", XDG_CONFIG_HOME: "/x", PIP_CONFIG_FILE: "/c.conf" }, "/h"), [
-      "/b/pip/pip.conf",
-      "/a/pip/pip.conf",
-      "/etc/pip.conf",
-      "/h/.pip/pip.conf",
-      "/x/pip/pip.conf",
-      "/c.conf",
-    ]);
+    assert.deepEqual(
+      pipConfigFiles({ XDG_CONFIG_DIRS: "/a:/b", XDG_CONFIG_HOME: "/x", PIP_CONFIG_FILE: "/c.conf" }, "/h"),
+      [
+        "/b/pip/pip.conf",
+        "/a/pip/pip.conf",
+        "/etc/pip.conf",
+        "/h/.pip/pip.conf",
+        "/x/pip/pip.conf",
+        "/c.conf",
+      ],
+    );
     assert.deepEqual(pipConfigFiles({ PIP_CONFIG_FILE: "/dev/null" }, "/h"), []);
   });
   test("precedence: spec, requirements file, PIP_INDEX_URL, later config files, [install] over [global]", () => {
     const files: Record<string, string> = {
       "/etc/pip.conf": "[global]\nindex-url = http://127.0.0.1:1/etc\n",
-      "/h/.config/pip/pip.conf": "[global]\nindex-url = http://127.0.0.1:2/user\n[install]\nindex-url = http://127.0.0.1:3/install\nextra-index-url = http://127.0.0.1:4/x\n",
+      "/h/.config/pip/pip.conf":
+        "[global]\nindex-url = http://127.0.0.1:2/user\n[install]\nindex-url = http://127.0.0.1:3/install\nextra-index-url = http://127.0.0.1:4/x\n",
     };
     const readFile = (p: string) => {
       if (p in files) return files[p];
@@ -59,10 +63,16 @@ describe("pip configuration", () => {
       extraIndexUrls: ["http://127.0.0.1:4/x"],
       source: "/h/.config/pip/pip.conf",
     });
-    assert.equal(indexConfig({ ...base, env: { PIP_INDEX_URL: "http://127.0.0.1:5/env" } }).indexUrl, "http://127.0.0.1:5/env");
     assert.equal(
-      indexConfig({ ...base, env: { PIP_INDEX_URL: "http://127.0.0.1:5/env" }, requirementsIndexUrls: ["http://127.0.0.1:6/req"] })
-        .source,
+      indexConfig({ ...base, env: { PIP_INDEX_URL: "http://127.0.0.1:5/env" } }).indexUrl,
+      "http://127.0.0.1:5/env",
+    );
+    assert.equal(
+      indexConfig({
+        ...base,
+        env: { PIP_INDEX_URL: "http://127.0.0.1:5/env" },
+        requirementsIndexUrls: ["http://127.0.0.1:6/req"],
+      }).source,
       "the requirements file",
     );
     const spec = indexConfig({ ...base, env: {}, specIndexUrl: "http://127.0.0.1:7/spec" });
@@ -113,14 +123,26 @@ describe("simple index pages", () => {
       meta: { "api-version": "1.1" },
       name: "sfdemo",
       files: [
-        { filename: "sfdemo-1.0-py3-none-any.whl", url: "../../files/sfdemo-1.0-py3-none-any.whl", hashes: { sha256: "b".repeat(64), blake2b: "x" }, "requires-python": ">=3.9" },
+        {
+          filename: "sfdemo-1.0-py3-none-any.whl",
+          url: "../../files/sfdemo-1.0-py3-none-any.whl",
+          hashes: { sha256: "b".repeat(64), blake2b: "x" },
+          "requires-python": ">=3.9",
+        },
       ],
     });
     const files = parseSimpleJson(json, "http://127.0.0.1:9/simple/sfdemo/", "index t");
     assert.equal(files[0].url, "http://127.0.0.1:9/files/sfdemo-1.0-py3-none-any.whl");
     assert.deepEqual(files[0].hashes, [{ algorithm: "sha256", hex: "b".repeat(64) }]);
-    assert.throws(() => parseSimpleJson('{"meta":{"api-version":"2.0"},"files":[]}', "http://127.0.0.1/s/", "t"), /unsupported simple API version "2\.0"/);
+    assert.throws(
+      () => parseSimpleJson('{"meta":{"api-version":"2.0"},"files":[]}', "http://127.0.0.1/s/", "t"),
+      /unsupported simple API version "2\.0"/,
+    );
     assert.throws(() => parseSimpleJson("{", "http://127.0.0.1/s/", "t"), /invalid JSON/);
-    assert.throws(() => parseSimpleJson('{"meta":{"api-version":"1.0"},"files":[{"url":"x"}]}', "http://127.0.0.1/s/", "t"), /without filename or url/);
+    assert.throws(
+      () =>
+        parseSimpleJson('{"meta":{"api-version":"1.0"},"files":[{"url":"x"}]}', "http://127.0.0.1/s/", "t"),
+      /without filename or url/,
+    );
   });
 });

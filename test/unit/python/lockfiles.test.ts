@@ -100,15 +100,27 @@ describe("pylock.toml (PEP 751)", () => {
   });
   test("errors are one line naming the file", () => {
     const bad: Array<[string, RegExp, object?]> = [
-      ["lock-version = '2.0'\ncreated-by='x'\n[[packages]]\nname='a'", /pylock\.toml: lock-version 2\.0 is not supported/],
+      [
+        "lock-version = '2.0'\ncreated-by='x'\n[[packages]]\nname='a'",
+        /pylock\.toml: lock-version 2\.0 is not supported/,
+      ],
       ["created-by='x'", /no lock-version/],
-      ["lock-version='1.0'\nenvironments=[\"sys_platform == 'win32'\"]\npackages=[]", /none of its environments/],
-      ["lock-version='1.0'\nrequires-python='>=3.14'\npackages=[]", /requires-python >=3\.14 excludes the image's python 3\.13\.5/],
+      [
+        "lock-version='1.0'\nenvironments=[\"sys_platform == 'win32'\"]\npackages=[]",
+        /none of its environments/,
+      ],
+      [
+        "lock-version='1.0'\nrequires-python='>=3.14'\npackages=[]",
+        /requires-python >=3\.14 excludes the image's python 3\.13\.5/,
+      ],
       [
         "lock-version='1.0'\n[[packages]]\nname='a'\nversion='1'\n[packages.vcs]\ntype='git'\nurl='x'\ncommit-id='y'",
         /package a: a vcs source needs a build from source; only wheels are installed/,
       ],
-      ["lock-version='1.0'\n[[packages]]\nname='a'\nversion='1'\n[[packages.wheels]]\nurl='http://127.0.0.1/a-1-py3-none-any.whl'\nhashes={md5='00'}", /no sha256\/sha384\/sha512/],
+      [
+        "lock-version='1.0'\n[[packages]]\nname='a'\nversion='1'\n[[packages.wheels]]\nurl='http://127.0.0.1/a-1-py3-none-any.whl'\nhashes={md5='00'}",
+        /no sha256\/sha384\/sha512/,
+      ],
       ["lock-version='1.0'\n[[packages]]\nname='a'\nversion='1'", /package a: lists no wheels/],
       ["lock-version='1.0'\n[[packages]\n", /pylock\.toml:2:\d+: invalid TOML/],
       ["lock-version='1.0'\npackages=[]", /extra "x" is not in the lock's extras/, { extras: ["x"] }],
@@ -224,9 +236,15 @@ describe("uv.lock", () => {
     assert.ok(r.skipped.some((s) => s.name === "uvloop"));
   });
   test("errors", () => {
-    assert.throws(() => parseUvLock("version = 2\n", "uv.lock", { env: amd64 }), /uv\.lock: uv\.lock version 2 is not supported/);
     assert.throws(
-      () => parseUvLock(UVLOCK.replace('requires-python = ">=3.12"', 'requires-python = ">=3.14"'), "uv.lock", { env: amd64 }),
+      () => parseUvLock("version = 2\n", "uv.lock", { env: amd64 }),
+      /uv\.lock: uv\.lock version 2 is not supported/,
+    );
+    assert.throws(
+      () =>
+        parseUvLock(UVLOCK.replace('requires-python = ">=3.12"', 'requires-python = ">=3.14"'), "uv.lock", {
+          env: amd64,
+        }),
       /requires-python >=3\.14 excludes/,
     );
     assert.throws(
@@ -239,10 +257,18 @@ describe("uv.lock", () => {
       /package lib: a git source needs a build from source/,
     );
     assert.throws(
-      () => parseUvLock(`version = 1\n[[package]]\nname = "app"\nversion = "1"\nsource = { virtual = "." }\ndependencies = [{ name = "nope" }]\n`, "uv.lock", { env: amd64 }),
+      () =>
+        parseUvLock(
+          `version = 1\n[[package]]\nname = "app"\nversion = "1"\nsource = { virtual = "." }\ndependencies = [{ name = "nope" }]\n`,
+          "uv.lock",
+          { env: amd64 },
+        ),
       /app depends on nope: not in the lock/,
     );
-    assert.throws(() => parseUvLock(UVLOCK, "uv.lock", { env: amd64, extras: ["nope"] }), /app has no extra "nope"/);
+    assert.throws(
+      () => parseUvLock(UVLOCK, "uv.lock", { env: amd64, extras: ["nope"] }),
+      /app has no extra "nope"/,
+    );
   });
   describe("readLockfile", () => {
     const dir = mkdtempSync(join(tmpdir(), "sf-lock-"));
@@ -253,8 +279,14 @@ describe("uv.lock", () => {
       writeFileSync(join(dir, "poetry.lock"), "");
       assert.equal(readLockfile(join(dir, "uv.lock"), { env: amd64 }).requirements.length, 5);
       assert.equal(readLockfile(join(dir, "pylock.prod.toml"), { env: amd64 }).requirements.length, 2);
-      assert.throws(() => readLockfile(join(dir, "poetry.lock"), { env: amd64 }), /not a lockfile name shellfree knows/);
-      assert.throws(() => readLockfile(join(dir, "pylock.toml"), { env: amd64 }), /cannot read lockfile .*ENOENT/);
+      assert.throws(
+        () => readLockfile(join(dir, "poetry.lock"), { env: amd64 }),
+        /not a lockfile name shellfree knows/,
+      );
+      assert.throws(
+        () => readLockfile(join(dir, "pylock.toml"), { env: amd64 }),
+        /cannot read lockfile .*ENOENT/,
+      );
     });
   });
 });

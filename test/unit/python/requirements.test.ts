@@ -12,7 +12,8 @@ const H1 = "a".repeat(64);
 const H2 = "b".repeat(64);
 const H3 = "c".repeat(64);
 
-const parse = (text: string, vars: Record<string, string> = {}) => parseRequirements(text, "req.txt", { env, vars });
+const parse = (text: string, vars: Record<string, string> = {}) =>
+  parseRequirements(text, "req.txt", { env, vars });
 
 /** The error a text gives: its message, and that it is one line. */
 function errorOf(text: string): string {
@@ -131,9 +132,15 @@ describe("requirements files", () => {
     assert.match(errorOf("-c constraints.txt"), /constraints files are not supported/);
     assert.match(errorOf("--no-binary :all:"), /only wheels are installed/);
     assert.match(errorOf("--frobnicate"), /unsupported option --frobnicate/);
-    assert.match(errorOf(`x==1 --install-option=--prefix --hash=sha256:${H1}`), /option --install-option is not supported/);
+    assert.match(
+      errorOf(`x==1 --install-option=--prefix --hash=sha256:${H1}`),
+      /option --install-option is not supported/,
+    );
     assert.match(errorOf(`x==1 ; python_version >>> "3" --hash=sha256:${H1}`), /^req\.txt:1: marker /);
-    assert.match(errorOf(`x==1 --hash=sha256:${H1}\nX==2 --hash=sha256:${H2}`), /^req\.txt:2: X==2 conflicts with x==1 at req\.txt:1/);
+    assert.match(
+      errorOf(`x==1 --hash=sha256:${H1}\nX==2 --hash=sha256:${H2}`),
+      /^req\.txt:2: X==2 conflicts with x==1 at req\.txt:1/,
+    );
     assert.match(errorOf(`x==1 --hash=sha256:${H1}\nx==1.0 --hash=sha256:${H2}`), /listed twice/);
     assert.match(errorOf("-r"), /-r needs a value/);
     assert.match(errorOf("x[bad extra]==1"), /invalid extras/);
@@ -167,9 +174,18 @@ describe("requirements files", () => {
           ["main", "D/base.txt:2"],
         ],
       );
-      assert.throws(() => readRequirementsFile(join(dir, "cycle.txt"), { env }), /cycle\.txt:1: -r cycle\.txt: includes itself/);
-      assert.throws(() => readRequirementsFile(join(dir, "sub-missing.txt"), { env }), /sub-missing\.txt:1: -r nowhere\.txt: cannot read .*ENOENT/);
-      assert.throws(() => readRequirementsFile(join(dir, "absent.txt"), { env }), /cannot read requirements file .*absent\.txt: ENOENT/);
+      assert.throws(
+        () => readRequirementsFile(join(dir, "cycle.txt"), { env }),
+        /cycle\.txt:1: -r cycle\.txt: includes itself/,
+      );
+      assert.throws(
+        () => readRequirementsFile(join(dir, "sub-missing.txt"), { env }),
+        /sub-missing\.txt:1: -r nowhere\.txt: cannot read .*ENOENT/,
+      );
+      assert.throws(
+        () => readRequirementsFile(join(dir, "absent.txt"), { env }),
+        /cannot read requirements file .*absent\.txt: ENOENT/,
+      );
     });
   });
 });

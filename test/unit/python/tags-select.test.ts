@@ -12,12 +12,17 @@ const bookworm: PythonTarget = { python: "3.11.2", arch: "amd64", glibc: "2.36" 
 
 describe("wheel file names", () => {
   test("compressed tag sets expand; build tags; escaping", () => {
-    const w = parseWheelName("Foo_Bar-1.0.post1-2b-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")!;
+    const w = parseWheelName(
+      "Foo_Bar-1.0.post1-2b-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    )!;
     assert.equal(w.name, "foo-bar");
     assert.equal(w.version, "1.0.post1");
     assert.deepEqual(w.build, { n: 2, rest: "b" });
     assert.deepEqual(w.tags, ["cp313-cp313-manylinux_2_17_x86_64", "cp313-cp313-manylinux2014_x86_64"]);
-    assert.deepEqual(parseWheelName("six-1.16.0-py2.py3-none-any.whl")!.tags, ["py2-none-any", "py3-none-any"]);
+    assert.deepEqual(parseWheelName("six-1.16.0-py2.py3-none-any.whl")!.tags, [
+      "py2-none-any",
+      "py3-none-any",
+    ]);
   });
   test("malformed names are one-line errors", () => {
     for (const [n, re] of [
@@ -27,7 +32,10 @@ describe("wheel file names", () => {
       ["foo-one-py3-none-any.whl", /version "one" is not PEP 440/],
       ["foo-1.0-py3-none-any.zip", /does not end in \.whl/],
     ] as const) {
-      assert.throws(() => parseWheelName(n), (e: Error) => re.test(e.message) && e.message.startsWith(`${n}: `));
+      assert.throws(
+        () => parseWheelName(n),
+        (e: Error) => re.test(e.message) && e.message.startsWith(`${n}: `),
+      );
     }
     assert.equal(parseWheelName("nope.whl", { lenient: true }), undefined);
     assert.ok(isSdistName("foo-1.0.tar.gz"));
@@ -80,13 +88,22 @@ describe("the target's tags, in pip's order", () => {
     assert.equal(new Set(t).size, t.length, "no duplicates");
   });
   test("the target from Debian package versions", () => {
-    assert.deepEqual(targetFromDebian({ arch: "arm64", pythonVersion: "3.13.5-2+deb13u5", libcVersion: "2.41-12+deb13u5" }), {
-      python: "3.13.5",
-      arch: "arm64",
-      glibc: "2.41",
-    });
-    assert.throws(() => targetFromDebian({ arch: "mips", pythonVersion: "3.13", libcVersion: "2.41" }), /architecture "mips" is not supported/);
-    assert.throws(() => targetFromDebian({ arch: "amd64", pythonVersion: "x", libcVersion: "2.41" }), /cannot read a Python version/);
+    assert.deepEqual(
+      targetFromDebian({ arch: "arm64", pythonVersion: "3.13.5-2+deb13u5", libcVersion: "2.41-12+deb13u5" }),
+      {
+        python: "3.13.5",
+        arch: "arm64",
+        glibc: "2.41",
+      },
+    );
+    assert.throws(
+      () => targetFromDebian({ arch: "mips", pythonVersion: "3.13", libcVersion: "2.41" }),
+      /architecture "mips" is not supported/,
+    );
+    assert.throws(
+      () => targetFromDebian({ arch: "amd64", pythonVersion: "x", libcVersion: "2.41" }),
+      /cannot read a Python version/,
+    );
   });
 });
 
@@ -145,7 +162,11 @@ describe("choosing a wheel", () => {
   test("build tags: the higher wins", () => {
     const c = selectWheel(
       req({ hashes: [] }),
-      [file("sfext-2.0-1-py3-none-any.whl"), file("sfext-2.0-12-py3-none-any.whl"), file("sfext-2.0-3-py3-none-any.whl")],
+      [
+        file("sfext-2.0-1-py3-none-any.whl"),
+        file("sfext-2.0-12-py3-none-any.whl"),
+        file("sfext-2.0-3-py3-none-any.whl"),
+      ],
       trixieAmd64,
       pri,
     )!;
@@ -153,7 +174,13 @@ describe("choosing a wheel", () => {
   });
   test("requires-python excludes a wheel", () => {
     assert.throws(
-      () => selectWheel(req({ hashes: [] }), [file("sfext-2.0-py3-none-any.whl", undefined, { requiresPython: ">=3.14" })], trixieAmd64, pri),
+      () =>
+        selectWheel(
+          req({ hashes: [] }),
+          [file("sfext-2.0-py3-none-any.whl", undefined, { requiresPython: ">=3.14" })],
+          trixieAmd64,
+          pri,
+        ),
       /no wheel admits Python 3\.13\.5: sfext-2\.0-py3-none-any\.whl \(requires-python >=3\.14\)/,
     );
   });
@@ -161,7 +188,8 @@ describe("choosing a wheel", () => {
     assert.throws(
       () => selectWheel(req(), [files[0]], trixieAmd64, pri),
       (e: Error & { hint?: string }) =>
-        e.message === "sfext==2.0 (req.txt:1): only a source distribution is available (sfext-2.0.tar.gz); shellfree installs wheels only" &&
+        e.message ===
+          "sfext==2.0 (req.txt:1): only a source distribution is available (sfext-2.0.tar.gz); shellfree installs wheels only" &&
         /python\.wheels/.test(e.hint ?? ""),
     );
     assert.throws(
@@ -171,7 +199,10 @@ describe("choosing a wheel", () => {
           "sfext==2.0 (req.txt:1): no wheel for Python 3.13 (cp313), amd64/x86_64, glibc 2.41; available tags: cp313-cp313-manylinux_2_17_aarch64, cp313-cp313-manylinux2014_aarch64" &&
         !e.message.includes("\n"),
     );
-    assert.throws(() => selectWheel(req(), [], trixieAmd64, pri), /sfext==2\.0 \(req\.txt:1\): no file of this version was found/);
+    assert.throws(
+      () => selectWheel(req(), [], trixieAmd64, pri),
+      /sfext==2\.0 \(req\.txt:1\): no file of this version was found/,
+    );
     assert.equal(selectWheel(req(), [], trixieAmd64, pri, { allowMissing: true }), undefined);
   });
 });

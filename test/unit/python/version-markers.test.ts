@@ -29,7 +29,19 @@ describe("PEP 440 versions", () => {
     assert.equal(tryParseVersion("not a version"), undefined);
   });
   test("ordering", () => {
-    const sorted = ["1.0.dev1", "1.0a1", "1.0a2.dev1", "1.0a2", "1.0b1", "1.0rc1", "1.0", "1.0+local.1", "1.0.post1", "1.1", "1!0.1"];
+    const sorted = [
+      "1.0.dev1",
+      "1.0a1",
+      "1.0a2.dev1",
+      "1.0a2",
+      "1.0b1",
+      "1.0rc1",
+      "1.0",
+      "1.0+local.1",
+      "1.0.post1",
+      "1.1",
+      "1!0.1",
+    ];
     for (let i = 0; i + 1 < sorted.length; i++) {
       assert.equal(compareVersionStrings(sorted[i], sorted[i + 1]), -1, `${sorted[i]} < ${sorted[i + 1]}`);
     }
@@ -55,7 +67,9 @@ describe("PEP 440 versions", () => {
 });
 
 describe("PEP 508 markers", () => {
-  const amd64 = markerEnvironment(targetFromDebian({ arch: "amd64", pythonVersion: "3.13.5-2", libcVersion: "2.41-12" }));
+  const amd64 = markerEnvironment(
+    targetFromDebian({ arch: "amd64", pythonVersion: "3.13.5-2", libcVersion: "2.41-12" }),
+  );
   const arm64 = markerEnvironment({ python: "3.11.2", arch: "arm64", glibc: "2.36" });
   test("the target's environment", () => {
     assert.equal(amd64.python_version, "3.13");
@@ -72,20 +86,39 @@ describe("PEP 508 markers", () => {
     assert.equal(markerMatches('platform_machine == "aarch64" or platform_machine == "arm64"', arm64), true);
     assert.equal(markerMatches('platform_machine == "aarch64" or platform_machine == "arm64"', amd64), false);
     assert.equal(
-      markerMatches('(sys_platform == "linux" and platform_machine != "x86_64") or python_full_version < "3.10.1"', amd64),
+      markerMatches(
+        '(sys_platform == "linux" and platform_machine != "x86_64") or python_full_version < "3.10.1"',
+        amd64,
+      ),
       false,
     );
     assert.equal(markerMatches('"linux" in sys_platform', amd64), true);
     assert.equal(markerMatches('"win" not in sys_platform', amd64), true);
     assert.equal(markerMatches('extra == "socks"', amd64), false);
     assert.equal(markerMatches('extra == "Socks_X"', { ...amd64, extra: "socks-x" }), true);
-    assert.equal(markerMatches('"dev" in dependency_groups', { ...amd64, dependency_groups: new Set(["dev"]) }), true);
+    assert.equal(
+      markerMatches('"dev" in dependency_groups', { ...amd64, dependency_groups: new Set(["dev"]) }),
+      true,
+    );
     assert.equal(markerMatches('"test" in extras', { ...amd64, extras: new Set(["dev"]) }), false);
     assert.equal(markerMatches("os.name == 'posix'", amd64), true, "legacy dotted names");
-    assert.equal(markerMatches("implementation_name == 'cpython' and platform_python_implementation == 'CPython'", amd64), true);
+    assert.equal(
+      markerMatches(
+        "implementation_name == 'cpython' and platform_python_implementation == 'CPython'",
+        amd64,
+      ),
+      true,
+    );
   });
   test("bad markers are one-line errors", () => {
-    for (const bad of ['python_version >= "3.9', "python_version >=", "nonsense == 'x'", "(python_version > '3'", "'a' == 'b'", ""]) {
+    for (const bad of [
+      'python_version >= "3.9',
+      "python_version >=",
+      "nonsense == 'x'",
+      "(python_version > '3'",
+      "'a' == 'b'",
+      "",
+    ]) {
       assert.throws(
         () => parseMarker(bad),
         (e: Error) => e.message.startsWith("marker ") && !e.message.includes("\n"),
