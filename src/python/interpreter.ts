@@ -4,8 +4,8 @@
  * - for the host's architecture, through the image's own ELF loader
  *   (`ROOT/lib64/ld-linux-x86-64.so.2 --inhibit-cache --library-path ROOT/usr/lib/TRIPLET:…
  *   ROOT/usr/bin/python3.X`), so the image's libc and libraries are used, not the host's;
- * - for another architecture, through `qemu-ARCH-static -L ROOT` (or `qemu-ARCH`) when one is
- *   on PATH;
+ * - for another architecture, the same loader command run by `qemu-ARCH-static -L ROOT` (or
+ *   `qemu-ARCH`) when one is on PATH;
  * - otherwise not at all: the answer says why ("install qemu-user-static").
  * Paths inside ROOT are resolved with ROOT as `/` (absolute symlinks do not escape to the host).
  * The environment is built from scratch: PYTHONHOME=ROOT/usr, PYTHONHASHSEED=0,
@@ -146,18 +146,21 @@ export async function findImageInterpreter(
     PYTHONUTF8: "1",
     LC_ALL: "C",
   };
+  // /lib64 → usr/lib64 comes from base-files on merged-/usr suites: a root without it still has usr/lib64
+  const loader = resolveInRoot(root, arch.loader) ?? resolveInRoot(root, `/usr${arch.loader}`);
+  if (!loader) return { ok: false, reason: `the image has no ELF loader ${arch.loader} (libc6)` };
+  const libdirs = [`/usr/lib/${arch.triplet}`, `/lib/${arch.triplet}`, "/usr/lib", "/lib"]
+    .map((d) => resolveInRoot(root, d))
+    .filter((d): d is string => d !== undefined);
+  // the image's loader, told where the image's libraries are and not to read any ld.so.cache
+  const loaderArgs = ["--inhibit-cache", "--library-path", [...new Set(libdirs)].join(":"), exe];
   let via: ImageInterpreter["via"];
   let command: string;
   let prefix: string[];
   if (target.arch === hostArch()) {
-    const loader = resolveInRoot(root, arch.loader);
-    if (!loader) return { ok: false, reason: `the image has no ELF loader ${arch.loader} (libc6)` };
-    const libdirs = [`/usr/lib/${arch.triplet}`, `/lib/${arch.triplet}`, "/usr/lib", "/lib"]
-      .map((d) => resolveInRoot(root, d))
-      .filter((d): d is string => d !== undefined);
     via = "loader";
     command = loader;
-    prefix = ["--inhibit-cache", "--library-path", [...new Set(libdirs)].join(":"), exe];
+    prefix = loaderArgs;
   } else {
     const qemu = opts.noQemu
       ? undefined
@@ -170,7 +173,8 @@ export async function findImageInterpreter(
     }
     via = "qemu";
     command = qemu;
-    prefix = ["-L", root, exe];
+    // qemu runs the image's loader as the program; -L keeps the guest's other absolute paths in the root
+    prefix = ["-L", root, loader, ...loaderArgs];
     env.QEMU_LD_PREFIX = root;
   }
   const probe = await run(
