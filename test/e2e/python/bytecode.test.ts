@@ -185,6 +185,9 @@ describe("bytecode under qemu-user (trixie arm64)", () => {
     );
     // modules outside the compiled part get their .pyc written; the compiled ones are used as they are
     assert.ok(!/# created '[^']*\/json\//.test(r.stderr), "no json .pyc was rewritten");
-    assert.ok(/# created '/.test(r.stderr), "(the check sees writes: platform's .pyc was not compiled before)");
+    assert.ok(
+      /# created '/.test(r.stderr),
+      "(the check sees writes: platform's .pyc was not compiled before)",
+    );
   });
 });
