@@ -19,16 +19,26 @@ describe("the image's interpreter", () => {
     mkdirSync(join(root, "usr/lib64"));
     symlinkSync("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", join(root, "usr/lib64/ld-linux-x86-64.so.2"));
     symlinkSync("/etc/passwd", join(root, "usr/bin/escape"));
-    assert.equal(resolveInRoot(root, "/usr/lib64/ld-linux-x86-64.so.2"), join(root, "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"));
+    assert.equal(
+      resolveInRoot(root, "/usr/lib64/ld-linux-x86-64.so.2"),
+      join(root, "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
+    );
     assert.equal(resolveInRoot(root, "/usr/bin/escape"), undefined, "/etc/passwd is not in the root");
-    assert.equal(resolveInRoot(root, "/usr/bin/../lib/x86_64-linux-gnu"), join(root, "usr/lib/x86_64-linux-gnu"));
+    assert.equal(
+      resolveInRoot(root, "/usr/bin/../lib/x86_64-linux-gnu"),
+      join(root, "usr/lib/x86_64-linux-gnu"),
+    );
     symlinkSync("loop", join(root, "usr/bin/loop"));
     assert.equal(resolveInRoot(root, "/usr/bin/loop"), undefined);
   });
   test("another architecture without qemu: skipped, saying why", async () => {
     writeFileSync(join(root, "usr/bin/python3.13"), "");
     const other = hostArch() === "arm64" ? "amd64" : "arm64";
-    const r = await findImageInterpreter(root, { python: "3.13", arch: other, glibc: "2.41" }, { noQemu: true });
+    const r = await findImageInterpreter(
+      root,
+      { python: "3.13", arch: other, glibc: "2.41" },
+      { noQemu: true },
+    );
     assert.deepEqual(r, {
       ok: false,
       reason: `cannot run the image's python for ${other} on this ${hostArch()} host (install qemu-user-static)`,
@@ -48,7 +58,12 @@ describe("the image's interpreter", () => {
     h.writeUInt16LE(3571, 0);
     h.writeUInt32LE(3, 4);
     h.write("0102030405060708", 8, "hex");
-    assert.deepEqual(pycHeader(h), { magic: 3571, hashBased: true, checked: true, sourceHash: "0102030405060708" });
+    assert.deepEqual(pycHeader(h), {
+      magic: 3571,
+      hashBased: true,
+      checked: true,
+      sourceHash: "0102030405060708",
+    });
     h.writeUInt32LE(0, 4);
     assert.deepEqual(pycHeader(h), { magic: 3571, hashBased: false, checked: false, sourceHash: undefined });
     assert.throws(() => pycHeader(new Uint8Array(3)), /shorter than its 16-byte header/);
