@@ -13,5 +13,8 @@ import { ShellfreeError } from "../errors.ts";
  * - E_WHEEL: a wheel archive is unsafe or inconsistent (zip-slip, RECORD, WHEEL version)
  * - E_PY_CONFLICT: two wheels install the same path
  * - E_BYTECODE: compiling bytecode with the image's interpreter failed
+ * - E_PY_TARGET: the target (architecture, Python or glibc version) cannot be used
+ * - E_WHEEL_DIR: a wheel directory cannot be read
+ * - E_NETWORK / E_HTTP / E_NOT_FOUND: from src/util/http.ts (index pages, downloads)
  */
 export class PythonError extends ShellfreeError {}

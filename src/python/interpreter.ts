@@ -146,6 +146,17 @@ export async function findImageInterpreter(
     PYTHONUTF8: "1",
     LC_ALL: "C",
   };
+  const native = target.arch === hostArch();
+  const qemu =
+    native || opts.noQemu
+      ? undefined
+      : (which(`qemu-${arch.qemu}-static`, opts.path) ?? which(`qemu-${arch.qemu}`, opts.path));
+  if (!native && !qemu) {
+    return {
+      ok: false,
+      reason: `cannot run the image's python for ${target.arch} on this ${hostArch() ?? process.arch} host (install qemu-user-static)`,
+    };
+  }
   // /lib64 → usr/lib64 comes from base-files on merged-/usr suites: a root without it still has usr/lib64
   const loader = resolveInRoot(root, arch.loader) ?? resolveInRoot(root, `/usr${arch.loader}`);
   if (!loader) return { ok: false, reason: `the image has no ELF loader ${arch.loader} (libc6)` };
@@ -157,20 +168,11 @@ export async function findImageInterpreter(
   let via: ImageInterpreter["via"];
   let command: string;
   let prefix: string[];
-  if (target.arch === hostArch()) {
+  if (!qemu) {
     via = "loader";
     command = loader;
     prefix = loaderArgs;
   } else {
-    const qemu = opts.noQemu
-      ? undefined
-      : (which(`qemu-${arch.qemu}-static`, opts.path) ?? which(`qemu-${arch.qemu}`, opts.path));
-    if (!qemu) {
-      return {
-        ok: false,
-        reason: `cannot run the image's python for ${target.arch} on this ${hostArch() ?? process.arch} host (install qemu-user-static)`,
-      };
-    }
     via = "qemu";
     command = qemu;
     // qemu runs the image's loader as the program; -L keeps the guest's other absolute paths in the root

@@ -94,7 +94,7 @@ export function archInfo(arch: string): ArchInfo {
 /** The Debian architecture of the machine running shellfree, if it is one of ARCHES. */
 export function hostArch(): string | undefined {
   for (const [deb, a] of Object.entries(ARCHES)) {
-    if (a.nodeArch === process.arch && (process.arch !== "ppc64" || process.platform === "linux")) return deb;
+    if (a.nodeArch === process.arch) return deb;
   }
   return undefined;
 }
