@@ -59,8 +59,13 @@ def main() -> int:
     except SettingsError as e:
         print(f"vote-api: {e}", file=sys.stderr)
         return 1
+    try:
+        app = create_app(settings)
+    except ImportError as e:  # DATABASE_URL set, psycopg or libpq missing
+        print(f"vote-api: cannot use PostgreSQL: {e}", file=sys.stderr)
+        return 1
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=log_config(settings.log_level),

@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        log.info("vote-api %s storing votes in %s", __version__, settings.database)
+        log.info("vote-api %s storing votes in %s", __version__, db.describe())
         yield
 
     app = FastAPI(title="vote-api", version=__version__, lifespan=lifespan)

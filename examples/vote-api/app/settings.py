@@ -31,11 +31,6 @@ class Settings:
     # keep it below the init's shutdown grace (and that below terminationGracePeriodSeconds)
     shutdown_timeout: int = 15
 
-    @property
-    def database(self) -> str:
-        """What the service stores votes in, for logs (no credentials)."""
-        return "postgresql" if self.database_url else f"sqlite:{self.db_path}"
-
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = env.get(name, "").strip()

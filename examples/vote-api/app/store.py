@@ -1,4 +1,5 @@
-"""Where votes are kept: SQLite (the default, nothing to install) or PostgreSQL (DATABASE_URL).
+"""Where votes are kept: SQLite (the default, nothing to install) or PostgreSQL (DATABASE_URL,
+app/postgres.py, imported only then).
 
 One short-lived connection per call: a database that goes away and comes back needs no
 reconnect logic, and /ready asks the database itself rather than a cached state. The schema
@@ -6,7 +7,6 @@ is created on the first call that reaches the database, not at start-up, so the 
 starts (and is alive) while its database is still down.
 """
 
-import logging
 import os
 import sqlite3
 import threading
@@ -14,12 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal, Protocol, get_args
 
-import psycopg
-
 Choice = Literal["cats", "dogs"]
 CHOICES: tuple[Choice, ...] = get_args(Choice)
-
-log = logging.getLogger("vote_api.store")
 
 
 class StoreUnavailable(Exception):
@@ -28,6 +24,10 @@ class StoreUnavailable(Exception):
 
 class Store(Protocol):
     """What the API needs from a database."""
+
+    def describe(self) -> str:
+        """What and where, for the start-up log line (no credentials)."""
+        ...
 
     def ping(self) -> None:
         """Reach the database (and make sure the schema exists); raise StoreUnavailable."""
@@ -38,7 +38,7 @@ class Store(Protocol):
     def results(self) -> dict[Choice, int]: ...
 
 
-def _tally(rows: list[tuple[str, int]]) -> dict[Choice, int]:
+def tally(rows: list[tuple[str, int]]) -> dict[Choice, int]:
     found = {str(choice): int(n) for choice, n in rows}
     return {choice: found.get(choice, 0) for choice in CHOICES}
 
@@ -80,6 +80,9 @@ class SQLiteStore:
         finally:
             conn.close()
 
+    def describe(self) -> str:
+        return f"sqlite {sqlite3.sqlite_version} at {self.path}"
+
     def ping(self) -> None:
         with self._connect() as conn:
             conn.execute("SELECT 1 FROM votes LIMIT 1").fetchall()
@@ -90,66 +93,22 @@ class SQLiteStore:
 
     def results(self) -> dict[Choice, int]:
         with self._connect() as conn:
-            return _tally(conn.execute("SELECT choice, count(*) FROM votes GROUP BY choice").fetchall())
+            return tally(conn.execute("SELECT choice, count(*) FROM votes GROUP BY choice").fetchall())
 
 
-class PostgresStore:
-    """Votes in PostgreSQL through psycopg 3 (Debian's python3-psycopg, on libpq)."""
-
-    def __init__(self, url: str, connect_timeout: int = 2) -> None:
-        self._url = url
-        self._connect_timeout = connect_timeout
-        self._schema_ready = False
-
-    @contextmanager
-    def _connect(self) -> Iterator[psycopg.Connection]:
-        try:
-            conn = psycopg.connect(
-                self._url,
-                connect_timeout=self._connect_timeout,
-                application_name="vote-api",
-                autocommit=True,
-            )
-        except psycopg.Error as e:
-            # libpq names host and port, never the password
-            raise StoreUnavailable(f"postgresql: {_first_line(e)}") from None
-        try:
-            with conn:
-                if not self._schema_ready:
-                    with conn.transaction():
-                        # replicas starting together must not race on CREATE TABLE
-                        conn.execute("SELECT pg_advisory_xact_lock(hashtext('vote-api schema'))")
-                        conn.execute(
-                            "CREATE TABLE IF NOT EXISTS votes ("
-                            " id bigserial PRIMARY KEY,"
-                            " choice text NOT NULL CHECK (choice IN ('cats', 'dogs')),"
-                            " created_at timestamptz NOT NULL DEFAULT now())"
-                        )
-                    self._schema_ready = True
-                yield conn
-        except psycopg.Error as e:
-            raise StoreUnavailable(f"postgresql: {_first_line(e)}") from None
-
-    def ping(self) -> None:
-        with self._connect() as conn:
-            conn.execute("SELECT 1 FROM votes LIMIT 1").fetchall()
-
-    def add_vote(self, choice: Choice) -> None:
-        with self._connect() as conn:
-            conn.execute("INSERT INTO votes (choice) VALUES (%s)", (choice,))
-
-    def results(self) -> dict[Choice, int]:
-        with self._connect() as conn:
-            return _tally(conn.execute("SELECT choice, count(*) FROM votes GROUP BY choice").fetchall())
-
-
-def _first_line(e: BaseException) -> str:
+def first_line(e: BaseException) -> str:
+    """The first line of an error's message (libpq's carry hints on further lines)."""
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
 
 
 def open_store(database_url: str | None, db_path: str, connect_timeout: int = 2) -> Store:
-    """PostgreSQL when a URL is given, else SQLite at `db_path`. Connects lazily."""
+    """PostgreSQL when a URL is given, else SQLite at `db_path`. Connects lazily.
+
+    Raises ImportError when a URL is given and psycopg cannot be loaded (no libpq).
+    """
     if database_url:
+        from .postgres import PostgresStore
+
         return PostgresStore(database_url, connect_timeout)
     return SQLiteStore(db_path)

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from app.store import PostgresStore, StoreUnavailable
+from app.postgres import PostgresStore
+from app.store import StoreUnavailable
 
 from .helpers import Server, raw_request
 
@@ -109,4 +110,4 @@ class PostgresTest(unittest.TestCase):
         r = raw_request(server.port, "GET", "/api/results")
         self.assertEqual(json.loads(r.body), {"cats": 0, "dogs": 1, "total": 1})
         self.assertEqual(server.stop(), 0)
-        self.assertIn("storing votes in postgresql", server.output())
+        self.assertIn("storing votes in postgresql via psycopg", server.output())

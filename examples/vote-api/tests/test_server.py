@@ -41,7 +41,7 @@ class ServerTest(TempDirTest):
         self.assertIn('"GET /api/results HTTP/1.1" 200', out)
         self.assertNotIn("/health", out, "successful probes stay out of the access log")
         self.assertNotIn("GET /ready", out)
-        self.assertIn("storing votes in sqlite:" + db, out)
+        self.assertRegex(out, r"storing votes in sqlite 3\.[0-9.]+ at " + db)
         self.assertIn("Finished server process", out)
 
     def test_unreachable_database_503_over_get_and_head_and_logged(self) -> None:
@@ -57,7 +57,7 @@ class ServerTest(TempDirTest):
         out = server.output()
         self.assertIn('"GET /ready HTTP/1.1" 503', out, "failed probes are logged")
         self.assertEqual(out.count("not ready: postgresql:"), 1, out)
-        self.assertIn("storing votes in postgresql", out)
+        self.assertRegex(out, r"storing votes in postgresql via psycopg 3\.[0-9.]+ \((c|binary|python), libpq \d+\)")
         self.assertNotIn("s3cret-pw", out)
 
     def test_sigterm_finishes_the_request_in_flight_and_exits_0(self) -> None:
@@ -89,6 +89,16 @@ class ServerTest(TempDirTest):
         self.assertEqual(server.proc.wait(20), 0)
         with sqlite3.connect(db) as conn:
             self.assertEqual(conn.execute("SELECT choice FROM votes").fetchall(), [("cats",)])
+
+    def test_psycopg_that_cannot_load_is_one_line_and_exit_1(self) -> None:
+        # psycopg's own ImportError (as when libpq is missing), through an implementation it has not
+        server = Server({"DATABASE_URL": UNREACHABLE_URL, "PSYCOPG_IMPL": "no-such-impl"})
+        self.addCleanup(server.close)
+        self.assertEqual(server.proc.wait(60), 1)
+        out = server.output()
+        self.assertTrue(out.startswith("vote-api: cannot use PostgreSQL: "), out)
+        self.assertEqual(out.count("\n"), 1, out)
+        self.assertNotIn("s3cret-pw", out)
 
     def test_bad_configuration_is_one_line_and_exit_1(self) -> None:
         server = Server({"PORT": "eighty"})

@@ -11,7 +11,6 @@ class SettingsTest(unittest.TestCase):
         self.assertEqual(s, Settings())
         self.assertEqual((s.host, s.port, s.database_url), ("0.0.0.0", 8000, None))
         self.assertEqual(s.db_path, DEFAULT_DB_PATH)
-        self.assertEqual(s.database, "sqlite:/var/lib/vote-api/votes.db")
         self.assertEqual(s.shutdown_timeout, 15)
 
     def test_values(self) -> None:
@@ -28,7 +27,6 @@ class SettingsTest(unittest.TestCase):
         )
         self.assertEqual((s.host, s.port, s.log_level, s.shutdown_timeout), ("127.0.0.1", 9000, "warning", 5))
         self.assertEqual(s.database_url, "postgresql://u:p@db:5432/votes")
-        self.assertEqual(s.database, "postgresql")
         self.assertEqual(s.db_connect_timeout, 3)
         self.assertEqual(from_env({"DATABASE_URL": "postgres://h/d"}).database_url, "postgres://h/d")
         self.assertIsNone(from_env({"DATABASE_URL": "  "}).database_url)
