@@ -143,6 +143,15 @@ func writeJSONValue(b *strings.Builder, v any) {
 		b.WriteString(strconv.FormatInt(x, 10))
 	case []string:
 		jsStringify(b, x)
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONValue(b, e)
+		}
+		b.WriteByte(']')
 	default:
 		jsStringify(b, x) // nil, bool, float64
 	}

@@ -226,7 +226,7 @@ func procAlive(pid int) bool {
 	return st != "Z" && st != "X" && st != ""
 }
 
-// procState and procPPID read fields of /proc/PID/stat (after the command name in parentheses).
+// procState reads the state from /proc/PID/stat (after the command name in parentheses).
 func procState(stat string) string {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 || i+3 > len(stat) {
@@ -235,12 +235,18 @@ func procState(stat string) string {
 	return stat[i+2 : i+3]
 }
 
-func procPPID(stat string) int {
+// procFields are the fields of /proc/PID/stat after the command name: state, ppid, pgrp, ...
+func procFields(stat string) []string {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0
+		return nil
 	}
-	f := strings.Fields(stat[i+1:])
+	return strings.Fields(stat[i+1:])
+}
+
+// procPPID is the parent's PID from /proc/PID/stat.
+func procPPID(stat string) int {
+	f := procFields(stat)
 	if len(f) < 2 {
 		return 0
 	}
@@ -248,8 +254,18 @@ func procPPID(stat string) int {
 	return n
 }
 
-// children lists the live children of pid (from /proc).
-func children(pid int) []int {
+// procGroup is the process group from /proc/PID/stat.
+func procGroup(stat string) int {
+	f := procFields(stat)
+	if len(f) < 3 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[2])
+	return n
+}
+
+// processes lists the live (not zombie) processes for which keep(stat) is true.
+func processes(keep func(stat string) bool) []int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
@@ -264,42 +280,47 @@ func children(pid int) []int {
 		if err != nil {
 			continue
 		}
-		s := string(data)
-		if procPPID(s) == pid && procState(s) != "Z" {
+		if s := string(data); procState(s) != "Z" && keep(s) {
 			out = append(out, n)
 		}
 	}
 	return out
 }
 
-// KillLeftovers SIGKILLs what is left of the processes the init started (their process groups)
-// and every other child it has (orphans it inherited as subreaper or PID 1), and reaps them:
-// nothing of the main process outlives the init. Returns how many processes it killed.
+// children lists the live children of pid.
+func children(pid int) []int {
+	return processes(func(s string) bool { return procPPID(s) == pid })
+}
+
+// KillLeftovers SIGKILLs what is left of the main process (its process groups, and the
+// processes the init started that are still there) and every other child the init has (orphans
+// it inherited as subreaper or PID 1), and reaps them: nothing of the main process outlives the
+// init. Returns how many processes it killed.
 func (r *Reaper) KillLeftovers(groups []int) int {
-	killed := map[int]bool{}
+	self := os.Getpid()
+	mine := map[int]bool{}
 	for _, g := range groups {
-		if g > 1 {
-			_ = syscall.Kill(-g, syscall.SIGKILL)
+		if g > 1 && g != syscall.Getpgrp() {
+			mine[g] = true
 		}
 	}
 	for _, p := range r.Started() {
-		_ = syscall.Kill(-p, syscall.SIGKILL)
-		_ = syscall.Kill(p, syscall.SIGKILL)
+		mine[p] = true // each runs in a group of its own
 	}
-	self := os.Getpid()
+	killed := map[int]bool{}
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
-		kids := children(self)
-		if len(kids) == 0 {
+		left := processes(func(s string) bool { return procPPID(s) == self || mine[procGroup(s)] })
+		if len(left) == 0 {
 			break
 		}
-		for _, k := range kids {
-			if !killed[k] {
-				killed[k] = true
+		for _, p := range left {
+			if p != self {
+				killed[p] = true
+				_ = syscall.Kill(p, syscall.SIGKILL)
 			}
-			_ = syscall.Kill(k, syscall.SIGKILL)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 		r.reap()
 	}
 	r.reap()
