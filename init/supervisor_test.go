@@ -83,7 +83,7 @@ func TestJSONLog(t *testing.T) {
 	p.waitLine(`"State: STARTING -> RUNNING"`, 10*time.Second)
 	p.signal(syscall.SIGINT)
 	if code, _ := p.exit(15 * time.Second); code != 0 {
-		t.Fatalf("exit %d", code)
+		t.Fatalf("exit %d:\n%s", code, p.log())
 	}
 	var states []string
 	timeRE := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
@@ -212,7 +212,7 @@ func TestSIGHUPForwardedOnce(t *testing.T) {
 	}
 	p.signal(syscall.SIGTERM)
 	if code, _ := p.exit(15 * time.Second); code != 0 {
-		t.Fatalf("exit %d", code)
+		t.Fatalf("exit %d:\n%s", code, p.log())
 	}
 }
 
@@ -435,7 +435,7 @@ func TestOrphansAreReaped(t *testing.T) {
 	}
 	p.signal(syscall.SIGTERM)
 	if code, _ := p.exit(15 * time.Second); code != 0 {
-		t.Fatalf("exit %d", code)
+		t.Fatalf("exit %d:\n%s", code, p.log())
 	}
 }
 
