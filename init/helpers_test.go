@@ -561,3 +561,7 @@ func listenAny(t *testing.T) (net.Listener, int) {
 	}
 	return ln, ln.Addr().(*net.TCPAddr).Port
 }
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+func regexpQuote(s string) string { return regexp.QuoteMeta(s) }
