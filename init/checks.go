@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"net"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,7 +46,7 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-var statusLineRE = regexp.MustCompile(`^HTTP/1\.[01] ([0-9]{3})`)
+var statusLineRE = lazyRegexp(`^HTTP/1\.[01] ([0-9]{3})`)
 
 // httpCheck GETs url; 2xx and 3xx pass.
 func httpCheck(url string, timeout time.Duration) CheckResult {
@@ -87,7 +86,7 @@ func httpCheck(url string, timeout time.Duration) CheckResult {
 		}
 		return CheckResult{false, sprintf("http %s: %s", url, errCode(err))}
 	}
-	m := statusLineRE.FindStringSubmatch(line)
+	m := statusLineRE().FindStringSubmatch(line)
 	if m == nil {
 		return CheckResult{false, sprintf("http %s: malformed answer", url)}
 	}

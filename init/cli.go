@@ -181,7 +181,9 @@ func supervise(argv []string, stdout io.Writer, log *Logger, defaultPath string)
 		_, _ = io.WriteString(stdout, "shellfree-init "+version+"\n")
 		return 0
 	}
-	sigs := catchSignals() // before anything can start a process
+	// catch signals (before anything can start a process) while the configuration is read
+	caught := make(chan *SignalChannels, 1)
+	go func() { caught <- catchSignals() }()
 	if a.LogFormat != "" {
 		log.SetFormat(a.LogFormat)
 	} else if f := os.Getenv("SHELLFREE_LOG_FORMAT"); f == "json" || f == "text" {
@@ -199,6 +201,7 @@ func supervise(argv []string, stdout io.Writer, log *Logger, defaultPath string)
 		_, _ = io.WriteString(stdout, source+": ok"+"\n")
 		return 0
 	}
+	sigs := <-caught
 	reaper, err := NewReaper(sigs.Chld)
 	if err != nil && os.Getpid() != 1 {
 		log.Warn("cannot become a child subreaper (" + errCode(err) + "): orphans of the main process will not be reaped by the init")

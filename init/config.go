@@ -137,32 +137,58 @@ type ConfigError struct {
 	Problem string
 }
 
-var newlines = regexp.MustCompile(`[\r\n]+`)
+var newlines = lazyRegexp(`[\r\n]+`)
 
 func (e *ConfigError) Error() string {
 	s := e.Source + ": "
 	if e.Field != "" {
 		s += e.Field + ": "
 	}
-	return newlines.ReplaceAllString(s+e.Problem, " ")
+	return newlines().ReplaceAllString(s+e.Problem, " ")
 }
 
-var durationRE = regexp.MustCompile(`^(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+$`)
-var durationPartRE = regexp.MustCompile(`([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)`)
-
 // durationMs reads "500ms", "30s", "1m30s", "1.5s" as milliseconds (rounded as JavaScript's
-// Math.round does); ok is false when malformed. Not bounded.
+// Math.round does); ok is false when malformed. The grammar is the TypeScript validator's
+// /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/, read by hand (no regexp to compile at start-up). Not bounded.
 func durationMs(s string) (float64, bool) {
-	if !durationRE.MatchString(s) {
-		return 0, false
-	}
-	units := map[string]float64{"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 	total := 0.0
-	for _, m := range durationPartRE.FindAllStringSubmatch(s, -1) {
-		n, _ := strconv.ParseFloat(m[1], 64) // +Inf for absurdly long numbers, as Number() gives
-		total += n * units[m[2]]
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
 	}
-	if math.IsInf(total, 0) || math.IsNaN(total) {
+	for i < len(s) {
+		start := i
+		if digits() == 0 {
+			return 0, false
+		}
+		if i < len(s) && s[i] == '.' {
+			i++
+			if digits() == 0 {
+				return 0, false
+			}
+		}
+		n, _ := strconv.ParseFloat(s[start:i], 64) // +Inf for absurdly long numbers, as Number() gives
+		var unit float64
+		switch {
+		case strings.HasPrefix(s[i:], "ms"):
+			unit, i = 1, i+2
+		case strings.HasPrefix(s[i:], "s"):
+			unit, i = 1000, i+1
+		case strings.HasPrefix(s[i:], "m"):
+			unit, i = 60_000, i+1
+		case strings.HasPrefix(s[i:], "h"):
+			unit, i = 3_600_000, i+1
+		default:
+			return 0, false
+		}
+		total += n * unit
+	}
+	if s == "" || math.IsInf(total, 0) || math.IsNaN(total) {
 		return 0, false
 	}
 	return math.Floor(total + 0.5), true
@@ -306,12 +332,12 @@ func contains(list []string, s string) bool {
 
 const hostRE = `(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+))`
 
-var hostPortRE = regexp.MustCompile(`^` + hostRE + `:([0-9]{1,5})$`)
-var httpURLRE = regexp.MustCompile(`^http://` + hostRE + `(?::([0-9]{1,5}))?(/[!-~]*)?$`)
+var hostPortRE = lazyRegexp(`^` + hostRE + `:([0-9]{1,5})$`)
+var httpURLRE = lazyRegexp(`^http://` + hostRE + `(?::([0-9]{1,5}))?(/[!-~]*)?$`)
 
 // parseHostPort reads "host:port" or "[v6]:port".
 func parseHostPort(s string) (host string, port int, ok bool) {
-	m := hostPortRE.FindStringSubmatch(s)
+	m := hostPortRE().FindStringSubmatch(s)
 	if m == nil {
 		return "", 0, false
 	}
@@ -343,7 +369,7 @@ func joinHostPort(host string, port int) string {
 
 // parseHTTPURL reads "http://host[:port][/path]" (printable ASCII, no fragment).
 func parseHTTPURL(s string) (HTTPURL, bool) {
-	m := httpURLRE.FindStringSubmatchIndex(s)
+	m := httpURLRE().FindStringSubmatchIndex(s)
 	if m == nil {
 		return HTTPURL{}, false
 	}
@@ -526,8 +552,8 @@ func (c checker) ready(raw any, field string) *ReadyCheck {
 	return r
 }
 
-var checkNameRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
-var mainNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var checkNameRE = lazyRegexp(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
+var mainNameRE = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 func (c checker) check(raw any, field, name string) HealthCheck {
 	o := c.obj(raw, field, []string{"level", "period", "timeout", "threshold", "tcp", "http", "exec"})
@@ -569,7 +595,7 @@ func (c checker) checks(raw any, field string) []HealthCheck {
 	}
 	out := []HealthCheck{}
 	for _, name := range o.keys {
-		if !checkNameRE.MatchString(name) {
+		if !checkNameRE().MatchString(name) {
 			c.fail(field+"."+name, "a check name is 1 to 40 of a-z, 0-9 and - (not first or last)")
 		}
 		out = append(out, c.check(o.vals[name], field+"."+name, name))
@@ -596,7 +622,7 @@ func parseConfig(input any, source string) (cfg *Config, err error) {
 	}
 	cfg = &Config{Tasks: []Task{}, Main: c.argv(o.field("main"), "main")}
 	if v := o.field("main-name"); !isUndefined(v) {
-		cfg.MainName = c.name(v, "main-name", mainNameRE,
+		cfg.MainName = c.name(v, "main-name", mainNameRE(),
 			"1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit")
 	}
 	if v := o.field("tasks"); !isUndefined(v) {
@@ -694,7 +720,7 @@ func asciiAlnum(s string) bool {
 	return s != ""
 }
 
-var portRE = regexp.MustCompile(`^[0-9]{1,5}$`)
+var portRE = lazyRegexp(`^[0-9]{1,5}$`)
 
 // applyEnvOverrides applies SHELLFREE_HEALTH_PORT, SHELLFREE_HEALTH_HOST, SHELLFREE_GRACE,
 // SHELLFREE_DRAIN, SHELLFREE_LOG_FORMAT and SHELLFREE_RESTART (empty values are ignored).
@@ -712,7 +738,7 @@ func applyEnvOverrides(cfg *Config, getenv func(string) string) (out *Config, er
 	o := *cfg
 	if port := getenv("SHELLFREE_HEALTH_PORT"); port != "" {
 		n, _ := strconv.Atoi(port)
-		if !portRE.MatchString(port) || n > 65535 {
+		if !portRE().MatchString(port) || n > 65535 {
 			c.fail("SHELLFREE_HEALTH_PORT", "must be an integer from 0 to 65535, got "+show(port))
 		}
 		h := HealthConfig{Port: defaultHealthPort}

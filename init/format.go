@@ -2,8 +2,10 @@ package main
 
 import (
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // sprintf is the small part of fmt.Sprintf the init needs (%s %v %d %q %04o): fmt and the
@@ -91,4 +93,15 @@ func errorf(format string, args ...any) error { return &formattedError{sprintf(f
 
 func fprintf(w io.Writer, format string, args ...any) {
 	_, _ = io.WriteString(w, sprintf(format, args...))
+}
+
+// lazyRegexp compiles a pattern the first time it is used: compiling every pattern at start-up
+// cost milliseconds of the main process's time to ready.
+func lazyRegexp(src string) func() *regexp.Regexp {
+	var once sync.Once
+	var re *regexp.Regexp
+	return func() *regexp.Regexp {
+		once.Do(func() { re = regexp.MustCompile(src) })
+		return re
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +23,7 @@ type ProbeOptions struct {
 	TimeoutMs int
 }
 
-var digitsRE = regexp.MustCompile(`^[0-9]+$`)
+var digitsRE = lazyRegexp(`^[0-9]+$`)
 
 // configHealth reads health.port and health.host from the config file, ignoring every problem.
 func configHealth(getenv func(string) string) (port *int, host string) {
@@ -62,7 +61,7 @@ func parseProbeArgs(argv []string, getenv func(string) string) (ProbeOptions, er
 	host := ""
 	hostGiven := false
 	num := func(name string, v *string, max int) (int, error) {
-		if v == nil || !digitsRE.MatchString(*v) || len(*v) > 9 {
+		if v == nil || !digitsRE().MatchString(*v) || len(*v) > 9 {
 			got := "nothing"
 			if v != nil {
 				got = strconv.Quote(*v)
@@ -193,7 +192,7 @@ func probe(o ProbeOptions) (int, string) {
 		return 0, "malformed answer"
 	}
 	text := strings.TrimRight(string(line), "\r\n")
-	m := statusLineRE.FindStringSubmatch(text)
+	m := statusLineRE().FindStringSubmatch(text)
 	if m == nil {
 		return 0, "malformed answer"
 	}

@@ -264,23 +264,32 @@ func procGroup(stat string) int {
 	return n
 }
 
-// processes lists the live (not zombie) processes for which keep(stat) is true.
+// processes lists the live (not zombie) processes for which keep(stat) is true. Raw syscalls
+// and one buffer: this runs at every exit and must stay quick with many processes.
 func processes(keep func(stat string) bool) []int {
-	ents, err := os.ReadDir("/proc")
+	dir, err := os.Open("/proc")
 	if err != nil {
 		return nil
 	}
+	names, _ := dir.Readdirnames(-1)
+	dir.Close()
 	var out []int
-	for _, e := range ents {
-		n, err := strconv.Atoi(e.Name())
+	buf := make([]byte, 1024)
+	for _, name := range names {
+		n, err := strconv.Atoi(name)
 		if err != nil {
 			continue
 		}
-		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		fd, err := syscall.Open("/proc/"+name+"/stat", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 		if err != nil {
 			continue
 		}
-		if s := string(data); procState(s) != "Z" && keep(s) {
+		k, err := syscall.Read(fd, buf)
+		syscall.Close(fd)
+		if err != nil || k <= 0 {
+			continue
+		}
+		if s := string(buf[:k]); procState(s) != "Z" && keep(s) {
 			out = append(out, n)
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"regexp"
 	"strconv"
 	"sync"
 	"syscall"
@@ -142,14 +141,14 @@ func (s *Service) Label() string {
 	return sprintf("%s (PID %d)", s.Name, s.MainPID())
 }
 
-var pidFileRE = regexp.MustCompile(`^\s*([0-9]+)\s*$`)
+var pidFileRE = lazyRegexp(`^\s*([0-9]+)\s*$`)
 
 func readPidFile(path string) int {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
-	m := pidFileRE.FindSubmatch(data)
+	m := pidFileRE().FindSubmatch(data)
 	if m == nil {
 		return 0
 	}

@@ -12,10 +12,10 @@ import (
 //   - a stop signal (SIGTERM, SIGINT, and shutdown.signal when set) starts the graceful
 //     shutdown; the main process's process group then gets shutdown.signal (or, when none is
 //     configured, the stop signal that arrived), once;
-//   - the other catchable signals that tini and catatonit forward (SIGHUP, SIGQUIT, SIGUSR1,
-//     SIGUSR2, SIGWINCH, SIGALRM, ...) go to the main process alone (its PID, or the PID from
-//     the PID file), once: a reload signal must not hit the helpers of a server such as Squid,
-//     which would die of it;
+//   - the other signals a runtime or a person sends (SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+//     SIGWINCH, SIGALRM) go to the main process alone (its PID, or the PID from the PID file),
+//     once: a reload signal must not hit the helpers of a server such as Squid, which would die
+//     of it;
 //   - SIGCHLD drives the reaper; SIGPIPE is caught and ignored (caught, not ignored: an ignored
 //     signal would stay ignored in the processes the init starts).
 
@@ -48,11 +48,12 @@ func signalByName(name string) (syscall.Signal, bool) {
 	return 0, false
 }
 
-// forwardedSignals are caught and passed on (or start the shutdown when they are stop signals).
+// forwardedSignals are caught and passed on (or start the shutdown when they are stop signals):
+// the ones container runtimes and people send. Each caught signal costs the start-up a little
+// (the runtime enables it, and every fork resets it), so the list is short.
 var forwardedSignals = []os.Signal{
 	syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2,
-	syscall.SIGWINCH, syscall.SIGALRM, syscall.SIGPWR, syscall.SIGCONT, syscall.SIGTSTP, syscall.SIGTTIN,
-	syscall.SIGTTOU, syscall.SIGVTALRM, syscall.SIGPROF, syscall.SIGXCPU, syscall.SIGXFSZ, syscall.SIGIO,
+	syscall.SIGWINCH, syscall.SIGALRM,
 }
 
 // SignalChannels are where the caught signals arrive.

@@ -87,6 +87,27 @@ func (s *Supervisor) Run() (code int) {
 		}
 	}()
 	go s.handleSignals()
+	// the health port is bound while the rest gets ready (it must be ours before the main
+	// process starts: a port in use is a start-up failure that never starts it)
+	type bound struct {
+		hs  *HealthServer
+		err error
+	}
+	host, port := s.cfg.HealthHost(), s.cfg.HealthPort()
+	listened := make(chan bound, 1)
+	go func() {
+		hs, err := listenHealth(host, port)
+		listened <- bound{hs, err}
+	}()
+	defer func() {
+		select { // not used (a stop or failure before STARTING): let the port go
+		case b := <-listened:
+			if b.hs != nil {
+				b.hs.Close()
+			}
+		default:
+		}
+	}()
 	fixHome(s.log, s.uid)
 	user := userName(s.uid)
 	who := sprintf("(%s)", user)
@@ -141,8 +162,8 @@ func (s *Supervisor) Run() (code int) {
 
 	// STARTING: the health server, then the main process
 	s.transition(Starting)
-	host, port := s.cfg.HealthHost(), s.cfg.HealthPort()
-	hs, err := listenHealth(host, port)
+	b := <-listened
+	hs, err := b.hs, b.err
 	if err != nil {
 		return s.failStartup(sprintf("health server cannot listen on %s:%d: %s", host, port, errCode(err)))
 	}
