@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 )
 
@@ -202,6 +203,11 @@ func supervise(argv []string, stdout io.Writer, log *Logger, defaultPath string)
 		return 0
 	}
 	sigs := <-caught
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// a soft limit: the heap is small, and a busy health endpoint (wrk, 16 connections)
+		// would otherwise take the RSS past 8 MB before the collector runs
+		debug.SetMemoryLimit(6 << 20)
+	}
 	reaper, err := NewReaper(sigs.Chld)
 	if err != nil && os.Getpid() != 1 {
 		log.Warn("cannot become a child subreaper (" + errCode(err) + "): orphans of the main process will not be reaped by the init")
