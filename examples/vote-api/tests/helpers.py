@@ -65,7 +65,7 @@ def raw_request(port: int, method: str, path: str, body: bytes = b"", timeout: f
 
 
 def read_all(s: socket.socket) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         chunk = s.recv(65536)
         if not chunk:

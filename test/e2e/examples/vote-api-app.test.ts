@@ -24,7 +24,8 @@ import { type Postgres, startPostgres } from "../helpers/postgres.ts";
 import { type ImageRoot, imageRoot } from "../python/common.ts";
 
 const EXAMPLE = resolve(import.meta.dirname, "../../../examples/vote-api");
-/** What the image will hold (examples/vote-api/shellfree.yaml) plus httpx for fastapi.testclient. */
+/** What the image will hold (examples/vote-api/shellfree.yaml) plus, for the tests only, httpx
+ * (fastapi.testclient) and mypy. */
 const PACKAGES = [
   "python3",
   "python3-fastapi",
@@ -33,6 +34,7 @@ const PACKAGES = [
   "python3-psycopg",
   "python3-psycopg-c",
   "python3-httpx",
+  "python3-mypy",
 ];
 
 interface Finished {
@@ -236,6 +238,19 @@ describe("examples/vote-api app under Debian trixie's python3 and packages (host
       assert.match(r.out, new RegExp(`^${name} \\(.*\\) \\.\\.\\. ok$`, "m"), name);
     }
     assert.ok(!r.out.includes(pg.password), "the database password is never printed");
+  });
+
+  test("mypy --strict: the app and its tests are fully typed (trixie's mypy)", async (t) => {
+    const run = startPython(
+      py,
+      ["-m", "mypy", "--strict", "--cache-dir", join(tmp, "mypy-cache"), "app", "tests"],
+      EXAMPLE,
+      {},
+    );
+    const r = await within(run.done, 300_000, "mypy");
+    t.diagnostic(r.out.trim().split("\n").pop() ?? "");
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /^Success: no issues found in \d+ source files$/m);
   });
 
   test("/ready follows PostgreSQL going down and coming back; votes survive; SIGTERM exits 0", async (t) => {
