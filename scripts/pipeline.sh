@@ -20,6 +20,7 @@
 #   PIPELINE_ARCHES        architectures to build (default: amd64,arm64)
 #   PIPELINE_TEST_ARGS     arguments for `shellfree test` (default: $DEFAULT_TEST_ARGS below)
 #   PIPELINE_TIMEOUT       seconds allowed for each stage (default: 1200)
+#   PIPELINE_CACHE_DIR     shellfree's cache for outdated/lock/build (default: its own default)
 #   COSIGN_PASSWORD        password for the temporary signing key (default: a random one)
 #   SHELLFREE              the shellfree command (default: bin/shellfree of this checkout)
 #   SHELLFREE_MIRROR, …    the Debian mirror as shellfree reads it (--help of each command)
@@ -65,6 +66,8 @@ TIMEOUT=${PIPELINE_TIMEOUT:-1200}
 [[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "PIPELINE_TIMEOUT: a number of seconds"
 read -r -a TEST_ARGS <<<"${PIPELINE_TEST_ARGS:-$DEFAULT_TEST_ARGS}"
 read -r -a SF <<<"${SHELLFREE:-$ROOT/bin/shellfree}"
+CACHE=()
+if [ -n "${PIPELINE_CACHE_DIR:-}" ]; then CACHE=(--cache-dir "$PIPELINE_CACHE_DIR"); fi
 NODE=$ROOT/node_modules/node/bin/node
 [ -x "$NODE" ] || NODE=node
 for tool in docker-registry curl openssl timeout "$NODE"; do
@@ -109,7 +112,7 @@ sf() { timeout --foreground --kill-after=15 "$TIMEOUT" "${SF[@]}" "$@"; }
 json() { "$NODE" -e 'let s="";process.stdin.on("data",(d)=>{s+=d}).on("end",()=>{const j=JSON.parse(s);const v=eval(process.argv[1]);process.stdout.write(typeof v==="string"?v:JSON.stringify(v))})' "$1"; }
 
 LOCK=$WORK/shellfree.lock
-OUT=$WORK/out/$NAME
+OUT=$WORK/out/${NAME//\//_}
 KEYS=$WORK/keys
 mkdir -p "$WORK/out" "$WORK/reports" "$KEYS"
 result "example: ${EXAMPLE#"$ROOT"/}"
@@ -150,7 +153,7 @@ result "registry: $REGISTRY"
 stage "outdated: the committed lock against the archive and its security suite (report only)"
 if [ -f "$EXAMPLE/shellfree.lock" ]; then
   rc=0
-  sf outdated -f "$SPEC" --lockfile "$EXAMPLE/shellfree.lock" >"$WORK/reports/outdated.txt" || rc=$?
+  sf outdated -f "$SPEC" --lockfile "$EXAMPLE/shellfree.lock" "${CACHE[@]}" >"$WORK/reports/outdated.txt" || rc=$?
   sed 's/^/   /' "$WORK/reports/outdated.txt" >&2
   case $rc in
     0) verdict="up to date" ;;
@@ -167,12 +170,12 @@ fi
 # --- lock --------------------------------------------------------------------------------------
 stage "lock: resolve the spec against the archive as it is now"
 [ -f "$EXAMPLE/shellfree.lock" ] && cp "$EXAMPLE/shellfree.lock" "$LOCK"
-sf lock -f "$SPEC" --lockfile "$LOCK" --arch "$ARCHES"
+sf lock -f "$SPEC" --lockfile "$LOCK" --arch "$ARCHES" "${CACHE[@]}"
 result "lock: $LOCK"
 
 # --- build -------------------------------------------------------------------------------------
 stage "build --locked: $ARCHES into one OCI image index"
-sf build -f "$SPEC" --lockfile "$LOCK" --locked --arch "$ARCHES" --output "oci:$OUT:latest" --json \
+sf build -f "$SPEC" --lockfile "$LOCK" --locked --arch "$ARCHES" "${CACHE[@]}" --output "oci:$OUT:latest" --json \
   >"$WORK/reports/build.json"
 IFS=, read -r -a ARCH_LIST <<<"$ARCHES"
 for a in "${ARCH_LIST[@]}"; do
