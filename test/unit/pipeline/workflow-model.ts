@@ -43,6 +43,7 @@ export interface Job {
   strategy?: unknown;
   outputs?: Record<string, string>;
   environment?: unknown;
+  defaults?: { run?: Record<string, string> };
   steps?: Step[];
 }
 

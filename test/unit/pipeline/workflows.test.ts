@@ -517,7 +517,7 @@ describe("the callers", () => {
     }
   });
 
-  test("vote-api: flake8, mypy and pytest against a PostgreSQL service container before the image", () => {
+  test("vote-api: flake8, mypy and unittest against a PostgreSQL service container, the image, a deploy by digest", () => {
     const c = caller("vote-api");
     const app = Object.entries(c.doc.jobs).find(([, j]) => j.services?.postgres);
     assert.ok(app, "a job with a postgres service");
@@ -526,14 +526,40 @@ describe("the callers", () => {
     assert.match(appJob.services?.postgres.options ?? "", /--health-cmd "pg_isready/);
     const runs = (appJob.steps ?? []).map((s) => s.run ?? "").join("\n");
     assert.match(runs, /apt-get install[\s\S]*\bflake8\b[\s\S]*\bmypy\b/);
-    assert.match(runs, /^flake8 .*examples\/vote-api\/app examples\/vote-api\/tests/m);
-    assert.match(runs, /^mypy .*examples\/vote-api\/app/m);
-    assert.match(runs, /pytest .*examples\/vote-api\/tests/);
+    assert.match(runs, /apt-get install[\s\S]*\bpython3-psycopg-c\b/);
+    assert.deepEqual(appJob.defaults, { run: { "working-directory": "examples/vote-api" } });
+    assert.match(runs, /^flake8 .*app tests$/m);
+    assert.match(runs, /^mypy --strict app tests$/m);
+    assert.match(runs, /python3 -m unittest discover -v -s tests -t \./);
+    const tests = step(appJob, "unittest (the PostgreSQL tests against the service container)");
+    assert.match(tests.env?.VOTE_TEST_DATABASE_URL ?? "", /^postgresql:\/\/vote:[^@]+@postgres:5432\/vote$/);
+    // a skipped test (no database) fails the job
+    const skipped = runStep(
+      tests.run ?? "",
+      { RUNNER_TEMP: tmpdir() },
+      {
+        python3:
+          "#!/bin/sh\necho 'test_ready (tests.test_postgres.PostgresTest.test_ready) ... skipped \"no db\"'\n",
+      },
+    );
+    assert.equal(skipped.code, 1);
+    assert.match(skipped.stdout, /::error::tests were skipped/);
+    const passed = runStep(
+      tests.run ?? "",
+      { RUNNER_TEMP: tmpdir() },
+      {
+        python3: "#!/bin/sh\necho 'test_ready (tests.test_postgres.PostgresTest.test_ready) ... ok'\n",
+      },
+    );
+    assert.equal(passed.code, 0, passed.stdout + passed.stderr);
     const image = c.doc.jobs.image;
     assert.equal(image.needs, appName);
     assert.equal(image.with?.spec, "examples/vote-api/shellfree.yaml");
     const deploy = Object.values(c.doc.jobs).find((j) => j.needs === "image" && !j.uses);
-    assert.match(JSON.stringify(deploy?.steps), /needs\.image\.outputs\.image/);
+    assert.ok(deploy);
+    const pin = step(deploy, "Pin the pushed digest in the kustomization");
+    assert.match(pin.env?.IMAGE ?? "", /needs\.image\.outputs\.image/);
+    assert.match(pin.run ?? "", /kustomize edit set image "vote-api=\$IMAGE"/);
   });
 
   test("squid-proxy: squid -k parse of its config before the image", () => {
@@ -553,6 +579,9 @@ describe("the callers", () => {
         continue;
       }
       assert.ok(existsSync(join(ROOT, spec)), spec);
+      for (const m of c.text.matchAll(/\bexamples\/[\w-]+\/[\w.-]+\.(?:conf|yaml)\b/g)) {
+        assert.ok(existsSync(join(ROOT, m[0])), `${rel(c.file)} names ${m[0]}`);
+      }
     }
   });
 });
