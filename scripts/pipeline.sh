@@ -39,7 +39,7 @@ die() {
   exit 1
 }
 # bold headers only on a terminal, never with NO_COLOR
-B= R=
+B='' R=''
 if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then B=$'\033[1m' R=$'\033[0m'; fi
 stage() {
   STAGE=$((STAGE + 1))

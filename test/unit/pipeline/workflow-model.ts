@@ -208,7 +208,8 @@ export function bashSyntax(script: string): { ok: boolean; message: string } {
     encoding: "utf8",
     timeout: 10_000,
   });
-  return { ok: r.status === 0, message: r.stderr.trim() };
+  // bash -n reports some errors (e.g. in a [[ ]] regex) on stderr and still exits 0
+  return { ok: r.status === 0 && r.stderr.trim() === "", message: r.stderr.trim() };
 }
 
 /** Permission levels compared: none < read < write. */

@@ -411,6 +411,68 @@ describe("the reusable workflow", () => {
     assert.match(missing.stdout, /::error::spec nope\/shellfree\.yaml: no such file/);
   });
 
+  test("install: the same step in every job; npm ci and a wrapper that runs the checkout's shellfree, or a pinned version", () => {
+    const installs = Object.entries(jobs)
+      .map(([name, j]) => [name, (j.steps ?? []).find((s) => s.name === "Install shellfree")] as const)
+      .filter(([, s]) => s !== undefined);
+    assert.deepEqual(installs.map(([n]) => n).sort(), ["build", "outdated", "publish", "test", "verify"]);
+    const first = installs[0][1];
+    for (const [name, s] of installs) assert.deepEqual(s, first, `${name}'s install step differs`);
+    const script = first?.run ?? "";
+    const tmp = mkdtempSync(join(tmpdir(), "shellfree-install-"));
+    try {
+      const env = (version: string) => ({
+        SHELLFREE_VERSION: version,
+        RUNNER_TEMP: tmp,
+        GITHUB_PATH: join(tmp, "path"),
+        GITHUB_WORKSPACE: ROOT,
+      });
+      const npm = { npm: '#!/bin/sh\necho "npm $*"\n' };
+      const pinned = runStep(script, env("1.4.0"), npm);
+      assert.equal(pinned.code, 0, pinned.stderr);
+      assert.equal(pinned.stdout, "npm install --global --no-audit --no-fund shellfree@1.4.0\n");
+      for (const bad of ["latest", "1.4", "1.4.0; curl x", "../x"]) {
+        const r = runStep(script, env(bad), npm);
+        assert.equal(r.code, 1, bad);
+        assert.match(r.stdout, /::error::shellfree-version/);
+        assert.doesNotMatch(r.stdout, /^npm /m);
+      }
+      const local = runStep(script, env(""), npm);
+      assert.equal(local.code, 0, local.stderr);
+      assert.equal(local.stdout, "npm ci --no-audit --no-fund\n");
+      assert.equal(readFileSync(join(tmp, "path"), "utf8"), `${tmp}/shellfree-bin\n`);
+      // the wrapper, run for real: npm exec finds this checkout's own shellfree
+      const wrapper = spawnSync(join(tmp, "shellfree-bin", "shellfree"), ["--version"], {
+        cwd: tmpdir(),
+        encoding: "utf8",
+        timeout: 60_000,
+        env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
+      });
+      assert.equal(wrapper.status, 0, wrapper.stderr);
+      const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+      assert.equal(wrapper.stdout.trim(), pkg.version);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  test("build container: more Debian packages only by name", () => {
+    const script = (jobs.build.steps ?? []).find((s) => s.name === "Debian tools")?.run ?? "";
+    // apt-get's output goes to /dev/null in the step: the fake reports on stderr
+    const apt = { "apt-get": '#!/bin/sh\necho "apt-get $*" >&2\n' };
+    const ok = runStep(script, { EXTRA: "golang-go  libfoo1=1.2-3+deb13u1" }, apt);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stderr, /install .*ca-certificates git xz-utils golang-go libfoo1=1\.2-3\+deb13u1$/m);
+    const none = runStep(script, { EXTRA: "" }, apt);
+    assert.match(none.stderr, /install .*xz-utils$/m);
+    for (const bad of ["-o APT::x=1", "golang-go;id", "Golang", "$(id)"]) {
+      const r = runStep(script, { EXTRA: bad }, apt);
+      assert.equal(r.code, 1, bad);
+      assert.match(r.stdout, /::error::debian-packages/, bad);
+      assert.doesNotMatch(r.stderr, /apt-get/, bad);
+    }
+  });
+
   test("tags: semver on v* tags, sha on the publish branch (dated for the weekly rebuild), nothing else", () => {
     const script = step(jobs.publish, "tags").run ?? "";
     const run = (ref: string, event = "push") =>
