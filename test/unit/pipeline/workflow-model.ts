@@ -212,6 +212,21 @@ export function bashSyntax(script: string): { ok: boolean; message: string } {
   return { ok: r.status === 0 && r.stderr.trim() === "", message: r.stderr.trim() };
 }
 
+/**
+ * shellcheck (Debian's) of a script (`${{ }}` replaced by a word): its findings, "" when none.
+ * SC2153 (a variable "may not be assigned") and SC2016 (`$` in single quotes) are left out: steps
+ * get their variables from `env:`, and `node -e '…'` programs are JavaScript.
+ */
+export function shellcheck(script: string): string {
+  const r = spawnSync("shellcheck", ["--shell=bash", "--exclude=SC2153,SC2016", "-"], {
+    input: script.replace(/\$\{\{[\s\S]*?\}\}/g, "EXPR"),
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  if (r.error) throw new Error(`shellcheck: ${r.error.message} (scripts/setup-host.sh installs it)`);
+  return r.status === 0 ? "" : `${r.stdout}${r.stderr}`.trim();
+}
+
 /** Permission levels compared: none < read < write. */
 export function level(v: string | undefined): number {
   return v === "write" ? 2 : v === "read" ? 1 : 0;

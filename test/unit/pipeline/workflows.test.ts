@@ -25,6 +25,7 @@ import {
   REUSABLE,
   ROOT,
   runStep,
+  shellcheck,
   step,
   TEMPLATE,
   type Workflow,
@@ -111,6 +112,20 @@ describe("workflow files", () => {
       }
     });
   }
+
+  test("shellcheck: every run: script and scripts/pipeline.sh", () => {
+    for (const file of FILES) {
+      for (const [name, job] of Object.entries(loadWorkflow(file).doc.jobs)) {
+        for (const s of job.steps ?? []) {
+          if (s.run)
+            assert.equal(shellcheck(s.run), "", `${rel(file)} ${name} / ${s.name ?? s.run.slice(0, 40)}`);
+        }
+      }
+    }
+    assert.equal(shellcheck(readFileSync(join(ROOT, "scripts", "pipeline.sh"), "utf8")), "");
+    // and it finds what bash -n lets through
+    assert.match(shellcheck('[[ $x =~ ^[a-z][a-z -]*$ ]] && echo "$x"\n'), /SC1073|SC1072/);
+  });
 
   test("the validators find what is wrong (negative controls)", async () => {
     const broken = reusable.text.replace("    needs: build\n", "    needs: biuld\n");
