@@ -13,6 +13,7 @@ import {
   DEFAULT_DRAIN,
   DEFAULT_GRACE,
   DEFAULT_HEALTH_PORT,
+  expandInitConfig,
   INIT_CONFIG_PATH,
   type InitConfig,
   InitConfigError,
@@ -84,7 +85,7 @@ export function parseArgs(argv: string[]): InitArgs {
   return a;
 }
 
-/** Load, validate and apply env overrides. Throws InitConfigError (one line). */
+/** Load, validate, apply env overrides and expand ${...}. Throws InitConfigError (one line). */
 export function loadConfig(
   args: InitArgs,
   env: Record<string, string | undefined>,
@@ -117,11 +118,19 @@ export function loadConfig(
     raw = {};
     source = "command line";
   }
+  const literalMain = args.command !== undefined;
   if (args.command && typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
     raw = { ...(raw as Record<string, unknown>), main: args.command };
     if (text !== undefined) source = `${path} + command line`;
   }
-  const cfg = applyEnvOverrides(parseInitConfig(raw, path), env);
+  const cfg = expandInitConfig(
+    applyEnvOverrides(parseInitConfig(raw, path, { literalMain }), env),
+    env,
+    path,
+    {
+      literalMain,
+    },
+  );
   return { cfg, source };
 }
 
