@@ -195,6 +195,10 @@ func supervise(argv []string, stdout io.Writer, log *Logger, defaultPath string)
 	} else if f := os.Getenv("SHELLFREE_LOG_FORMAT"); f == "json" || f == "text" {
 		log.SetFormat(f)
 	}
+	// HOME is fixed first (and said so once the log format is known), so that ${HOME} in the
+	// config is the HOME the main process gets
+	home := decideHome(os.Getuid())
+	home.apply()
 	cfg, source, err := loadConfig(a, os.LookupEnv, defaultPath)
 	if err != nil {
 		log.Error(err.Error()) // one line, nothing started
@@ -217,5 +221,7 @@ func supervise(argv []string, stdout io.Writer, log *Logger, defaultPath string)
 	if err != nil && os.Getpid() != 1 {
 		log.Warn("cannot become a child subreaper (" + errCode(err) + "): orphans of the main process will not be reaped by the init")
 	}
-	return newSupervisor(cfg, source, log, reaper, sigs.Other).Run()
+	sup := newSupervisor(cfg, source, log, reaper, sigs.Other)
+	sup.home = &home
+	return sup.Run()
 }
