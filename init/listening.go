@@ -16,9 +16,14 @@ import (
 // such as Squid write an access-log line for every bare connection, so a `tcp` check pollutes
 // their log at every period.
 //
-// /proc/net/tcp prints each address as 32-bit words in hex, each word as the CPU reads it
-// from memory, where the address's bytes are in network order: 127.0.0.1 is "0100007F" on a
-// little-endian machine and "7F000001" on a big-endian one (s390x); ports are numbers in hex.
+// /proc/net/tcp prints each address as 32-bit words in hex, each word as the kernel's CPU reads
+// it from memory, where the address's bytes are in network order: 127.0.0.1 is "0100007F" on a
+// little-endian kernel and "7F000001" on a big-endian one (s390x); ports are numbers in hex.
+// The kernel's byte order is not always the init's: an s390x image run by qemu-user on an
+// x86-64 host reads the host kernel's table. So an address is read in this CPU's byte order
+// first and, when that does not match, in the other: a socket would have to be bound to the
+// byte-swapped address (1.0.0.127 for 127.0.0.1) to be taken for the wrong one. (A check of a
+// bare port then names the socket's address in this CPU's order, which may be the swapped one.)
 // The kernel lists listening sockets first, so reading stops at the first line in a state
 // other than LISTEN or SYN_RECV (old kernels printed a listener's open requests, in SYN_RECV,
 // right after it): a proxy with thousands of connections costs one short read.
@@ -26,7 +31,7 @@ import (
 // procNetDir is where the tables are (tests point it at fixtures).
 var procNetDir = "/proc/net"
 
-// bigEndian: how this CPU stores a word.
+// bigEndian: how this CPU stores a word (the order tried first).
 var bigEndian = func() bool {
 	x := uint16(1)
 	return (*[2]byte)(unsafe.Pointer(&x))[0] == 0
@@ -79,8 +84,9 @@ func parseHexAddr(col string, big bool) (listeningSocket, bool) {
 	return listeningSocket{addr, port}, true
 }
 
-// scanListening calls found for each listening socket of a table until it returns true (then
-// scanListening does too); it stops at the end of the listening sockets.
+// scanListening calls found for each listening socket of a table, its address read in the byte
+// order big says and then in the other, until found returns true (then scanListening does
+// too); it stops at the end of the listening sockets.
 func scanListening(r io.Reader, big bool, found func(listeningSocket) bool) (bool, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), 64*1024)
@@ -102,6 +108,9 @@ func scanListening(r io.Reader, big bool, found func(listeningSocket) bool) (boo
 			return false, nil
 		}
 		if s, ok := parseHexAddr(f[1], big); ok && found(s) {
+			return true, nil
+		}
+		if s, ok := parseHexAddr(f[1], !big); ok && found(s) {
 			return true, nil
 		}
 	}

@@ -3,9 +3,11 @@
  * network namespace? Read from /proc/net/tcp and /proc/net/tcp6 without connecting (a bare
  * connect shows in the access log of servers such as Squid). Mirrors init/listening.go.
  *
- * /proc/net/tcp prints each address as 32-bit words in hex, each word as the CPU reads it from
- * memory (the bytes of the address are in network order there): "0100007F" is 127.0.0.1 on a
- * little-endian machine, "7F000001" on a big-endian one. Ports are printed in hex as numbers.
+ * /proc/net/tcp prints each address as 32-bit words in hex, each word as the kernel's CPU reads
+ * it from memory (the bytes of the address are in network order there): "0100007F" is 127.0.0.1
+ * on a little-endian kernel, "7F000001" on a big-endian one. Ports are printed in hex as numbers.
+ * The kernel's order need not be the init's (qemu-user runs an s390x image on an x86-64 kernel),
+ * so an address that does not match in this CPU's order is tried in the other.
  * The kernel lists listening sockets before the others, so reading stops at the first line in
  * a state other than LISTEN or SYN_RECV (old kernels printed a listener's open requests, in
  * SYN_RECV, right after it).
@@ -16,9 +18,11 @@ const LISTEN = "0A";
 const SYN_RECV = "03";
 
 export interface ListeningSocket {
-  /** 4 bytes (tcp) or 16 (tcp6) */
+  /** 4 bytes (tcp) or 16 (tcp6), read in the byte order asked for */
   addr: number[];
   port: number;
+  /** the address read in the other byte order */
+  other?: number[];
 }
 
 /** Listening sockets of a /proc/net/tcp or tcp6 table (the words' byte order given). */
@@ -37,11 +41,14 @@ export function parseProcNetTcp(text: string, bigEndian: boolean): ListeningSock
     if (portHex === undefined || !/^[0-9A-Fa-f]{4}$/.test(portHex)) continue;
     if (!/^(?:[0-9A-Fa-f]{8}){1,4}$/.test(hex) || (hex.length !== 8 && hex.length !== 32)) continue;
     const addr: number[] = [];
+    const other: number[] = [];
     for (let w = 0; w < hex.length; w += 8) {
       const word = [0, 2, 4, 6].map((k) => Number.parseInt(hex.slice(w + k, w + k + 2), 16));
-      addr.push(...(bigEndian ? word : word.reverse()));
+      const swapped = [...word].reverse();
+      addr.push(...(bigEndian ? word : swapped));
+      other.push(...(bigEndian ? swapped : word));
     }
-    out.push({ addr, port: Number.parseInt(portHex, 16) });
+    out.push({ addr, port: Number.parseInt(portHex, 16), other });
   }
   return out;
 }
@@ -95,6 +102,11 @@ export function findListener(
 ): { ok: true; socket: ListeningSocket } | { ok: false; problem?: string } {
   const t = parseListenTarget(target);
   if (t === null) return { ok: false, problem: `bad target ${target}` };
-  for (const table of tables) for (const s of table) if (socketServes(s, t)) return { ok: true, socket: s };
+  for (const table of tables)
+    for (const s of table) {
+      if (socketServes(s, t)) return { ok: true, socket: s };
+      const o = { addr: s.other ?? s.addr, port: s.port };
+      if (socketServes(o, t)) return { ok: true, socket: o };
+    }
   return { ok: false };
 }
