@@ -14,9 +14,11 @@ import (
 // Checks: the probes shared by wait-for tasks, the on-demand health.ready check and the
 // periodic health.checks, and the runner of the periodic ones (Pebble's model).
 //
-// Which probe: `tcp` connects and closes without sending a byte, so a server that logs requests
-// (most do) logs nothing; `http` sends a GET (User-Agent: shellfree-init) that shows in the
-// application's access log at every period; `exec` runs a command. Prefer tcp for readiness
+// Which probe: `tcp` connects and closes without sending a byte, so most servers log nothing
+// (but some, Squid among them, log every bare connection); `http` sends a GET (User-Agent:
+// shellfree-init) that shows in the application's access log at every period; `exec` runs a
+// command; `listening` only looks for a socket in LISTEN state in /proc/net/tcp{,6}
+// (listening.go): nothing reaches the application at all. Prefer listening or tcp for readiness
 // unless the port opens before the application can serve.
 
 // CheckResult is one probe's outcome.
@@ -128,6 +130,8 @@ func runProbe(p Probe, r *Reaper, env []string, timeout time.Duration) CheckResu
 		return tcpCheck(p.TCP, timeout)
 	case p.HTTP != "":
 		return httpCheck(p.HTTP, timeout)
+	case p.Listening != "":
+		return listeningCheck(p.Listening)
 	default:
 		return execCheck(r, env, p.Exec, timeout)
 	}

@@ -159,3 +159,48 @@ func TestPeriodicChecksGateReadyAndLive(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, p.log())
 	}
 }
+
+// A listening check (ready and periodic) sees the main process's socket without connecting:
+// /ready is 503 until the main process listens, then 200, and the application never accepts a
+// connection. The port comes from the environment through ${APP_PORT}, in main's argv too.
+func TestListeningChecksNeverConnect(t *testing.T) {
+	appPort := strconv.Itoa(freePort(t))
+	p := startInit(t, initOpts{env: map[string]string{"APP_PORT": appPort}, config: obj{
+		{"main", appArgv("listen", "${APP_PORT}", "700")},
+		{"health", obj{{"port", 0}, {"host", "127.0.0.1"},
+			{"ready", obj{{"listening", "127.0.0.1:${APP_PORT}"}}},
+			{"checks", obj{{"sock", obj{{"listening", "${APP_PORT}"}, {"period", "200ms"}}}}},
+		}},
+	}})
+	port := p.port()
+	p.waitLine(`Main process sfi-app started \(PID \d+\): \S+/sfi-app listen `+appPort+` 700$`, 5*time.Second)
+	r := get(t, port, "/ready")
+	if r.status != 503 || jsonField(t, r.body, "reason") != "check(s) down: sock" {
+		t.Fatalf("before listening: %d %s", r.status, r.body)
+	}
+	p.waitLine(`Check sock \(ready\) is up: listening `+appPort+`: 127\.0\.0\.1:`+appPort+` in LISTEN state$`, 5*time.Second)
+	until(t, 3*time.Second, func() bool { return get(t, port, "/ready").status == 200 })
+	p.waitLine(`Ready \(listening 127\.0\.0\.1:`+appPort+`: 127\.0\.0\.1:`+appPort+` in LISTEN state; \d+ ms after start\)`, 3*time.Second)
+	for i := 0; i < 5; i++ {
+		get(t, port, "/ready")
+		time.Sleep(250 * time.Millisecond) // the periodic check runs meanwhile
+	}
+	p.signal(syscall.SIGTERM)
+	if code, _ := p.exit(15 * time.Second); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.log())
+	}
+	if strings.Contains(p.Stdout(), "accepted") {
+		t.Fatalf("the application saw a connection: %q", p.Stdout())
+	}
+	// the same application under a tcp check does see them (the test above can fail)
+	appPort2 := strconv.Itoa(freePort(t))
+	p2 := startInit(t, initOpts{config: obj{
+		{"main", appArgv("listen", appPort2, "0")},
+		{"health", obj{{"port", 0}, {"host", "127.0.0.1"}, {"ready", obj{{"tcp", "127.0.0.1:" + appPort2}}}}},
+	}})
+	port2 := p2.port()
+	until(t, 3*time.Second, func() bool { return get(t, port2, "/ready").status == 200 })
+	p2.waitStdout("accepted", 3*time.Second)
+	p2.signal(syscall.SIGTERM)
+	p2.exit(15 * time.Second)
+}

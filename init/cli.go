@@ -96,8 +96,10 @@ func parseArgs(argv []string) (Args, error) {
 
 // loadConfig reads, checks and applies the environment: --config, else
 // $SHELLFREE_INIT_CONFIG, else /etc/shellfree/init.json (which may be absent when a command is
-// given). Returns the config and where it came from.
-func loadConfig(a Args, getenv func(string) string, defaultPath string) (*Config, string, error) {
+// given); then the SHELLFREE_* overrides, then ${NAME} expansion (expand.go; a command given on
+// the command line is taken as it is). Returns the config and where it came from.
+func loadConfig(a Args, lookup lookupFunc, defaultPath string) (*Config, string, error) {
+	getenv := func(k string) string { v, _ := lookup(k); return v }
 	explicit := a.ConfigPath
 	if explicit == "" {
 		explicit = getenv("SHELLFREE_INIT_CONFIG")
@@ -149,12 +151,15 @@ func loadConfig(a Args, getenv func(string) string, defaultPath string) (*Config
 			}
 		}
 	}
-	cfg, err := parseConfig(raw, path)
+	literalMain := a.Command != nil
+	cfg, err := parseConfigFrom(raw, path, literalMain)
 	if err != nil {
 		return nil, "", err
 	}
-	cfg, err = applyEnvOverrides(cfg, getenv)
-	if err != nil {
+	if cfg, err = applyEnvOverrides(cfg, getenv); err != nil {
+		return nil, "", err
+	}
+	if cfg, err = expandConfig(cfg, lookup, path, literalMain); err != nil {
 		return nil, "", err
 	}
 	return cfg, source, nil
@@ -190,7 +195,11 @@ func supervise(argv []string, stdout io.Writer, log *Logger, defaultPath string)
 	} else if f := os.Getenv("SHELLFREE_LOG_FORMAT"); f == "json" || f == "text" {
 		log.SetFormat(f)
 	}
-	cfg, source, err := loadConfig(a, os.Getenv, defaultPath)
+	// HOME is fixed first (and said so once the log format is known), so that ${HOME} in the
+	// config is the HOME the main process gets
+	home := decideHome(os.Getuid())
+	home.apply()
+	cfg, source, err := loadConfig(a, os.LookupEnv, defaultPath)
 	if err != nil {
 		log.Error(err.Error()) // one line, nothing started
 		return 1
@@ -212,5 +221,7 @@ func supervise(argv []string, stdout io.Writer, log *Logger, defaultPath string)
 	if err != nil && os.Getpid() != 1 {
 		log.Warn("cannot become a child subreaper (" + errCode(err) + "): orphans of the main process will not be reaped by the init")
 	}
-	return newSupervisor(cfg, source, log, reaper, sigs.Other).Run()
+	sup := newSupervisor(cfg, source, log, reaper, sigs.Other)
+	sup.home = &home
+	return sup.Run()
 }

@@ -43,7 +43,9 @@ func TestLoadConfig(t *testing.T) {
 	d := t.TempDir()
 	f := filepath.Join(d, "init.json")
 	os.WriteFile(f, []byte(`{"main":["/a"],"health":{"port":9000}}`), 0o644)
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	env := func(m map[string]string) lookupFunc {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
 	cfg, src, err := loadConfig(Args{ConfigPath: f}, env(nil), "/nonexistent/init.json")
 	if err != nil || src != f || cfg.HealthPort() != 9000 {
 		t.Fatalf("%v %s %v", cfg, src, err)

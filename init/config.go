@@ -87,11 +87,12 @@ type RestartConfig struct {
 	Backoff     *Dur
 }
 
-// Probe is what a check does: exactly one of TCP, HTTP, Exec.
+// Probe is what a check does: exactly one of TCP, HTTP, Exec, Listening.
 type Probe struct {
-	TCP  string
-	HTTP string
-	Exec []string
+	TCP       string
+	HTTP      string
+	Exec      []string
+	Listening string // "PORT" or "ADDRESS:PORT": a socket in LISTEN state (listening.go)
 }
 
 // ReadyCheck is the on-demand `health.ready` check.
@@ -195,8 +196,12 @@ func durationMs(s string) (float64, bool) {
 }
 
 // checker walks the JSON and panics with a *ConfigError at the first problem (as the
-// TypeScript validator throws); parseConfig recovers it.
-type checker struct{ source string }
+// TypeScript validator throws); parseConfig recovers it. literalMain: main came from the
+// command line and is taken as it is (never expanded).
+type checker struct {
+	source      string
+	literalMain bool
+}
 
 func (c checker) fail(field, problem string) {
 	panic(&ConfigError{c.source, field, problem})
@@ -232,12 +237,48 @@ func (c checker) str(v any, field string) string {
 	return s
 }
 
-func (c checker) absPath(v any, field string) string {
-	s := c.str(v, field)
+// The checks of a string value, at build time and after expansion (expand.go).
+func programValue(c checker, s, field string) {
+	if s == "" {
+		c.fail(field, "must name a program")
+	}
+}
+
+func pathValue(c checker, s, field string) {
+	c.str(s, field)
 	if !strings.HasPrefix(s, "/") {
 		c.fail(field, "must be an absolute path, got "+show(s))
 	}
-	return s
+}
+
+func hostPortValue(c checker, s, field string) {
+	c.str(s, field)
+	if _, _, ok := parseHostPort(s); !ok {
+		c.fail(field, `must be "host:port" with a port from 1 to 65535, got `+show(s))
+	}
+}
+
+func urlValue(c checker, s, field string) {
+	c.str(s, field)
+	if len(s) >= 6 && strings.EqualFold(s[:6], "https:") {
+		c.fail(field, "https is not supported (shellfree-init has no TLS client); use http:// or tcp, got "+show(s))
+	}
+	if _, ok := parseHTTPURL(s); !ok {
+		c.fail(field, "must be an http:// URL (http://host[:port][/path]), got "+show(s))
+	}
+}
+
+const listenForm = `must be "PORT" or "ADDRESS:PORT" (an IPv4 address or [IPv6]; no names) with a port from 1 to 65535`
+
+func listenValue(c checker, s, field string) {
+	c.str(s, field)
+	if _, ok := parseListenTarget(s); !ok {
+		c.fail(field, listenForm+", got "+show(s))
+	}
+}
+
+func (c checker) absPath(v any, field string) string {
+	return c.expandable(c.str(v, field), field, pathValue, true)
 }
 
 func (c checker) boolean(v any, field string) bool {
@@ -248,7 +289,8 @@ func (c checker) boolean(v any, field string) bool {
 	return b
 }
 
-func (c checker) argv(v any, field string) []string {
+// argv is a command (no shell); its elements are expanded unless literal.
+func (c checker) argv(v any, field string, literal bool) []string {
 	a, ok := v.([]any)
 	if !ok || len(a) == 0 {
 		c.fail(field, "must be a non-empty list of strings (argv, no shell), got "+show(v))
@@ -265,6 +307,13 @@ func (c checker) argv(v any, field string) []string {
 		}
 		if strings.ContainsRune(s, 0) {
 			c.fail(f, "must not contain NUL")
+		}
+		switch {
+		case literal:
+		case i == 0:
+			c.expandable(s, f, programValue, false)
+		case strings.Contains(s, "$"):
+			c.template(s, f)
 		}
 		out[i] = s
 	}
@@ -295,22 +344,22 @@ func (c checker) integer(v any, field string, min, max float64) int {
 }
 
 func (c checker) hostPort(v any, field string) string {
-	s := c.str(v, field)
-	if _, _, ok := parseHostPort(s); !ok {
-		c.fail(field, `must be "host:port" with a port from 1 to 65535, got `+show(s))
-	}
-	return s
+	return c.expandable(c.str(v, field), field, hostPortValue, false)
 }
 
 func (c checker) url(v any, field string) string {
-	s := c.str(v, field)
-	if len(s) >= 6 && strings.EqualFold(s[:6], "https:") {
-		c.fail(field, "https is not supported (shellfree-init has no TLS client); use http:// or tcp, got "+show(s))
+	return c.expandable(c.str(v, field), field, urlValue, false)
+}
+
+// listening is "PORT" or "ADDRESS:PORT"; a bare port may be a number (YAML's `listening: 3128`).
+func (c checker) listening(v any, field string) string {
+	if f, ok := v.(float64); ok {
+		if f != math.Trunc(f) || f < 1 || f > 65535 {
+			c.fail(field, listenForm+", got "+show(v))
+		}
+		return jsNumber(f)
 	}
-	if _, ok := parseHTTPURL(s); !ok {
-		c.fail(field, "must be an http:// URL (http://host[:port][/path]), got "+show(s))
-	}
-	return s
+	return c.expandable(c.str(v, field), field, listenValue, false)
 }
 
 func (c checker) name(v any, field string, re *regexp.Regexp, what string) string {
@@ -337,15 +386,23 @@ var httpURLRE = lazyRegexp(`^http://` + hostRE + `(?::([0-9]{1,5}))?(/[!-~]*)?$`
 
 // parseHostPort reads "host:port" or "[v6]:port".
 func parseHostPort(s string) (host string, port int, ok bool) {
-	m := hostPortRE().FindStringSubmatch(s)
+	m := hostPortRE().FindStringSubmatchIndex(s)
 	if m == nil {
 		return "", 0, false
 	}
-	port, _ = strconv.Atoi(m[3])
+	if m[2] >= 0 { // [IPv6]
+		if _, ok := parseIPv6(s[m[2]:m[3]]); !ok {
+			return "", 0, false
+		}
+		host = s[m[2]:m[3]]
+	} else {
+		host = s[m[4]:m[5]]
+	}
+	port, _ = strconv.Atoi(s[m[6]:m[7]])
 	if port < 1 || port > 65535 {
 		return "", 0, false
 	}
-	return m[1] + m[2], port, true
+	return host, port, true
 }
 
 // HTTPURL is a parsed http:// URL of a check.
@@ -379,8 +436,13 @@ func parseHTTPURL(s string) (HTTPURL, bool) {
 		}
 		return s[m[2*i]:m[2*i+1]], true
 	}
-	v6, _ := group(1)
+	v6, isV6 := group(1)
 	name, _ := group(2)
+	if isV6 {
+		if _, ok := parseIPv6(v6); !ok {
+			return HTTPURL{}, false
+		}
+	}
 	portText, hasPort := group(3)
 	path, hasPath := group(4)
 	if strings.Contains(path, "#") {
@@ -465,7 +527,7 @@ func (c checker) task(raw any, field string) Task {
 	switch kind {
 	case "validate":
 		o = c.obj(raw, field, allowed())
-		t.Argv = c.argv(o.field("validate"), f)
+		t.Argv = c.argv(o.field("validate"), f, false)
 	case "ensure-dir":
 		o = c.obj(raw, field, allowed("writable", "create"))
 		t.Path = c.absPath(o.field("ensure-dir"), f)
@@ -489,7 +551,7 @@ func (c checker) task(raw any, field string) Task {
 		t.Out = c.absPath(m.field("out"), f+".out")
 	case "run":
 		o = c.obj(raw, field, allowed())
-		t.Argv = c.argv(o.field("run"), f)
+		t.Argv = c.argv(o.field("run"), f, false)
 	case "wait-for":
 		o = c.obj(raw, field, allowed())
 		w := c.obj(o.field("wait-for"), f, []string{"tcp", "http", "timeout"})
@@ -518,16 +580,18 @@ func (c checker) task(raw any, field string) Task {
 	return t
 }
 
-// oneProbe requires exactly one of tcp, http, exec.
+var probeKinds = []string{"tcp", "http", "exec", "listening"}
+
+// oneProbe requires exactly one of tcp, http, exec, listening.
 func (c checker) oneProbe(o *jsObject, field string) {
 	n := 0
-	for _, k := range []string{"tcp", "http", "exec"} {
+	for _, k := range probeKinds {
 		if !isUndefined(o.field(k)) {
 			n++
 		}
 	}
 	if n != 1 {
-		c.fail(field, "needs exactly one of tcp, http, exec")
+		c.fail(field, "needs exactly one of "+strings.Join(probeKinds, ", "))
 	}
 }
 
@@ -538,11 +602,14 @@ func (c checker) probeBody(o *jsObject, field string) Probe {
 	if v := o.field("http"); !isUndefined(v) {
 		return Probe{HTTP: c.url(v, field+".http")}
 	}
-	return Probe{Exec: c.argv(o.field("exec"), field+".exec")}
+	if v := o.field("exec"); !isUndefined(v) {
+		return Probe{Exec: c.argv(v, field+".exec", false)}
+	}
+	return Probe{Listening: c.listening(o.field("listening"), field+".listening")}
 }
 
 func (c checker) ready(raw any, field string) *ReadyCheck {
-	o := c.obj(raw, field, []string{"tcp", "http", "exec", "timeout"})
+	o := c.obj(raw, field, append(append([]string{}, probeKinds...), "timeout"))
 	c.oneProbe(o, field)
 	r := &ReadyCheck{Probe: c.probeBody(o, field)}
 	if v := o.field("timeout"); !isUndefined(v) {
@@ -556,7 +623,7 @@ var checkNameRE = lazyRegexp(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
 var mainNameRE = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 func (c checker) check(raw any, field, name string) HealthCheck {
-	o := c.obj(raw, field, []string{"level", "period", "timeout", "threshold", "tcp", "http", "exec"})
+	o := c.obj(raw, field, append([]string{"level", "period", "timeout", "threshold"}, probeKinds...))
 	c.oneProbe(o, field)
 	hc := HealthCheck{Name: name, Level: "ready", Threshold: defaultCheckThreshold}
 	if v := o.field("level"); !isUndefined(v) {
@@ -605,7 +672,12 @@ func (c checker) checks(raw any, field string) []HealthCheck {
 
 // parseConfig checks the JSON form of an `init:` section (as parseJSON returns it) and
 // returns it normalized, or a *ConfigError.
-func parseConfig(input any, source string) (cfg *Config, err error) {
+func parseConfig(input any, source string) (*Config, error) {
+	return parseConfigFrom(input, source, false)
+}
+
+// parseConfigFrom is parseConfig; literalMain: main came from the command line (not expanded).
+func parseConfigFrom(input any, source string, literalMain bool) (cfg *Config, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			ce, ok := r.(*ConfigError)
@@ -615,12 +687,12 @@ func parseConfig(input any, source string) (cfg *Config, err error) {
 			cfg, err = nil, ce
 		}
 	}()
-	c := checker{source}
+	c := checker{source: source, literalMain: literalMain}
 	o := c.obj(input, "", []string{"tasks", "main", "main-name", "pid-file", "restart", "health", "shutdown", "log"})
 	if isUndefined(o.field("main")) {
 		c.fail("main", "is required: the command to supervise, as a list (argv)")
 	}
-	cfg = &Config{Tasks: []Task{}, Main: c.argv(o.field("main"), "main")}
+	cfg = &Config{Tasks: []Task{}, Main: c.argv(o.field("main"), "main", c.literalMain)}
 	if v := o.field("main-name"); !isUndefined(v) {
 		cfg.MainName = c.name(v, "main-name", mainNameRE(),
 			"1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit")
@@ -734,7 +806,7 @@ func applyEnvOverrides(cfg *Config, getenv func(string) string) (out *Config, er
 			out, err = nil, ce
 		}
 	}()
-	c := checker{"environment"}
+	c := checker{source: "environment"}
 	o := *cfg
 	if port := getenv("SHELLFREE_HEALTH_PORT"); port != "" {
 		n, _ := strconv.Atoi(port)

@@ -20,6 +20,11 @@ type contractCase struct {
 	Canonical string
 	Field     string
 	Message   string
+	// a valid document expanded with Env as the init's environment: its canonical form, or
+	// the field and message of the problem
+	Expanded      string
+	ExpandField   string
+	ExpandMessage string
 }
 
 func loadContract(t *testing.T) []contractCase {
@@ -46,6 +51,12 @@ func loadContract(t *testing.T) []contractCase {
 		}
 		if c.Valid {
 			c.Canonical = o.field("canonical").(string)
+			if e, ok := o.field("expanded").(string); ok {
+				c.Expanded = e
+			} else {
+				c.ExpandField = o.field("expandField").(string)
+				c.ExpandMessage = o.field("expandMessage").(string)
+			}
 		} else {
 			c.Field = o.field("field").(string)
 			c.Message = o.field("message").(string)
@@ -86,6 +97,23 @@ func TestContractWithTypeScriptSchema(t *testing.T) {
 				again, err := checkDocument(c.Canonical, nil)
 				if err != nil || canonicalJSON(again) != c.Canonical {
 					t.Fatalf("canonical form does not round-trip: %v", err)
+				}
+				lookup := func(k string) (string, bool) { v, ok := c.Env[k]; return v, ok }
+				x, err := expandConfig(cfg, lookup, "/etc/shellfree/init.json", false)
+				if c.ExpandMessage == "" {
+					if err != nil {
+						t.Fatalf("TypeScript expands it, Go says: %v", err)
+					}
+					if got := canonicalJSON(x); got != c.Expanded {
+						t.Fatalf("expanded form differs:\nGo:\n%s\nTypeScript:\n%s", got, c.Expanded)
+					}
+					return
+				}
+				if err == nil {
+					t.Fatalf("TypeScript refuses to expand it (%s), Go expands it", c.ExpandMessage)
+				}
+				if ce, ok := err.(*ConfigError); !ok || ce.Field != c.ExpandField || ce.Error() != c.ExpandMessage {
+					t.Fatalf("expansion error differs:\nGo: %v\nTS: %s (%s)", err, c.ExpandMessage, c.ExpandField)
 				}
 				return
 			}
@@ -224,6 +252,8 @@ func canonicalJSON(c *Config) string {
 			return F("tcp", p.TCP)
 		case p.HTTP != "":
 			return F("http", p.HTTP)
+		case p.Listening != "":
+			return F("listening", p.Listening)
 		}
 		return F("exec", p.Exec)
 	}

@@ -113,7 +113,7 @@ func app(args []string) int {
 			f.WriteString(args[1] + "\n")
 			f.Close()
 		}
-	case "listen": // listen PORT DELAY_MS: accept and answer HTTP 200 after the delay
+	case "listen": // listen PORT DELAY_MS: accept and answer HTTP 200 after the delay (saying "accepted")
 		n, _ := strconv.Atoi(args[2])
 		time.Sleep(time.Duration(n) * time.Millisecond)
 		ln, err := net.Listen("tcp", "127.0.0.1:"+args[1])
@@ -125,6 +125,7 @@ func app(args []string) int {
 			if err != nil {
 				return 4
 			}
+			say("accepted")
 			go func() {
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(2 * time.Second))

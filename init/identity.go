@@ -20,29 +20,57 @@ func writableDir(p string) bool {
 	return syscall.Access(p, 2|1 /* W_OK|X_OK */) == nil
 }
 
-// fixHome sets HOME to /tmp, /var/tmp or /dev/shm (the first writable) when it is unset or not
-// writable, and says so.
-func fixHome(log *Logger, uid int) {
+// homeFix is what becomes of HOME: value is the new HOME ("" to leave it), msg the line that
+// says so (a warning when no fallback is writable).
+type homeFix struct {
+	value, msg string
+	warn       bool
+}
+
+// decideHome: HOME is unset or not writable → /tmp, /var/tmp or /dev/shm (the first writable).
+func decideHome(uid int) homeFix {
 	home, set := os.LookupEnv("HOME")
 	if set && home != "" && writableDir(home) {
-		return
+		return homeFix{}
 	}
 	for _, c := range []string{"/tmp", "/var/tmp", "/dev/shm"} {
 		if writableDir(c) {
 			if set && home != "" {
-				log.Info(sprintf("HOME %s is not writable for UID %d; using HOME=%s", home, uid, c))
-			} else {
-				log.Info(sprintf("HOME is not set for UID %d; using HOME=%s", uid, c))
+				return homeFix{value: c, msg: sprintf("HOME %s is not writable for UID %d; using HOME=%s", home, uid, c)}
 			}
-			os.Setenv("HOME", c)
-			return
+			return homeFix{value: c, msg: sprintf("HOME is not set for UID %d; using HOME=%s", uid, c)}
 		}
 	}
 	shown := home
 	if !set {
 		shown = "(unset)"
 	}
-	log.Warn(sprintf("HOME %s is not writable for UID %d and no writable fallback exists", shown, uid))
+	return homeFix{msg: sprintf("HOME %s is not writable for UID %d and no writable fallback exists", shown, uid), warn: true}
+}
+
+// apply sets HOME (before the configuration is expanded: ${HOME} is the HOME the processes get).
+func (h homeFix) apply() {
+	if h.value != "" {
+		os.Setenv("HOME", h.value)
+	}
+}
+
+// report logs what apply did.
+func (h homeFix) report(log *Logger) {
+	switch {
+	case h.msg == "":
+	case h.warn:
+		log.Warn(h.msg)
+	default:
+		log.Info(h.msg)
+	}
+}
+
+// fixHome decides, applies and reports at once.
+func fixHome(log *Logger, uid int) {
+	h := decideHome(uid)
+	h.apply()
+	h.report(log)
 }
 
 // userName is the name /etc/passwd gives uid, "" when none.

@@ -99,9 +99,11 @@ func parseProbeArgs(argv []string, getenv func(string) string) (ProbeOptions, er
 			}
 			port = &n
 		case a == "--host":
-			if v := next(); v != nil {
-				host, hostGiven = *v, true
+			v := next()
+			if v == nil || *v == "" {
+				return o, usageError{"--host needs a value"}
 			}
+			host, hostGiven = *v, true
 		case a == "--timeout":
 			n, err := num("--timeout", next(), 600_000)
 			if err != nil {

@@ -50,6 +50,8 @@ func TestParseProbeArgs(t *testing.T) {
 		"--port":       `--port needs an integer up to 65535, got nothing`,
 		"--bogus":      "unknown probe argument --bogus",
 		"--port 0":     "health port is 0 (ephemeral): give --port",
+		"--host":       "--host needs a value",
+		"--host=":      "--host needs a value",
 	} {
 		if _, err := parseProbeArgs(strings.Fields(args), env(nil)); err == nil || err.Error() != want {
 			t.Errorf("%s: %v", args, err)

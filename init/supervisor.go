@@ -25,6 +25,7 @@ type Supervisor struct {
 	uid    int
 	gid    int
 	t0     time.Time
+	home   *homeFix // HOME as fixed before the config was read (nil: fix it in Run)
 
 	mu        sync.Mutex
 	state     State
@@ -108,7 +109,12 @@ func (s *Supervisor) Run() (code int) {
 		default:
 		}
 	}()
-	fixHome(s.log, s.uid)
+	if s.home == nil {
+		h := decideHome(s.uid)
+		h.apply()
+		s.home = &h
+	}
+	s.home.report(s.log)
 	user := userName(s.uid)
 	who := sprintf("(%s)", user)
 	if user == "" {

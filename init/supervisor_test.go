@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -373,8 +374,11 @@ func TestArbitraryUID(t *testing.T) {
 	os.Mkdir(spool, 0o770)
 	os.Chmod(spool, 0o770) // group 0 may write, as the builder lays directories out for OpenShift
 	marker := filepath.Join(d, "main-ran")
+	// ${HOME} is expanded after HOME is fixed: the directory lands in the HOME the processes get
+	cache := "sfi-home-" + strconv.Itoa(os.Getpid())
+	t.Cleanup(func() { os.RemoveAll("/tmp/" + cache) })
 	p := startInit(t, initOpts{dir: d, asUser: true, uid: 1234567, gid: 0, noHome: true, config: obj{
-		{"tasks", []any{obj{{"ensure-dir", spool}, {"writable", true}}}},
+		{"tasks", []any{obj{{"ensure-dir", spool}, {"writable", true}}, obj{{"ensure-dir", "${HOME}/" + cache}}}},
 		{"main", appArgv("append", marker, "0")}, {"health", health},
 	}})
 	if code, _ := p.exit(15 * time.Second); code != 0 {
@@ -386,7 +390,8 @@ func TestArbitraryUID(t *testing.T) {
 	for _, re := range []string{
 		`^HOME is not set for UID 1234567; using HOME=/tmp$`,
 		`starting \(PID \d+, UID 1234567 \(not in /etc/passwd\), GID 0, HOME /tmp, config `,
-		`^Task 1/1 ensure-dir \S+spool: ok \(exists, writable`,
+		`^Task 1/2 ensure-dir \S+spool: ok \(exists, writable`,
+		`^Task 2/2 ensure-dir /tmp/` + cache + `: ok \(created, writable`,
 		`^Main process sfi-app \(PID \d+\) exited with code 0$`,
 	} {
 		if !p.hasMessage(re) {

@@ -1,17 +1,27 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the cases hold ${NAME} expressions the init expands, literally
 /**
  * The contract between the `init:` schema (src/init/config.ts, the one schema) and the native
  * init's own check of /etc/shellfree/init.json (init/config.go): cases run through the
  * TypeScript validator, written as fixtures the Go tests read (init/testdata/contract/*.json).
  * For each case the fixture holds the JSON document, the environment, and the TypeScript
  * verdict: valid with the canonical init.json the builder would write, or invalid with the field
- * and the one-line message. Go must agree on all of it.
+ * and the one-line message. A valid document is then expanded (`${NAME}`, src/init/expand.ts)
+ * with that environment as the init's own: `expanded` is the canonical form of the result, or
+ * `expandField` and `expandMessage` say why the init refuses to start. Go must agree on all of it.
  *
  *   node scripts/init-contract.ts           write the fixtures (and remove stale ones)
  *   node scripts/init-contract.ts --check   exit 1 when the committed fixtures are out of date
  */
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { applyEnvOverrides, InitConfigError, parseInitConfig, toInitJson } from "../src/init/config.ts";
+import {
+  applyEnvOverrides,
+  expandInitConfig,
+  type InitConfig,
+  InitConfigError,
+  parseInitConfig,
+  toInitJson,
+} from "../src/init/config.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 
 export const CONTRACT_DIR = join(import.meta.dirname, "../init/testdata/contract");
@@ -68,6 +78,8 @@ const task = (t: Record<string, unknown>) => m({ tasks: [t] });
 const matches = (regex: unknown) =>
   task({ run: ["/x"], "when-file-matches": { path: "/etc/x.conf", regex } });
 const check = (c: unknown) => m({ health: { checks: { c } } });
+const ready = (r: unknown) => m({ health: { ready: r } });
+const listening = (l: unknown) => ready({ listening: l });
 
 const CASES: Case[] = [
   // valid
@@ -113,6 +125,26 @@ const CASES: Case[] = [
     text: '{"main":["/a"],"health":{"port":1},"health":{"port":2}}',
   },
   { name: "valid-restart-0", doc: m({ restart: { policy: "no", "max-restarts": 0 } }) },
+  // listening checks
+  { name: "valid-listening-port", doc: listening("3128") },
+  { name: "valid-listening-port-number", doc: listening(3128) },
+  { name: "valid-listening-port-leading-zero", doc: listening("03128") },
+  { name: "valid-listening-v4", doc: listening("127.0.0.1:3128") },
+  { name: "valid-listening-v4-any", doc: listening("0.0.0.0:1") },
+  { name: "valid-listening-v6-loopback", doc: listening("[::1]:65535") },
+  { name: "valid-listening-v6-any", doc: listening("[::]:80") },
+  { name: "valid-listening-v6-full", doc: listening("[1:2:3:4:5:6:7:8]:80") },
+  { name: "valid-listening-v6-mapped", doc: listening("[::ffff:127.0.0.1]:80") },
+  { name: "valid-listening-v6-upper", doc: listening("[FE80::A:b]:80") },
+  { name: "valid-listening-v6-seven-and-ellipsis", doc: listening("[1:2:3:4:5:6:7::]:80") },
+  { name: "valid-listening-v6-ellipsis-seven", doc: listening("[::2:3:4:5:6:7:8]:80") },
+  { name: "valid-listening-v6-v4-tail", doc: listening("[1:2:3:4:5:6:1.2.3.4]:80") },
+  {
+    name: "valid-listening-check",
+    doc: m({ health: { checks: { proxy: { listening: "3128", period: "2s", threshold: 1 } } } }),
+  },
+  { name: "valid-listening-ready-timeout", doc: ready({ listening: "[::]:8080", timeout: "100ms" }) },
+  { name: "valid-tcp-v6-mapped", doc: ready({ tcp: "[::ffff:10.0.0.1]:5432" }) },
   // env overrides
   {
     name: "env-all",
@@ -172,6 +204,42 @@ const CASES: Case[] = [
   { name: "bad-ready-http-empty-port", doc: m({ health: { ready: { http: "http://x:/" } } }) },
   { name: "bad-ready-exec-empty", doc: m({ health: { ready: { exec: [] } } }) },
   { name: "bad-ready-timeout", doc: m({ health: { ready: { tcp: "a:1", timeout: "fast" } } }) },
+  { name: "bad-ready-tcp-v6-malformed", doc: ready({ tcp: "[:::]:80" }) },
+  { name: "bad-ready-tcp-v6-is-v4", doc: ready({ tcp: "[1.2.3.4]:80" }) },
+  { name: "bad-ready-http-v6-malformed", doc: ready({ http: "http://[1::2::3]/" }) },
+  { name: "bad-ready-listening-and-tcp", doc: ready({ listening: "80", tcp: "a:80" }) },
+  { name: "bad-listening-empty", doc: listening("") },
+  { name: "bad-listening-bool", doc: listening(true) },
+  { name: "bad-listening-port-0", doc: listening("0") },
+  { name: "bad-listening-port-big", doc: listening("65536") },
+  { name: "bad-listening-number-0", doc: listening(0) },
+  { name: "bad-listening-number-fraction", doc: listening(80.5) },
+  { name: "bad-listening-number-big", doc: listening(70000) },
+  { name: "bad-listening-name", doc: listening("localhost:3128") },
+  { name: "bad-listening-star", doc: listening("*:3128") },
+  { name: "bad-listening-no-port", doc: listening("127.0.0.1") },
+  { name: "bad-listening-empty-host", doc: listening(":80") },
+  { name: "bad-listening-space", doc: listening(" 80") },
+  { name: "bad-listening-v4-leading-zero", doc: listening("127.0.0.01:80") },
+  { name: "bad-listening-v4-short", doc: listening("127.1:80") },
+  { name: "bad-listening-v4-256", doc: listening("256.0.0.1:80") },
+  { name: "bad-listening-v6-unbracketed", doc: listening("::1:80") },
+  { name: "bad-listening-v6-no-port", doc: listening("[::1]") },
+  { name: "bad-listening-v6-zone", doc: listening("[fe80::1%eth0]:80") },
+  { name: "bad-listening-v6-nine-groups", doc: listening("[1:2:3:4:5:6:7:8:9]:80") },
+  { name: "bad-listening-v6-two-ellipses", doc: listening("[1::2::3]:80") },
+  { name: "bad-listening-v6-ellipsis-for-nothing", doc: listening("[1:2:3:4::5:6:7:8]:80") },
+  { name: "bad-listening-v6-triple-colon", doc: listening("[:::]:80") },
+  { name: "bad-listening-v6-long-group", doc: listening("[12345::]:80") },
+  { name: "bad-listening-v6-leading-colon", doc: listening("[:1::]:80") },
+  { name: "bad-listening-v6-trailing-colon", doc: listening("[1:2:3:4:5:6:7:8:]:80") },
+  { name: "bad-listening-v6-v4-short", doc: listening("[::1.2.3]:80") },
+  { name: "bad-listening-v6-v4-first", doc: listening("[1.2.3.4::]:80") },
+  { name: "bad-listening-v6-v4-not-last", doc: listening("[::1.2.3.4:5]:80") },
+  { name: "bad-listening-v6-v4-too-many", doc: listening("[1:2:3:4:5:6:7:1.2.3.4]:80") },
+  { name: "bad-listening-v6-bare-v4", doc: listening("[1.2.3.4]:80") },
+  { name: "bad-listening-check-two-kinds", doc: check({ listening: "80", exec: ["/x"] }) },
+  { name: "bad-listening-unicode-digit", doc: listening("٨٠") },
   // checks
   { name: "bad-checks-list", doc: m({ health: { checks: [{ tcp: "a:1" }] } }) },
   { name: "bad-check-name", doc: m({ health: { checks: { Proxy: { tcp: "a:1" } } } }) },
@@ -253,6 +321,166 @@ const CASES: Case[] = [
   },
 ];
 
+// ${NAME} expansion: valid documents expanded with `env` as the init's environment
+const SQUID_CONF = "${SQUID_CONFIG:-/etc/squid/squid.conf}";
+const squidExpand = m({
+  main: ["/usr/sbin/squid", "-N", "-f", SQUID_CONF],
+  tasks: [
+    { validate: ["/usr/sbin/squid", "-k", "parse", "-f", SQUID_CONF] },
+    {
+      run: ["/usr/lib/squid/security_file_certgen", "-c", "-s", "/var/lib/squid/ssl_db", "-M", "4MB"],
+      "when-file-matches": { path: SQUID_CONF, regex: "^\\s*https?_port\\s.*\\sssl-bump(\\s|$)" },
+      "when-missing": "/var/lib/squid/ssl_db",
+    },
+  ],
+  health: { ready: { listening: "3128" } },
+});
+const everyField = m({
+  main: ["${APP:-/app}", "--data", "${DATA}", "${EMPTY}", "${UNSET:-dflt}"],
+  tasks: [
+    { validate: ["${BIN}/check", "${DATA}/x.conf"], "when-exists": "${DATA}/x.conf" },
+    { "ensure-dir": "${DATA}/cache", "when-missing": "${DATA}/cache/ok" },
+    {
+      "merge-pem": { cert: "${TLS:-/tls}/tls.crt", key: "${TLS:-/tls}/tls.key", out: "${DATA}/ca.pem" },
+      "when-exists": true,
+    },
+    { run: ["${BIN}/init"], "when-file-matches": { path: "${DATA}/x.conf", regex: "^a$" } },
+    { "wait-for": { tcp: "${DB_HOST:-db}:${DB_PORT:-5432}" } },
+    { "wait-for": { http: "http://${API:-api}:${API_PORT}/ready" } },
+  ],
+  "pid-file": "${DATA}/app.pid",
+  health: {
+    ready: { exec: ["${BIN}/probe", "${DATA}"] },
+    checks: {
+      a: { tcp: "${HOST:-127.0.0.1}:${PORT}" },
+      b: { http: "http://127.0.0.1:${PORT}${PATH_READY:-/ready}" },
+      c: { listening: "${PORT}" },
+      d: { exec: ["${BIN}/alive"], level: "alive" },
+    },
+  },
+});
+const everyEnv = {
+  BIN: "/opt/app/bin",
+  DATA: "/var/lib/app",
+  EMPTY: "",
+  API_PORT: "9000",
+  PORT: "8081",
+  DB_HOST: "",
+};
+const argvCase = (name: string, arg: string, env?: Record<string, string>): Case => ({
+  name,
+  doc: m({ main: ["/bin/app", arg] }),
+  env,
+});
+CASES.push(
+  { name: "expand-squid-default", doc: squidExpand },
+  { name: "expand-squid-env", doc: squidExpand, env: { SQUID_CONFIG: "/etc/squid/squid-sslbump.conf" } },
+  { name: "expand-squid-empty-uses-default", doc: squidExpand, env: { SQUID_CONFIG: "" } },
+  { name: "expand-every-field", doc: everyField, env: everyEnv },
+  {
+    name: "expand-literal-dollars",
+    doc: m({ main: ["/bin/app", "a$$b", "$$", "$$$$x", "${X:-$$}", "$${X}"] }),
+  },
+  argvCase("expand-adjacent", "${A}${B}-${A}", { A: "1", B: "2" }),
+  argvCase("expand-names", "${_}${_1}${a_B9}", { _: "u", _1: "v", a_B9: "w" }),
+  argvCase("expand-default-odd-text", "${A:-x:-y}${B:-{}${C:-a b\tc}", {}),
+  argvCase("expand-empty-default", "<${A:-}>", {}),
+  argvCase("expand-set-empty-no-default", "<${A}>", { A: "" }),
+  argvCase("expand-value-not-reexpanded", "${A}", { A: "${B} $$ $x" }),
+  argvCase("expand-closing-brace-literal", "${A}}", { A: "a" }),
+  argvCase("expand-unicode", "é${U}😀", { U: "ü😀\u0001" }),
+  {
+    name: "expand-env-overrides-first",
+    doc: m({ main: ["/bin/app", "${SHELLFREE_HEALTH_PORT}"], health: { port: 1 } }),
+    env: { SHELLFREE_HEALTH_PORT: "9191" },
+  },
+  {
+    name: "expand-path-unknown-prefix",
+    doc: m({ "pid-file": "${A:-}${RUN}/x.pid" }),
+    env: { RUN: "/run" },
+  },
+  // refused at start (valid for the builder)
+  argvCase("expand-unset", "${SQUID_CONFIG}"),
+  argvCase("expand-unset-second", "${A}/${B}", { A: "/x" }),
+  { name: "expand-unset-main0", doc: { main: ["${APP}"] } },
+  { name: "expand-main0-empty", doc: { main: ["${APP}"] }, env: { APP: "" } },
+  { name: "expand-relative-pid-file", doc: m({ "pid-file": "${RUN}/x.pid" }), env: { RUN: "run" } },
+  {
+    name: "expand-relative-several-vars",
+    doc: m({ "pid-file": "${A}${B:-/y}/${C}" }),
+    env: { A: "rel", C: "x".repeat(80) },
+  },
+  { name: "expand-empty-path", doc: task({ "ensure-dir": "${D}" }), env: { D: "" } },
+  {
+    name: "expand-relative-merge-pem-out",
+    doc: task({ "merge-pem": { cert: "/c", key: "/k", out: "${OUT}" } }),
+    env: { OUT: "ca.pem" },
+  },
+  {
+    name: "expand-relative-when-file-matches",
+    doc: task({ run: ["/x"], "when-file-matches": { path: "${CONF}", regex: "a" } }),
+    env: { CONF: "squid.conf" },
+  },
+  {
+    name: "expand-relative-when-missing",
+    doc: task({ run: ["/x"], "when-missing": "${M}" }),
+    env: { M: "." },
+  },
+  { name: "expand-bad-tcp", doc: task({ "wait-for": { tcp: "${DB}" } }), env: { DB: "db" } },
+  { name: "expand-bad-http", doc: ready({ http: "${URL}" }), env: { URL: "https://x/" } },
+  { name: "expand-bad-listening", doc: listening("${PORT}"), env: { PORT: "localhost:80" } },
+  { name: "expand-unset-in-check", doc: check({ exec: ["/x", "${NOPE}"] }) },
+  {
+    name: "expand-first-problem-wins",
+    doc: m({ main: ["/a", "${A}"], "pid-file": "${B}", tasks: [{ run: ["${C}"] }] }),
+  },
+  {
+    name: "expand-long-value-in-message",
+    doc: m({ "pid-file": "${P}" }),
+    env: { P: `run/${"é".repeat(100)}` },
+  },
+  // refused by the builder
+  argvCase("bad-expand-bare-dollar-name", "$HOME"),
+  argvCase("bad-expand-bare-dollar-end", "abc$"),
+  argvCase("bad-expand-command-substitution", "$(hostname)"),
+  argvCase("bad-expand-positional", "$1"),
+  argvCase("bad-expand-open", "${"),
+  argvCase("bad-expand-unterminated", "${X"),
+  argvCase("bad-expand-unterminated-default", "${X:-abc"),
+  argvCase("bad-expand-empty-name", "${}"),
+  argvCase("bad-expand-digit-name", "${1X}"),
+  argvCase("bad-expand-assign", "${X:=1}"),
+  argvCase("bad-expand-dash", "${X-1}"),
+  argvCase("bad-expand-plus", "${X:+1}"),
+  argvCase("bad-expand-length", "${#X}"),
+  argvCase("bad-expand-space", "${X Y}"),
+  argvCase("bad-expand-unicode-name", "${Ä}"),
+  argvCase("bad-expand-nested", "${X:-${Y}}"),
+  argvCase("bad-expand-default-bare-dollar", "${X:-a$b}"),
+  argvCase("bad-expand-default-lone-dollar", "${X:-$}"),
+  argvCase("bad-expand-second-of-two", "${A}$B"),
+  { name: "bad-expand-main0", doc: { main: ["$APP"] } },
+  { name: "bad-expand-main0-empty-default", doc: { main: ["${APP:-}"] } },
+  { name: "bad-expand-validate", doc: task({ validate: ["/x", "-f", "${CONF"] }) },
+  { name: "bad-expand-ready-exec", doc: ready({ exec: ["/x", "$Y"] }) },
+  { name: "bad-expand-when-missing", doc: task({ run: ["/x"], "when-missing": "${M:-/a}$" }) },
+  { name: "bad-expand-path-default-relative", doc: m({ "pid-file": "${RUN:-run}/x.pid" }) },
+  { name: "bad-expand-path-text-before-var", doc: m({ "pid-file": "run/${X}" }) },
+  { name: "bad-expand-path-prefix-then-unknown", doc: task({ "ensure-dir": "${A:-}rel${B}" }) },
+  { name: "bad-expand-path-empty-default", doc: task({ "ensure-dir": "${D:-}" }) },
+  { name: "bad-expand-merge-pem-key", doc: task({ "merge-pem": { cert: "/c", key: "${K:-k}", out: "/o" } }) },
+  {
+    name: "bad-expand-when-file-matches",
+    doc: task({ run: ["/x"], "when-file-matches": { path: "${C:-squid.conf}", regex: "a" } }),
+  },
+  { name: "bad-expand-tcp-default", doc: task({ "wait-for": { tcp: "${DB:-db}" } }) },
+  { name: "bad-expand-http-default", doc: check({ http: "${U:-https://x/}" }) },
+  { name: "bad-expand-listening-default", doc: listening("${P:-0}") },
+  { name: "bad-expand-listening-syntax", doc: listening("${P") },
+  { name: "bad-expand-main-name-not-expanded", doc: m({ "main-name": "${NAME}" }) },
+  { name: "bad-expand-regex-not-expanded", doc: matches("${X}") },
+);
+
 // the portable regex subset: accepted and refused patterns, each a case
 const GOOD_REGEXES = [
   "^\\s*http_port\\s.*\\bssl-bump\\b",
@@ -323,8 +551,9 @@ export function contractFixtures(): Map<string, string> {
     const document = c.text ?? JSON.stringify(c.doc);
     const env = c.env ?? {};
     const f: Record<string, unknown> = { name: c.name, document, env };
+    let cfg: InitConfig | undefined;
     try {
-      const cfg = applyEnvOverrides(parseInitConfig(JSON.parse(document), SOURCE), env);
+      cfg = applyEnvOverrides(parseInitConfig(JSON.parse(document), SOURCE), env);
       f.valid = true;
       f.canonical = toInitJson(cfg);
     } catch (e) {
@@ -332,6 +561,15 @@ export function contractFixtures(): Map<string, string> {
       f.valid = false;
       f.field = e.field;
       f.message = e.message;
+    }
+    if (cfg !== undefined) {
+      try {
+        f.expanded = toInitJson(expandInitConfig(cfg, env, SOURCE));
+      } catch (e) {
+        if (!(e instanceof InitConfigError)) throw e;
+        f.expandField = e.field;
+        f.expandMessage = e.message;
+      }
     }
     if (out.has(`${c.name}.json`)) throw new Error(`two contract cases named ${c.name}`);
     out.set(`${c.name}.json`, `${JSON.stringify(f, null, 2)}\n`);

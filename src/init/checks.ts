@@ -1,10 +1,13 @@
 /**
- * Checks shared by `wait-for` tasks and the readiness endpoint: TCP connect, HTTP GET, a command.
- * Each returns {ok, detail} and never throws; each is bounded by its timeout.
+ * Checks shared by `wait-for` tasks and the readiness endpoint: TCP connect, HTTP GET, a command,
+ * a listening socket. Each returns {ok, detail} and never throws; each is bounded by its timeout.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
+import { endianness } from "node:os";
 import { parseHostPort, type ReadyCheck } from "./config.ts";
+import { findListener, type ListeningSocket, parseProcNetTcp, showSocket } from "./listening.ts";
 
 export interface CheckResult {
   ok: boolean;
@@ -89,8 +92,28 @@ export function execCheck(argv: string[], timeoutMs: number): Promise<CheckResul
   });
 }
 
+/** Is a socket in LISTEN state on target, in /proc/net/tcp or tcp6 (no connection made)? */
+export function listeningCheck(target: string, procNet = "/proc/net"): CheckResult {
+  const tables: ListeningSocket[][] = [];
+  for (const name of ["tcp", "tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(`${procNet}/${name}`, "latin1");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (name === "tcp6" && code === "ENOENT") continue; // IPv6 disabled
+      return { ok: false, detail: `listening ${target}: cannot read ${procNet}/${name}: ${code ?? e}` };
+    }
+    tables.push(parseProcNetTcp(text, endianness() === "BE"));
+  }
+  const r = findListener(target, tables);
+  if (r.ok) return { ok: true, detail: `listening ${target}: ${showSocket(r.socket)} in LISTEN state` };
+  return { ok: false, detail: `listening ${target}: ${r.problem ?? "no socket in LISTEN state"}` };
+}
+
 export function runCheck(check: ReadyCheck, timeoutMs: number): Promise<CheckResult> {
   if ("tcp" in check) return tcpCheck(check.tcp, timeoutMs);
   if ("http" in check) return httpCheck(check.http, timeoutMs);
+  if ("listening" in check) return Promise.resolve(listeningCheck(check.listening));
   return execCheck(check.exec, timeoutMs);
 }

@@ -10,6 +10,16 @@
  * must agree field by field; scripts/init-contract.ts turns cases of this validator into the
  * fixtures its Go tests read (init/testdata/contract).
  */
+import { parseIPv6, parseListenTarget } from "./address.ts";
+import {
+  expandPieces,
+  type Piece,
+  parseTemplate,
+  TemplateProblem,
+  templateNames,
+  UnsetVariable,
+  withDefaults,
+} from "./expand.ts";
 import { portableRegexProblem } from "./regex.ts";
 
 export const INIT_JS_PATH = "/usr/lib/shellfree/init.js";
@@ -25,10 +35,17 @@ export const DEFAULT_CHECK_PERIOD = "10s";
 export const DEFAULT_CHECK_TIMEOUT = "3s";
 export const DEFAULT_CHECK_THRESHOLD = 3;
 
-export type ReadyCheck = ({ tcp: string } | { http: string } | { exec: string[] }) & { timeout?: string };
+/**
+ * What a check does: connect (`tcp`), GET (`http`), run a command (`exec`), or look for a socket
+ * in LISTEN state in the init's network namespace without connecting (`listening`: "PORT" or
+ * "ADDRESS:PORT", read from /proc/net/tcp and tcp6).
+ */
+export type Probe = { tcp: string } | { http: string } | { exec: string[] } | { listening: string };
+
+export type ReadyCheck = Probe & { timeout?: string };
 
 /** A named periodic check (`health.checks.NAME`), Pebble's model: level, period, timeout, threshold. */
-export type HealthCheck = ({ tcp: string } | { http: string } | { exec: string[] }) & {
+export type HealthCheck = Probe & {
   level: "ready" | "alive";
   period: string;
   timeout: string;
@@ -72,10 +89,12 @@ export const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1"
 
 export class InitConfigError extends Error {
   readonly field: string;
+  readonly problem: string;
   constructor(source: string, field: string, problem: string) {
     super(`${source}: ${field ? `${field}: ` : ""}${problem}`.replace(/[\r\n]+/g, " "));
     this.name = "InitConfigError";
     this.field = field;
+    this.problem = problem;
   }
 }
 
@@ -110,6 +129,52 @@ function show(v: unknown): string {
 
 type Obj = Record<string, unknown>;
 
+/** Looks a variable up in the init's environment: undefined when it is not set. */
+export type Lookup = (name: string) => string | undefined;
+
+/** " (from RAW with A unset, B="x")": where a checked value came from, for messages. */
+function fromTemplate(raw: string, pieces: Piece[], lookup: Lookup): string {
+  const vars = templateNames(pieces).map((n) => {
+    const v = lookup(n);
+    return v === undefined ? `${n} unset` : `${n}=${show(v)}`;
+  });
+  return ` (from ${show(raw)}${vars.length > 0 ? ` with ${vars.join(", ")}` : ""})`;
+}
+
+const unset: Lookup = () => undefined;
+
+/** A check of a string value: calls c.fail naming the field when it is wrong. */
+type ValueCheck = (c: Checker, s: string, field: string) => void;
+
+const programValue: ValueCheck = (c, s, field) => {
+  if (s === "") c.fail(field, "must name a program");
+};
+const pathValue: ValueCheck = (c, s, field) => {
+  c.str(s, field);
+  if (!s.startsWith("/")) c.fail(field, `must be an absolute path, got ${show(s)}`);
+};
+const hostPortValue: ValueCheck = (c, s, field) => {
+  c.str(s, field);
+  if (parseHostPort(s) === null)
+    c.fail(field, `must be "host:port" with a port from 1 to 65535, got ${show(s)}`);
+};
+const urlValue: ValueCheck = (c, s, field) => {
+  c.str(s, field);
+  if (/^https:/i.test(s))
+    c.fail(
+      field,
+      `https is not supported (shellfree-init has no TLS client); use http:// or tcp, got ${show(s)}`,
+    );
+  if (parseHttpUrl(s) === null)
+    c.fail(field, `must be an http:// URL (http://host[:port][/path]), got ${show(s)}`);
+};
+const LISTEN_FORM =
+  'must be "PORT" or "ADDRESS:PORT" (an IPv4 address or [IPv6]; no names) with a port from 1 to 65535';
+const listenValue: ValueCheck = (c, s, field) => {
+  c.str(s, field);
+  if (parseListenTarget(s) === null) c.fail(field, `${LISTEN_FORM}, got ${show(s)}`);
+};
+
 class Checker {
   readonly source: string;
   constructor(source: string) {
@@ -132,22 +197,77 @@ class Checker {
     if (v.includes("\0")) this.fail(field, "must not contain NUL");
     return v;
   }
+  /** The pieces of a string that may hold ${...}; a malformed one fails naming the field. */
+  template(s: string, field: string): Piece[] {
+    try {
+      return parseTemplate(s);
+    } catch (e) {
+      if (e instanceof TemplateProblem) this.fail(field, `${e.message}, got ${show(s)}`);
+      throw e;
+    }
+  }
+  /** Runs check on a value made from the template raw; a failure says where it came from. */
+  derived(raw: string, pieces: Piece[], lookup: Lookup, check: () => void): void {
+    try {
+      check();
+    } catch (e) {
+      if (!(e instanceof InitConfigError)) throw e;
+      throw new InitConfigError(this.source, e.field, e.problem + fromTemplate(raw, pieces, lookup));
+    }
+  }
+  /**
+   * A string the init expands, at build time: its syntax, then `check` on what is known before
+   * run time (every variable unset): all of it when each variable has a default; otherwise, for
+   * a path, that the text before the first `${NAME}` without a default is empty or starts with
+   * "/" (the rest is checked after expansion, at start).
+   */
+  expandable(raw: string, field: string, check: ValueCheck, isPath = false): string {
+    if (!raw.includes("$")) {
+      check(this, raw, field);
+      return raw;
+    }
+    const pieces = this.template(raw, field);
+    const d = withDefaults(pieces);
+    if (d.complete) this.derived(raw, pieces, unset, () => check(this, d.known, field));
+    else if (isPath && d.known !== "" && !d.known.startsWith("/"))
+      this.derived(raw, pieces, unset, () =>
+        this.fail(field, `must be an absolute path, got ${show(d.shown)}`),
+      );
+    return raw;
+  }
+  /** A string the init expands, at start: its value from the environment, checked again. */
+  expand(raw: string, field: string, lookup: Lookup, check?: ValueCheck): string {
+    if (!raw.includes("$")) return raw;
+    const pieces = this.template(raw, field);
+    let value: string;
+    try {
+      value = expandPieces(pieces, lookup);
+    } catch (e) {
+      if (e instanceof UnsetVariable) this.fail(field, e.message);
+      throw e;
+    }
+    if (check) this.derived(raw, pieces, lookup, () => check(this, value, field));
+    return value;
+  }
   absPath(v: unknown, field: string): string {
-    const s = this.str(v, field);
-    if (!s.startsWith("/")) this.fail(field, `must be an absolute path, got ${show(s)}`);
-    return s;
+    return this.expandable(this.str(v, field), field, pathValue, true);
   }
   bool(v: unknown, field: string): boolean {
     if (typeof v !== "boolean") this.fail(field, `must be true or false, got ${show(v)}`);
     return v;
   }
-  argv(v: unknown, field: string): string[] {
+  /** A command (no shell); its elements are expanded unless `literal` (a command line's). */
+  argv(v: unknown, field: string, literal = false): string[] {
     if (!Array.isArray(v) || v.length === 0)
       this.fail(field, `must be a non-empty list of strings (argv, no shell), got ${show(v)}`);
     return v.map((a, i) => {
-      if (typeof a !== "string") this.fail(`${field}[${i}]`, `must be a string, got ${show(a)}`);
-      if (i === 0 && a === "") this.fail(`${field}[0]`, "must name a program");
-      if (a.includes("\0")) this.fail(`${field}[${i}]`, "must not contain NUL");
+      const f = `${field}[${i}]`;
+      if (typeof a !== "string") this.fail(f, `must be a string, got ${show(a)}`);
+      if (i === 0 && a === "") this.fail(f, "must name a program");
+      if (a.includes("\0")) this.fail(f, "must not contain NUL");
+      if (literal) return a;
+      if (i === 0) return this.expandable(a, f, programValue);
+      if (a.includes("$")) this.template(a, f);
       return a;
     });
   }
@@ -164,21 +284,18 @@ class Checker {
     return v;
   }
   hostPort(v: unknown, field: string): string {
-    const s = this.str(v, field);
-    if (parseHostPort(s) === null)
-      this.fail(field, `must be "host:port" with a port from 1 to 65535, got ${show(s)}`);
-    return s;
+    return this.expandable(this.str(v, field), field, hostPortValue);
   }
   url(v: unknown, field: string): string {
-    const s = this.str(v, field);
-    if (/^https:/i.test(s))
-      this.fail(
-        field,
-        `https is not supported (shellfree-init has no TLS client); use http:// or tcp, got ${show(s)}`,
-      );
-    if (parseHttpUrl(s) === null)
-      this.fail(field, `must be an http:// URL (http://host[:port][/path]), got ${show(s)}`);
-    return s;
+    return this.expandable(this.str(v, field), field, urlValue);
+  }
+  /** "PORT" or "ADDRESS:PORT"; a bare port may be a number (YAML's `listening: 3128`). */
+  listening(v: unknown, field: string): string {
+    if (typeof v === "number") {
+      if (!Number.isInteger(v) || v < 1 || v > 65535) this.fail(field, `${LISTEN_FORM}, got ${show(v)}`);
+      return String(v);
+    }
+    return this.expandable(this.str(v, field), field, listenValue);
   }
   name(v: unknown, field: string, re: RegExp, what: string): string {
     const s = this.str(v, field);
@@ -196,6 +313,7 @@ const HTTP_URL_RE = new RegExp(`^http://${HOST_RE}(?::([0-9]{1,5}))?(/[!-~]*)?$`
 export function parseHttpUrl(s: string): { host: string; port: number; path: string } | null {
   const m = HTTP_URL_RE.exec(s);
   if (!m || (m[4] ?? "").includes("#")) return null;
+  if (m[1] !== undefined && parseIPv6(m[1]) === null) return null;
   const port = m[3] === undefined ? 80 : Number(m[3]);
   if (port < 1 || port > 65535) return null;
   return { host: m[1] ?? m[2], port, path: m[4] ?? "/" };
@@ -205,6 +323,7 @@ export function parseHttpUrl(s: string): { host: string; port: number; path: str
 export function parseHostPort(s: string): { host: string; port: number } | null {
   const m = HOST_PORT_RE.exec(s);
   if (!m) return null;
+  if (m[1] !== undefined && parseIPv6(m[1]) === null) return null;
   const port = Number(m[3]);
   if (port < 1 || port > 65535) return null;
   return { host: m[1] ?? m[2], port };
@@ -304,14 +423,21 @@ function parseTask(c: Checker, raw: unknown, field: string): InitTask {
   return t;
 }
 
+const PROBE_KINDS = ["tcp", "http", "exec", "listening"];
+
+/** The probe of a check: exactly one of tcp, http, exec, listening. */
+function parseProbe(c: Checker, o: Obj, field: string): Probe {
+  const kinds = PROBE_KINDS.filter((k) => o[k] !== undefined);
+  if (kinds.length !== 1) c.fail(field, `needs exactly one of ${PROBE_KINDS.join(", ")}`);
+  if (o.tcp !== undefined) return { tcp: c.hostPort(o.tcp, `${field}.tcp`) };
+  if (o.http !== undefined) return { http: c.url(o.http, `${field}.http`) };
+  if (o.exec !== undefined) return { exec: c.argv(o.exec, `${field}.exec`) };
+  return { listening: c.listening(o.listening, `${field}.listening`) };
+}
+
 function parseReady(c: Checker, raw: unknown, field: string): ReadyCheck {
-  const o = c.obj(raw, field, ["tcp", "http", "exec", "timeout"]);
-  const kinds = ["tcp", "http", "exec"].filter((k) => o[k] !== undefined);
-  if (kinds.length !== 1) c.fail(field, "needs exactly one of tcp, http, exec");
-  let r: ReadyCheck;
-  if (o.tcp !== undefined) r = { tcp: c.hostPort(o.tcp, `${field}.tcp`) };
-  else if (o.http !== undefined) r = { http: c.url(o.http, `${field}.http`) };
-  else r = { exec: c.argv(o.exec, `${field}.exec`) };
+  const o = c.obj(raw, field, [...PROBE_KINDS, "timeout"]);
+  const r: ReadyCheck = parseProbe(c, o, field);
   if (o.timeout !== undefined) r.timeout = c.duration(o.timeout, `${field}.timeout`);
   return r;
 }
@@ -320,9 +446,9 @@ const CHECK_NAME_RE = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 const MAIN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 function parseCheck(c: Checker, raw: unknown, field: string): HealthCheck {
-  const o = c.obj(raw, field, ["level", "period", "timeout", "threshold", "tcp", "http", "exec"]);
-  const kinds = ["tcp", "http", "exec"].filter((k) => o[k] !== undefined);
-  if (kinds.length !== 1) c.fail(field, "needs exactly one of tcp, http, exec");
+  const o = c.obj(raw, field, ["level", "period", "timeout", "threshold", ...PROBE_KINDS]);
+  const kinds = PROBE_KINDS.filter((k) => o[k] !== undefined);
+  if (kinds.length !== 1) c.fail(field, `needs exactly one of ${PROBE_KINDS.join(", ")}`);
   let level: "ready" | "alive" = "ready";
   if (o.level !== undefined) {
     if (o.level !== "ready" && o.level !== "alive")
@@ -341,10 +467,7 @@ function parseCheck(c: Checker, raw: unknown, field: string): HealthCheck {
   }
   const threshold =
     o.threshold === undefined ? DEFAULT_CHECK_THRESHOLD : c.int(o.threshold, `${field}.threshold`, 1, 1000);
-  const common = { level, period, timeout, threshold };
-  if (o.tcp !== undefined) return { tcp: c.hostPort(o.tcp, `${field}.tcp`), ...common };
-  if (o.http !== undefined) return { http: c.url(o.http, `${field}.http`), ...common };
-  return { exec: c.argv(o.exec, `${field}.exec`), ...common };
+  return { ...parseProbe(c, o, field), level, period, timeout, threshold };
 }
 
 function parseChecks(c: Checker, raw: unknown, field: string): Record<string, HealthCheck> {
@@ -361,9 +484,14 @@ function parseChecks(c: Checker, raw: unknown, field: string): Record<string, He
 
 /**
  * Validate the JSON form of an `init:` section and return it normalized. Throws an
- * InitConfigError whose message is one line: `<source>: <field>: <problem>`.
+ * InitConfigError whose message is one line: `<source>: <field>: <problem>`. `literalMain`:
+ * `main` came from the init's command line, which is taken as it is (never expanded).
  */
-export function parseInitConfig(input: unknown, source = "init config"): InitConfig {
+export function parseInitConfig(
+  input: unknown,
+  source = "init config",
+  opts: { literalMain?: boolean } = {},
+): InitConfig {
   const c: Checker = new Checker(source);
   const o = c.obj(input, "", [
     "tasks",
@@ -376,7 +504,7 @@ export function parseInitConfig(input: unknown, source = "init config"): InitCon
     "log",
   ]);
   if (o.main === undefined) c.fail("main", "is required: the command to supervise, as a list (argv)");
-  const cfg: InitConfig = { tasks: [], main: c.argv(o.main, "main") };
+  const cfg: InitConfig = { tasks: [], main: c.argv(o.main, "main", opts.literalMain) };
   if (o["main-name"] !== undefined)
     cfg.mainName = c.name(
       o["main-name"],
@@ -431,6 +559,13 @@ export function parseInitConfig(input: unknown, source = "init config"): InitCon
   return cfg;
 }
 
+function probeJson(p: Probe): Obj {
+  if ("tcp" in p) return { tcp: p.tcp };
+  if ("http" in p) return { http: p.http };
+  if ("exec" in p) return { exec: p.exec };
+  return { listening: p.listening };
+}
+
 /**
  * The canonical JSON the builder writes to /etc/shellfree/init.json: kebab-case keys in a fixed
  * order, so the same config gives the same bytes. parseInitConfig(JSON.parse(x)) round-trips.
@@ -480,18 +615,20 @@ export function toInitJson(cfg: InitConfig): string {
     if (cfg.health.host !== undefined) h.host = cfg.health.host;
     if (cfg.health.ready) {
       const rc = cfg.health.ready;
-      const r: Obj = "tcp" in rc ? { tcp: rc.tcp } : "http" in rc ? { http: rc.http } : { exec: rc.exec };
+      const r: Obj = probeJson(rc);
       if (rc.timeout !== undefined) r.timeout = rc.timeout;
       h.ready = r;
     }
     if (cfg.health.checks) {
       const checks: Obj = {};
       for (const [name, ck] of Object.entries(cfg.health.checks)) {
-        const k: Obj = { level: ck.level, period: ck.period, timeout: ck.timeout, threshold: ck.threshold };
-        if ("tcp" in ck) k.tcp = ck.tcp;
-        else if ("http" in ck) k.http = ck.http;
-        else k.exec = ck.exec;
-        checks[name] = k;
+        checks[name] = {
+          level: ck.level,
+          period: ck.period,
+          timeout: ck.timeout,
+          threshold: ck.threshold,
+          ...probeJson(ck),
+        };
       }
       h.checks = checks;
     }
@@ -543,6 +680,77 @@ export function applyEnvOverrides(cfg: InitConfig, env: Record<string, string | 
     if (rp !== "no" && rp !== "on-failure")
       c.fail("SHELLFREE_RESTART", `must be "no" or "on-failure", got ${show(rp)}`);
     out.restart = { ...(cfg.restart ?? {}), policy: rp };
+  }
+  return out;
+}
+
+/**
+ * Expands `${NAME}` and `${NAME:-default}` (src/init/expand.ts) from the init's environment in
+ * every string the init expands — `main` (unless `literalMain`), the argv of `validate`, `run`
+ * and `exec` checks, task paths (`ensure-dir`, `merge-pem`'s cert, key and out, `when-exists`,
+ * `when-missing`, `when-file-matches.path`), `pid-file`, and the targets of `wait-for` and of
+ * checks (`tcp`, `http`, `listening`) — and checks each value again (a path must now be
+ * absolute, an address well formed). Fields are visited in the order parseInitConfig reads
+ * them; the first problem is one line naming the field and the variable.
+ */
+export function expandInitConfig(
+  cfg: InitConfig,
+  env: Record<string, string | undefined>,
+  source = "init config",
+  opts: { literalMain?: boolean } = {},
+): InitConfig {
+  const c = new Checker(source);
+  const lookup: Lookup = (n) => (Object.hasOwn(env, n) ? env[n] : undefined);
+  const x = (raw: string, field: string, check?: ValueCheck) => c.expand(raw, field, lookup, check);
+  const argv = (a: string[], field: string) =>
+    a.map((s, i) => x(s, `${field}[${i}]`, i === 0 ? programValue : undefined));
+  const probe = <T extends Probe>(p: T, field: string): T => {
+    if ("tcp" in p) return { ...p, tcp: x(p.tcp, `${field}.tcp`, hostPortValue) };
+    if ("http" in p) return { ...p, http: x(p.http, `${field}.http`, urlValue) };
+    if ("exec" in p) return { ...p, exec: argv(p.exec, `${field}.exec`) };
+    return { ...p, listening: x(p.listening, `${field}.listening`, listenValue) };
+  };
+  const out: InitConfig = { ...cfg, main: opts.literalMain ? cfg.main : argv(cfg.main, "main") };
+  out.tasks = cfg.tasks.map((t0, i) => {
+    const f = `tasks[${i}]`;
+    const t: InitTask = { ...t0 };
+    switch (t.kind) {
+      case "validate":
+      case "run":
+        t.argv = argv(t.argv, `${f}.${t.kind}`);
+        break;
+      case "ensure-dir":
+        t.path = x(t.path, `${f}.ensure-dir`, pathValue);
+        break;
+      case "merge-pem":
+        t.cert = x(t.cert, `${f}.merge-pem.cert`, pathValue);
+        t.key = x(t.key, `${f}.merge-pem.key`, pathValue);
+        t.out = x(t.out, `${f}.merge-pem.out`, pathValue);
+        break;
+      case "wait-for":
+        if (t.tcp !== undefined) t.tcp = x(t.tcp, `${f}.wait-for.tcp`, hostPortValue);
+        if (t.http !== undefined) t.http = x(t.http, `${f}.wait-for.http`, urlValue);
+        break;
+    }
+    if (t.whenExistsPath !== undefined) t.whenExistsPath = x(t.whenExistsPath, `${f}.when-exists`, pathValue);
+    if (t.whenMissing !== undefined) t.whenMissing = x(t.whenMissing, `${f}.when-missing`, pathValue);
+    if (t.whenFileMatches !== undefined)
+      t.whenFileMatches = {
+        ...t.whenFileMatches,
+        path: x(t.whenFileMatches.path, `${f}.when-file-matches.path`, pathValue),
+      };
+    return t;
+  });
+  if (cfg.pidFile !== undefined) out.pidFile = x(cfg.pidFile, "pid-file", pathValue);
+  if (cfg.health) {
+    const h = { ...cfg.health };
+    if (h.ready) h.ready = probe(h.ready, "health.ready");
+    if (h.checks) {
+      const checks: Record<string, HealthCheck> = {};
+      for (const [name, ck] of Object.entries(h.checks)) checks[name] = probe(ck, `health.checks.${name}`);
+      h.checks = checks;
+    }
+    out.health = h;
   }
   return out;
 }

@@ -13,6 +13,7 @@ import {
   DEFAULT_DRAIN,
   DEFAULT_GRACE,
   DEFAULT_HEALTH_PORT,
+  expandInitConfig,
   INIT_CONFIG_PATH,
   type InitConfig,
   InitConfigError,
@@ -84,7 +85,7 @@ export function parseArgs(argv: string[]): InitArgs {
   return a;
 }
 
-/** Load, validate and apply env overrides. Throws InitConfigError (one line). */
+/** Load, validate, apply env overrides and expand ${...}. Throws InitConfigError (one line). */
 export function loadConfig(
   args: InitArgs,
   env: Record<string, string | undefined>,
@@ -117,11 +118,19 @@ export function loadConfig(
     raw = {};
     source = "command line";
   }
+  const literalMain = args.command !== undefined;
   if (args.command && typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
     raw = { ...(raw as Record<string, unknown>), main: args.command };
     if (text !== undefined) source = `${path} + command line`;
   }
-  const cfg = applyEnvOverrides(parseInitConfig(raw, path), env);
+  const cfg = expandInitConfig(
+    applyEnvOverrides(parseInitConfig(raw, path, { literalMain }), env),
+    env,
+    path,
+    {
+      literalMain,
+    },
+  );
   return { cfg, source };
 }
 
@@ -298,21 +307,23 @@ export class Init {
     this.finish(0, "EXITED");
   }
 
-  private fixHome(): void {
+  /** Sets HOME when it is unset or not writable; returns what logs it (once the format is known). */
+  private fixHome(): () => void {
     const home = process.env.HOME;
-    if (home && writableDir(home)) return;
+    if (home && writableDir(home)) return () => {};
     for (const c of ["/tmp", "/var/tmp", "/dev/shm"]) {
       if (writableDir(c)) {
-        this.log.info(
-          `HOME ${home ? `${home} is not writable` : "is not set"} for UID ${this.uid}; using HOME=${c}`,
-        );
         process.env.HOME = c;
-        return;
+        return () =>
+          this.log.info(
+            `HOME ${home ? `${home} is not writable` : "is not set"} for UID ${this.uid}; using HOME=${c}`,
+          );
       }
     }
-    this.log.warn(
-      `HOME ${home ?? "(unset)"} is not writable for UID ${this.uid} and no writable fallback exists`,
-    );
+    return () =>
+      this.log.warn(
+        `HOME ${home ?? "(unset)"} is not writable for UID ${this.uid} and no writable fallback exists`,
+      );
   }
 
   private userName(): string | null {
@@ -344,6 +355,8 @@ export class Init {
     const envFmt = process.env.SHELLFREE_LOG_FORMAT;
     if (args.logFormat) this.log.format = args.logFormat;
     else if (envFmt === "json" || envFmt === "text") this.log.format = envFmt;
+    // HOME first, so that ${HOME} in the config is the HOME the main process gets
+    const reportHome = this.fixHome();
     try {
       const { cfg, source } = loadConfig(args, process.env);
       this.cfg = cfg;
@@ -362,7 +375,7 @@ export class Init {
     if (extra && !["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR2"].includes(extra))
       process.on(extra, () => this.onSignal(extra as NodeJS.Signals));
 
-    this.fixHome();
+    reportHome();
     const user = this.userName();
     this.log.info(
       `shellfree-init ${INIT_VERSION} starting (PID ${process.pid}, UID ${this.uid}${user ? ` (${user})` : " (not in /etc/passwd)"}, ` +

@@ -351,4 +351,79 @@ describe("shellfree-init under runc", () => {
       m2.join("\n"),
     );
   });
+
+  test("listening readiness: 503 until the main process listens, then 200, and not one connection to it", async () => {
+    const healthPort = await freePort();
+    const appPort = await freePort();
+    // the app listens after 1.5 s and reports every connection it gets; its port reaches it
+    // through ${APP_PORT}, expanded by the init in main's argv and in the checks
+    const app = `const s = require('net').createServer((c) => { console.log('connection'); c.end(); });
+      setTimeout(() => s.listen(Number(process.argv[2]), '127.0.0.1', () => console.log('app listening')), 1500);
+      process.on('SIGTERM', () => s.close(() => process.exit(0)));`;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an init.json expression, not a template
+    const PORT = "${APP_PORT}";
+    const c = await start(
+      {
+        files: { "app/server.js": app },
+        initConfig: {
+          main: ["/usr/local/bin/node", "/app/server.js", PORT],
+          "main-name": "app",
+          health: {
+            port: healthPort,
+            host: "127.0.0.1",
+            ready: { listening: `127.0.0.1:${PORT}` },
+            checks: { sock: { listening: PORT, period: "300ms", threshold: 1 } },
+          },
+          shutdown: { grace: "5s" },
+        },
+      },
+      { uid: 1234567, gid: 0, env: [`APP_PORT=${appPort}`] },
+    );
+    await c.waitLine(/State: STARTING -> RUNNING/);
+    assert.ok(
+      c
+        .messages()
+        .some(
+          (m) =>
+            m.match(/^Main process app started \(PID \d+\): (.*)$/)?.[1] ===
+            `/usr/local/bin/node /app/server.js ${appPort}`,
+        ),
+      c.lines.join("\n"),
+    );
+    // the periodic check has run once (its detail is empty before), the app not listening yet
+    let before = await http(healthPort, "/ready");
+    await until(async () => {
+      before = await http(healthPort, "/ready");
+      return JSON.parse(before.body).checks.sock.detail !== "";
+    }, 1000);
+    assert.equal(before.status, 503, before.body);
+    assert.equal(JSON.parse(before.body).reason, "check(s) down: sock");
+    assert.equal(
+      JSON.parse(before.body).checks.sock.detail,
+      `listening ${appPort}: no socket in LISTEN state`,
+    );
+    assert.ok(!c.stdout.includes("app listening"), "the app listened too early for this test");
+    await until(async () => (await http(healthPort, "/ready")).status === 200, 10_000);
+    assert.match(c.stdout, /app listening/);
+    const ready = await c.waitLine(/\[INFO\] Ready \(/);
+    assert.match(
+      ready,
+      new RegExp(
+        `Ready \\(listening 127\\.0\\.0\\.1:${appPort}: 127\\.0\\.0\\.1:${appPort} in LISTEN state; \\d+ ms after start\\)$`,
+      ),
+    );
+    assert.ok(
+      c
+        .messages()
+        .includes(`Check sock (ready) is up: listening ${appPort}: 127.0.0.1:${appPort} in LISTEN state`),
+    );
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await http(healthPort, "/ready")).status, 200);
+      await new Promise((r) => setTimeout(r, 150)); // the periodic check runs meanwhile
+    }
+    c.kill("SIGTERM");
+    const e = await c.exit();
+    assert.equal(e.code, 0, c.lines.join("\n"));
+    assert.equal(c.stdout.includes("connection"), false, c.stdout);
+  });
 });
