@@ -12,9 +12,10 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { withPodman } from "../../helpers/podman.ts";
+import { removeDir, tempDir } from "../../helpers/tmp.ts";
 import { cyclonedxValidator, schemaErrors, spdxValidator } from "../../unit/build/sbom-validate.ts";
-import { withPodman } from "../helpers/podman.ts";
-import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree, tempDir } from "./common.ts";
+import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree } from "./common.ts";
 
 const ENV = { SOURCE_DATE_EPOCH: "1700000000" };
 const INDEX = "application/vnd.oci.image.index.v1+json";
@@ -53,17 +54,16 @@ function build(out: string, extra: string[] = []) {
 
 describe("SBOMs attached to the image (static preset, amd64 + arm64)", () => {
   let dir = "";
-  let cleanup = async () => {};
   let layout = "";
   let result: AttestedJson;
   before(async () => {
-    ({ dir, cleanup } = await tempDir("attest"));
+    dir = await tempDir("shellfree-attest-");
     layout = join(dir, "a/static");
     const r = await build(`oci:${layout}`, ["--arch", "amd64,arm64"]);
     mustSucceed(r, "build");
     result = JSON.parse(r.stdout);
   });
-  after(() => cleanup());
+  after(() => (dir ? removeDir(dir) : undefined));
 
   test("index.json has one entry: the image index with 2 images and 2 attestation manifests", () => {
     const top = JSON.parse(readFileSync(join(layout, "index.json"), "utf8")) as { manifests: Desc[] };
@@ -305,17 +305,16 @@ describe("SBOMs attached to the image (static preset, amd64 + arm64)", () => {
 
 describe("SBOMs attached to a single-architecture image (static preset, the default)", () => {
   let dir = "";
-  let cleanup = async () => {};
   let layout = "";
   let result: AttestedJson;
   before(async () => {
-    ({ dir, cleanup } = await tempDir("attest1"));
+    dir = await tempDir("shellfree-attest1-");
     layout = join(dir, "a/static");
     const r = await build(`oci:${layout}`);
     mustSucceed(r, "build");
     result = JSON.parse(r.stdout);
   });
-  after(() => cleanup());
+  after(() => (dir ? removeDir(dir) : undefined));
 
   test("index.json has one entry: the image manifest, naming its attestation manifest", () => {
     const top = JSON.parse(readFileSync(join(layout, "index.json"), "utf8")) as { manifests: Desc[] };

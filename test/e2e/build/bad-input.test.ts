@@ -9,14 +9,14 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type BuildJson, CACHE, CLI, mustSucceed, ROOT, runCommand, shellfree, tempDir } from "./common.ts";
+import { removeDir, tempDir } from "../../helpers/tmp.ts";
+import { type BuildJson, CACHE, CLI, mustSucceed, ROOT, runCommand, shellfree } from "./common.ts";
 
 let dir = "";
-let cleanup = async () => {};
 before(async () => {
-  ({ dir, cleanup } = await tempDir("badinput"));
+  dir = await tempDir("shellfree-badinput-");
 });
-after(() => cleanup());
+after(() => (dir ? removeDir(dir) : undefined));
 
 function spec(name: string, text: string): string {
   const p = join(dir, `${name}.yaml`);

@@ -1,31 +1,13 @@
-/** Shared bits of the build e2e tests: run the CLI, the shared .deb cache, temp dirs. */
+/** Shared bits of the build e2e tests: run the CLI with progress on, the shared .deb cache. */
+import { type CliOptions, shellfree as runCli } from "../../helpers/cli.ts";
+import { type RunOptions, type RunResult, runCommand as runWithTimeout } from "../../helpers/run.ts";
 
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { type RunResult, runCommand as runWithTimeout } from "../helpers/podman.ts";
+export { CLI, ROOT } from "../../helpers/cli.ts";
+export { TEST_CACHE as CACHE } from "../../helpers/mirror.ts";
 
-export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-export const CLI = join(ROOT, "bin/shellfree");
-export const CACHE = process.env.SHELLFREE_TEST_CACHE ?? "/tmp/shellfree-test-cache";
-
-/** Run `shellfree ARGS` (never throws; check `code`). */
-export function shellfree(
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<RunResult> {
-  // the CLI run by this very Node (>= 22.18): no launcher process in between
-  return runCommand(process.execPath, [CLI, ...args], {
-    allowFail: true,
-    timeoutMs: opts.timeoutMs ?? 600_000,
-    env: { ...process.env, SHELLFREE_QUIET: "0", ...opts.env },
-  });
-}
-
-export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), `shellfree-${prefix}-`));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true, maxRetries: 3 }) };
+/** Run `shellfree ARGS` with its progress lines on stderr (never throws; check `code`). */
+export function shellfree(args: string[], opts: CliOptions = {}): Promise<RunResult> {
+  return runCli(args, { ...opts, env: { SHELLFREE_QUIET: "0", ...opts.env } });
 }
 
 export function mustSucceed(r: RunResult, what: string): void {
@@ -52,10 +34,6 @@ export interface BuildJson {
 }
 
 /** Run a command (stdin closed) with a timeout (default 120 s here); never leaves the child behind. */
-export function runCommand(
-  cmd: string,
-  args: string[],
-  opts: { allowFail?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<RunResult> {
+export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return runWithTimeout(cmd, args, { timeoutMs: 120_000, ...opts });
 }

@@ -3,15 +3,15 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { withPodman } from "../helpers/podman.ts";
-import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree, tempDir } from "./common.ts";
+import { withPodman } from "../../helpers/podman.ts";
+import { removeDir, tempDir } from "../../helpers/tmp.ts";
+import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree } from "./common.ts";
 
 describe("shellfree build --preset node", () => {
   let dir = "";
-  let cleanup = async () => {};
   let result: BuildJson;
   before(async () => {
-    ({ dir, cleanup } = await tempDir("nodepreset"));
+    dir = await tempDir("shellfree-nodepreset-");
     const r = await shellfree([
       "build",
       "--preset",
@@ -25,7 +25,7 @@ describe("shellfree build --preset node", () => {
     mustSucceed(r, "build");
     result = JSON.parse(r.stdout);
   });
-  after(() => cleanup());
+  after(() => (dir ? removeDir(dir) : undefined));
 
   test("packages: libc6, libgcc-s1, libstdc++6 and no libssl; a runtime layer", () => {
     const a = result.architectures[0];

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type BuildJson, CACHE, mustSucceed, shellfree, tempDir } from "./common.ts";
+import { removeDir, tempDir } from "../../helpers/tmp.ts";
+import { type BuildJson, CACHE, mustSucceed, shellfree } from "./common.ts";
 
 const SPEC = `name: repro
 suite: trixie
@@ -30,11 +31,10 @@ layers:
 
 describe("reproducible builds", () => {
   let dir = "";
-  let cleanup = async () => {};
   before(async () => {
-    ({ dir, cleanup } = await tempDir("repro"));
+    dir = await tempDir("shellfree-repro-");
   });
-  after(() => cleanup());
+  after(() => (dir ? removeDir(dir) : undefined));
 
   test("same spec + lock + SOURCE_DATE_EPOCH in different dirs ⇒ same digest", async () => {
     const a = join(dir, "a");

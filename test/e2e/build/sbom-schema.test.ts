@@ -4,7 +4,6 @@
  * component; both documents validated against the official schemas.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
@@ -24,6 +23,7 @@ import {
 } from "../../../src/debian/index.ts";
 import type { BinaryPackage } from "../../../src/debian/types.ts";
 import { setQuiet } from "../../../src/util/progress.ts";
+import { shellfree as runCli } from "../../helpers/cli.ts";
 import {
   cyclonedxValidator,
   schemaErrors,
@@ -179,17 +179,10 @@ describe("SBOMs of real trixie packages", () => {
 });
 
 /** `shellfree ARGS` in `cwd`; rejects with its stderr on a non-zero exit. */
-function shellfree(args: string[], cwd: string, env: Record<string, string>): Promise<string> {
-  const cli = new URL("../../../bin/shellfree", import.meta.url).pathname;
-  return new Promise((resolve, reject) => {
-    execFile(
-      cli,
-      args,
-      { cwd, env: { ...process.env, ...env }, timeout: 300_000, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) =>
-        err ? reject(new Error(`shellfree ${args.join(" ")}: ${err.message}\n${stderr}`)) : resolve(stdout),
-    );
-  });
+async function shellfree(args: string[], cwd: string, env: Record<string, string>): Promise<string> {
+  const r = await runCli(args, { cwd, env, timeoutMs: 300_000 });
+  if (r.code !== 0) throw new Error(`shellfree ${args.join(" ")}: exit ${r.code}\n${r.stderr}`);
+  return r.stdout;
 }
 
 describe("SBOMs written by `shellfree build --preset node`", () => {

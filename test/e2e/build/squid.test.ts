@@ -7,17 +7,17 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { withPodman } from "../helpers/podman.ts";
-import { type BuildJson, CACHE, mustSucceed, ROOT, runCommand, shellfree, tempDir } from "./common.ts";
+import { withPodman } from "../../helpers/podman.ts";
+import { removeDir, tempDir } from "../../helpers/tmp.ts";
+import { type BuildJson, CACHE, mustSucceed, ROOT, runCommand, shellfree } from "./common.ts";
 
 const SPEC = join(ROOT, "bench/squid/shellfree.yaml");
 
 describe("squid-openssl image", () => {
   let dir = "";
-  let cleanup = async () => {};
   let result: BuildJson;
   before(async () => {
-    ({ dir, cleanup } = await tempDir("squid"));
+    dir = await tempDir("shellfree-squid-");
     const r = await shellfree([
       "build",
       "-f",
@@ -33,7 +33,7 @@ describe("squid-openssl image", () => {
     mustSucceed(r, "build");
     result = JSON.parse(r.stdout);
   });
-  after(() => cleanup());
+  after(() => (dir ? removeDir(dir) : undefined));
 
   test("the build reports packages, excluded script-only deps and the squid alternative", () => {
     const a = result.architectures[0];

@@ -8,19 +8,19 @@ import assert from "node:assert/strict";
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { withPodman } from "../helpers/podman.ts";
-import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree, tempDir } from "./common.ts";
+import { withPodman } from "../../helpers/podman.ts";
+import { removeDir, tempDir } from "../../helpers/tmp.ts";
+import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree } from "./common.ts";
 
 /** distroless static (debian12), compressed, as published: about 2 MiB. */
 const DISTROLESS_STATIC_COMPRESSED = 2 * 1024 * 1024;
 
 describe("shellfree build --preset static", () => {
   let dir = "";
-  let cleanup = async () => {};
   let result: BuildJson;
   let rootfs = "";
   before(async () => {
-    ({ dir, cleanup } = await tempDir("static"));
+    dir = await tempDir("shellfree-static-");
     const r = await shellfree([
       "build",
       "--preset",
@@ -39,7 +39,7 @@ describe("shellfree build --preset static", () => {
     assert.equal(u.code, 0, `umoci unpack: ${u.stderr}`);
     rootfs = join(dir, "bundle/rootfs");
   });
-  after(() => cleanup());
+  after(() => (dir ? removeDir(dir) : undefined));
 
   test("skopeo inspect accepts the OCI layout", async () => {
     const s = await runCommand("skopeo", ["inspect", `oci:${dir}/static`]);

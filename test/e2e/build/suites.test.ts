@@ -7,16 +7,16 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { withPodman } from "../helpers/podman.ts";
-import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree, tempDir } from "./common.ts";
+import { withPodman } from "../../helpers/podman.ts";
+import { removeDir, tempDir } from "../../helpers/tmp.ts";
+import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree } from "./common.ts";
 
 describe("suites other than trixie", () => {
   let dir = "";
-  let cleanup = async () => {};
   before(async () => {
-    ({ dir, cleanup } = await tempDir("suites"));
+    dir = await tempDir("shellfree-suites-");
   });
-  after(() => cleanup());
+  after(() => (dir ? removeDir(dir) : undefined));
 
   test("bookworm: merged /usr made by the builder, ld.so runs, dpkg is consistent", async () => {
     const spec = join(dir, "bookworm.yaml");

@@ -9,8 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { blobPath, listManifests, openImage, readIndex } from "../../../src/oci/index.ts";
-import { makeImage, TINI, tiniImage } from "../helpers/images.ts";
-import { createPodman, type Podman, runCommand } from "../helpers/podman.ts";
+import { makeImage, TINI, tiniImage } from "../../helpers/images.ts";
+import { createPodman, type Podman } from "../../helpers/podman.ts";
+import { runCommand } from "../../helpers/run.ts";
 
 let root: string;
 let pm: Podman;

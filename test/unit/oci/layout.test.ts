@@ -9,7 +9,8 @@ import { blobPath, parseTarget, readIndex, writeBlobStream, writeOutput } from "
 import { listManifests, openImage } from "../../../src/oci/read.ts";
 import { tarToBuffer } from "../../../src/oci/tar.ts";
 import type { TreeEntry } from "../../../src/oci/types.ts";
-import { collect, dir, file, parseTar, symlink, tempDir } from "./helpers.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+import { collect, dir, file, parseTar, symlink } from "./helpers.ts";
 
 const SDE = 1_700_000_000;
 const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -95,7 +96,7 @@ describe("parseTarget", () => {
 
 describe("writeOutput + openImage", () => {
   it("oci dir: spec layout, byte-identical across runs, round trip", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const res: string[] = [];
     for (const run of ["r1", "r2"]) {
       const im = await image(join(d, run, "cache"));
@@ -136,7 +137,7 @@ describe("writeOutput + openImage", () => {
   });
 
   it("multi-platform: nested index, platform choice, clear errors", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const cache = join(d, "cache");
     const imgs = [await image(cache, "arm64"), await image(cache, "amd64")];
     const out = join(d, "multi");
@@ -214,7 +215,7 @@ describe("writeOutput + openImage", () => {
   });
 
   it("oci-archive and docker-archive: deterministic files, round trip to the same layers", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     for (const compression of ["gzip", "zstd", "none"] as const) {
       const im = await image(join(d, `cache-${compression}`), "amd64", compression);
       const expected = await layerTar(
@@ -259,7 +260,7 @@ describe("writeOutput + openImage", () => {
   });
 
   it("detects corrupt blobs: manifests on open, layers while streaming", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const im = await image(join(d, "cache"));
     const out = join(d, "out");
     await writeOutput(`oci:${out}`, [im]);
@@ -281,7 +282,7 @@ describe("writeOutput + openImage", () => {
   });
 
   it("writes atomically: a failed write leaves no output and no temp files; keeps other tags", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const im = await image(join(d, "cache"));
     const broken: BuiltImage = { ...im, layers: [{ ...im.layers[0], path: join(d, "gone") }, im.layers[1]] };
     for (const target of [`oci:${d}/o1`, `oci-archive:${d}/o2.tar`]) {
@@ -330,7 +331,7 @@ describe("writeOutput + openImage", () => {
   });
 
   it("writeBlobStream verifies while streaming", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const data = Buffer.from("blob content");
     const ok = await writeBlobStream(d, [data], sha(data), data.length);
     assert.equal(ok.digest, sha(data));

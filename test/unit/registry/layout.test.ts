@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { selectFromLayout, walkLayout } from "../../../src/oci/registry/push.ts";
 import { pushLayout } from "../../../src/oci/registry.ts";
-import { makeImage } from "../../e2e/helpers/images.ts";
+import { makeImage } from "../../helpers/images.ts";
 
 let tmp: string;
 let single: string;

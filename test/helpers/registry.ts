@@ -16,6 +16,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./net.ts";
 
 export interface RequestRecord {
   method: string;
@@ -74,14 +75,6 @@ export interface TokenServer {
   /** scopes asked for, one entry per token request */
   requests: Array<{ scopes: string[]; user: string | null; granted: boolean }>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 async function listen(server: http.Server): Promise<number> {

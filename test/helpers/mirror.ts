@@ -6,9 +6,9 @@
  *   const opts = archiveOptions("trixie", "amd64");         // sources + keyring + shared cache
  *   const universe = await loadUniverse(opts);
  */
-import type { ArchiveOptions } from "../../../src/debian/archive.ts";
-import { configuredSources, type SourceOptions } from "../../../src/debian/sources.ts";
-import type { AptSource } from "../../../src/debian/types.ts";
+import type { ArchiveOptions } from "../../src/debian/archive.ts";
+import { configuredSources, type SourceOptions } from "../../src/debian/sources.ts";
+import type { AptSource } from "../../src/debian/types.ts";
 
 /** Shared across test files and runs, so each .deb and index is downloaded once. */
 export const TEST_CACHE: string = process.env.SHELLFREE_TEST_CACHE ?? "/tmp/shellfree-test-cache";

@@ -30,8 +30,8 @@ import {
   type WriteResult,
   writeLayer,
   writeOutput,
-} from "../../../src/oci/index.ts";
-import type { Platform, TreeEntry } from "../../../src/oci/types.ts";
+} from "../../src/oci/index.ts";
+import type { Platform, TreeEntry } from "../../src/oci/types.ts";
 
 /** A static binary present on every CI host (scripts/setup-host.sh installs tini). */
 export const TINI = "/usr/bin/tini-static";
