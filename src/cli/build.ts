@@ -4,10 +4,10 @@
  */
 import { dirname, join } from "node:path";
 import { type Command, Option } from "commander";
-import { build, buildResultJson, formatBuildResult } from "../build/build.ts";
-import { BuildError } from "../build/errors.ts";
-import { LOCK_FILE, readLock } from "../build/lock.ts";
-import { loadSpec, presetSpec, type Spec } from "../build/spec.ts";
+import { build, buildResultJson, formatBuildResult } from "../builder/build.ts";
+import { BuildError } from "../builder/errors.ts";
+import { LOCK_FILE, readLock } from "../builder/lock.ts";
+import { loadSpec, presetSpec, type Spec } from "../builder/spec.ts";
 import { action, collectList, output } from "./common.ts";
 
 export function specFromOptions(opts: { spec?: string; preset?: string; arch?: string[] }): Spec {

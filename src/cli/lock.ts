@@ -1,7 +1,7 @@
 /** `shellfree lock`: resolve the spec and write shellfree.lock. */
 import type { Command } from "commander";
-import { lockSpec } from "../build/build.ts";
-import { diffLock, readLock, writeLock } from "../build/lock.ts";
+import { lockSpec } from "../builder/build.ts";
+import { diffLock, readLock, writeLock } from "../builder/lock.ts";
 import { info } from "../util/progress.ts";
 import {
   addSpecArchiveOptions,

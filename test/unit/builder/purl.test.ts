@@ -8,7 +8,7 @@ import {
   ociPurl,
   purl,
   purlEncode,
-} from "../../../src/build/sbom/purl.ts";
+} from "../../../src/builder/sbom/purl.ts";
 
 describe("purl", () => {
   test("a plain Debian package", () => {

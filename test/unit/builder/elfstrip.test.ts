@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { stripDebug, stripDebugChunks } from "../../../src/build/elfstrip.ts";
+import { stripDebug, stripDebugChunks } from "../../../src/builder/elfstrip.ts";
 
 const NODE = new URL("../../../node_modules/node/bin/node", import.meta.url).pathname;
 

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { diffLock, formatLock, type Lockfile, packagesFromLock, parseLock } from "../../../src/build/lock.ts";
+import {
+  diffLock,
+  formatLock,
+  type Lockfile,
+  packagesFromLock,
+  parseLock,
+} from "../../../src/builder/lock.ts";
 import type { BinaryPackage, PackageUniverse } from "../../../src/debian/types.ts";
 
 const source = { uri: "file:///nowhere", suite: "trixie", components: ["main"] };

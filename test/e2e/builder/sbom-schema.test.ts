@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { before, describe, test } from "node:test";
-import { licensesFromCopyright, parseCopyright, sbomPackageFromDeb } from "../../../src/build/copyright.ts";
-import { fetchNodeRuntime } from "../../../src/build/noderuntime.ts";
-import { cyclonedxDocument } from "../../../src/build/sbom/cyclonedx.ts";
-import { debPurl, npmPurl } from "../../../src/build/sbom/purl.ts";
-import { spdxDocument } from "../../../src/build/sbom/spdx.ts";
-import type { SbomInput, SbomPackage } from "../../../src/build/sbom/types.ts";
+import { licensesFromCopyright, parseCopyright, sbomPackageFromDeb } from "../../../src/builder/copyright.ts";
+import { fetchNodeRuntime } from "../../../src/builder/noderuntime.ts";
+import { cyclonedxDocument } from "../../../src/builder/sbom/cyclonedx.ts";
+import { debPurl, npmPurl } from "../../../src/builder/sbom/purl.ts";
+import { spdxDocument } from "../../../src/builder/sbom/spdx.ts";
+import type { SbomInput, SbomPackage } from "../../../src/builder/sbom/types.ts";
 import {
   configuredSources,
   type DebEntry,
@@ -29,7 +29,7 @@ import {
   schemaErrors,
   spdxLicenseIdEnum,
   spdxValidator,
-} from "../../unit/build/sbom-validate.ts";
+} from "../../unit/builder/sbom-validate.ts";
 
 setQuiet(true);
 const CACHE = process.env.SHELLFREE_TEST_CACHE ?? "/tmp/shellfree-test-cache";

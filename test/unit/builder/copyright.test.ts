@@ -7,7 +7,7 @@ import {
   parseCopyright,
   sbomPackageFromDeb,
   spdxForShortName,
-} from "../../../src/build/copyright.ts";
+} from "../../../src/builder/copyright.ts";
 import { spdxLicenseIdEnum } from "./sbom-validate.ts";
 
 const HEADER =

@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import tar from "tar-stream";
-import { stripDebug } from "../../../src/build/elfstrip.ts";
-import { fetchNodeRuntime, pickVersion } from "../../../src/build/noderuntime.ts";
+import { stripDebug } from "../../../src/builder/elfstrip.ts";
+import { fetchNodeRuntime, pickVersion } from "../../../src/builder/noderuntime.ts";
 import { setQuiet } from "../../../src/util/progress.ts";
 
 const CACHE = process.env.SHELLFREE_TEST_CACHE ?? "/tmp/shellfree-test-cache";

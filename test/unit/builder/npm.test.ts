@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { authHeadersFor, npmConfig, parseNpmrc } from "../../../src/build/npm.ts";
+import { authHeadersFor, npmConfig, parseNpmrc } from "../../../src/builder/npm.ts";
 
 describe("parseNpmrc", () => {
   test("keys, comments, quotes, ${VAR} expansion, sections ignored", () => {

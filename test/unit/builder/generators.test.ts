@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { buildAccounts, resolveRunAs } from "../../../src/build/accounts.ts";
-import { applyAlternatives, parseAlternatives } from "../../../src/build/alternatives.ts";
-import { caBundle } from "../../../src/build/cacerts.ts";
-import { dpkgDatabase, filterMd5sums, infoName, statusParagraph } from "../../../src/build/dpkgdb.ts";
-import { osRelease, parseOsRelease } from "../../../src/build/osrelease.ts";
+import { buildAccounts, resolveRunAs } from "../../../src/builder/accounts.ts";
+import { applyAlternatives, parseAlternatives } from "../../../src/builder/alternatives.ts";
+import { caBundle } from "../../../src/builder/cacerts.ts";
+import { dpkgDatabase, filterMd5sums, infoName, statusParagraph } from "../../../src/builder/dpkgdb.ts";
+import { osRelease, parseOsRelease } from "../../../src/builder/osrelease.ts";
 
 describe("accounts", () => {
   test("defaults: root, nobody, nonroot with nologin shells and homes", () => {

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { withPodman } from "../../helpers/podman.ts";
 import { removeDir, tempDir } from "../../helpers/tmp.ts";
-import { cyclonedxValidator, schemaErrors, spdxValidator } from "../../unit/build/sbom-validate.ts";
+import { cyclonedxValidator, schemaErrors, spdxValidator } from "../../unit/builder/sbom-validate.ts";
 import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree } from "./common.ts";
 
 const ENV = { SOURCE_DATE_EPOCH: "1700000000" };

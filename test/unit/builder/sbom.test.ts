@@ -1,10 +1,10 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: the tests read back the JSON documents they generate
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { cyclonedxDocument, cyclonedxLicenses } from "../../../src/build/sbom/cyclonedx.ts";
-import { nodeCpe, npmPurl } from "../../../src/build/sbom/purl.ts";
-import { licenseExpression, spdxDocument } from "../../../src/build/sbom/spdx.ts";
-import type { SbomInput } from "../../../src/build/sbom/types.ts";
+import { cyclonedxDocument, cyclonedxLicenses } from "../../../src/builder/sbom/cyclonedx.ts";
+import { nodeCpe, npmPurl } from "../../../src/builder/sbom/purl.ts";
+import { licenseExpression, spdxDocument } from "../../../src/builder/sbom/spdx.ts";
+import type { SbomInput } from "../../../src/builder/sbom/types.ts";
 import { cyclonedxValidator, schemaErrors, spdxValidator } from "./sbom-validate.ts";
 
 const sha = (c: string) => c.repeat(64);

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { DebInfo, DebInfoEntry } from "../../../src/build/debinfo.ts";
+import type { DebInfo, DebInfoEntry } from "../../../src/builder/debinfo.ts";
 import {
   canonicalPath,
   GeneratedLayer,
   isDropped,
   packageLayerEntries,
   planRootfs,
-} from "../../../src/build/rootfs.ts";
+} from "../../../src/builder/rootfs.ts";
 
 const dir = (path: string): DebInfoEntry => ({
   path,
