@@ -11,9 +11,9 @@
  * fetched (or started empty), the attestation's descriptor added if missing, and put back.
  */
 import { readFile, stat } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../../util/atomic.ts";
+import { defaultCacheDir } from "../../util/cache-dir.ts";
 import { humanBytes, info, progress } from "../../util/progress.ts";
 import {
   ANNOTATION_SBOM_ATTESTATION,
@@ -287,12 +287,6 @@ async function referrersApi(client: RegistryClient, repo: string, subject: strin
 
 function hintsFile(cacheDir: string, registry: string): string {
   return join(cacheDir, "registry", `${registry.replace(/[^A-Za-z0-9._-]/g, "_")}.json`);
-}
-
-export function defaultCacheDir(): string {
-  const xdg = process.env.XDG_CACHE_HOME;
-  if (xdg?.startsWith("/")) return join(xdg, "shellfree");
-  return join(homedir(), ".cache", "shellfree");
 }
 
 /** Which repositories of a registry got which blobs in earlier pushes (digest → repositories). */
