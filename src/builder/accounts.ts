@@ -3,19 +3,13 @@
  * (65532), plus the spec's groups and users. Every login-shell field is /sbin/nologin (which
  * need not exist): nothing in an image can log in to a shell.
  */
+import { formatGroup, formatPasswd, type PasswdEntry } from "../formats/index.ts";
 import { BuildError } from "./errors.ts";
 import type { GroupSpec, UserSpec } from "./spec.ts";
 
 export const NOLOGIN = "/sbin/nologin";
 
-export interface Account {
-  name: string;
-  uid: number;
-  gid: number;
-  gecos: string;
-  home: string;
-  shell: string;
-}
+export type Account = PasswdEntry;
 
 export interface HomeDir {
   /** absolute */
@@ -81,8 +75,8 @@ export function buildAccounts(spec: { groups: GroupSpec[]; users: UserSpec[] }):
       groups.push({ name: u.name, gid: u.gid });
     }
   }
-  const passwd = users.map((u) => `${u.name}:x:${u.uid}:${u.gid}:${u.gecos}:${u.home}:${u.shell}\n`).join("");
-  const group = groups.map((g) => `${g.name}:x:${g.gid}:\n`).join("");
+  const passwd = formatPasswd(users);
+  const group = formatGroup(groups);
   const homes: HomeDir[] = [{ path: "/root", uid: 0, gid: 0, mode: 0o700 }];
   homes.push({ path: "/home/nonroot", uid: 65532, gid: 65532, mode: 0o700 });
   for (const u of users.slice(DEFAULT_USERS.length)) {

@@ -22,6 +22,7 @@ import { parseRelations } from "../debian/relation.ts";
 import { resolve } from "../debian/resolve.ts";
 import { configuredSources } from "../debian/sources.ts";
 import type { AptSource, BinaryPackage } from "../debian/types.ts";
+import { parseOsRelease } from "../formats/index.ts";
 import { INIT_CONFIG_PATH, INIT_JS_PATH, parseInitConfig, toInitJson } from "../init/config.ts";
 import {
   type BuiltAttestation,
@@ -48,7 +49,7 @@ import { BuildError } from "./errors.ts";
 import { bundleInit, initVersion } from "./init-bundle.ts";
 import { LOCK_VERSION, type LockedArch, type Lockfile, lockedPackage, packagesFromLock } from "./lock.ts";
 import { commonNodeVersion, fetchNodeRuntime, type NodeRuntime } from "./noderuntime.ts";
-import { osRelease, parseOsRelease } from "./osrelease.ts";
+import { osRelease } from "./osrelease.ts";
 import { GeneratedLayer, packageLayerEntries, planRootfs } from "./rootfs.ts";
 import { cyclonedxDocument } from "./sbom/cyclonedx.ts";
 import { genericPurl, npmPurl } from "./sbom/purl.ts";

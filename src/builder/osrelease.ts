@@ -4,21 +4,7 @@
  * `PRETTY_NAME="shellfree image on Debian GNU/Linux 13 (trixie)"`.
  */
 
-export function parseOsRelease(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) continue;
-    const eq = line.indexOf("=");
-    if (eq <= 0) continue;
-    let v = line.slice(eq + 1);
-    if (/^".*"$/.test(v) || /^'.*'$/.test(v)) v = v.slice(1, -1).replace(/\\(["\\$`])/g, "$1");
-    out.set(line.slice(0, eq), v);
-  }
-  return out;
-}
-
-const quote = (v: string) => `"${v.replace(/(["\\$`])/g, "\\$1")}"`;
+import { formatOsRelease, parseOsRelease } from "../formats/index.ts";
 
 const CODENAMES: Record<string, string> = { bookworm: "12", trixie: "13", forky: "14", duke: "15" };
 
@@ -53,5 +39,5 @@ export function osRelease(
   for (const [k, v] of f) if (!out.has(k)) out.set(k, v);
   out.set("VARIANT", "shellfree");
   out.set("VARIANT_ID", "shellfree");
-  return [...out].map(([k, v]) => `${k}=${quote(v)}\n`).join("");
+  return formatOsRelease(out);
 }

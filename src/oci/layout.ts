@@ -14,6 +14,7 @@ import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { OciImageConfig } from "../formats/index.ts";
 import { writeDirAtomic, writeFileAtomic, writeStreamAtomic } from "../util/atomic.ts";
 import { ANNOTATION_SBOM_ATTESTATION, attestationDescriptor, type BuiltAttestation } from "./attest.ts";
 import { decompressor } from "./decompress.ts";
@@ -32,7 +33,6 @@ import {
   type BuiltImage,
   type Descriptor,
   jsonBytes,
-  type OciImageConfig,
   type OciIndex,
   type OciManifest,
   platformString,

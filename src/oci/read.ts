@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
+import type { OciImageConfig } from "../formats/index.ts";
 import {
   ANNOTATION_PREDICATE_TYPE,
   ANNOTATION_REFERENCE_DIGEST,
@@ -22,7 +23,6 @@ import { OciError } from "./errors.ts";
 import {
   type Descriptor,
   hostPlatform,
-  type OciImageConfig,
   type OciIndex,
   type OciManifest,
   parsePlatform,

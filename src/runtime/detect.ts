@@ -1,5 +1,5 @@
 /** Choosing a driver: --driver, or the first that works here (runc as root, podman, a Docker engine). */
-import type { OciImageConfig } from "../oci/image.ts";
+import type { OciImageConfig } from "../formats/index.ts";
 import type { OpenedLayer } from "../oci/read.ts";
 import { DockerDriver, dockerEngine } from "./docker.ts";
 import type { Driver } from "./driver.ts";

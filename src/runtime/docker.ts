@@ -4,7 +4,7 @@
  * attached like the podman driver. Containers it made are removed; the loaded image is kept
  * (it lives in the user's engine, which may already have had it).
  */
-import type { OciImageConfig } from "../oci/image.ts";
+import type { OciImageConfig } from "../formats/index.ts";
 import { RuntimeError } from "./errors.ts";
 import { PodmanDriver } from "./podman.ts";
 import { run } from "./proc.ts";

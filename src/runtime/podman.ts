@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
-import type { OciImageConfig } from "../oci/image.ts";
+import type { OciImageConfig } from "../formats/index.ts";
 import { parseImageRef } from "../oci/read.ts";
 import {
   type Container,

@@ -11,9 +11,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { OciImageConfig } from "../oci/image.ts";
+import { type OciImageConfig, parseGroup, parsePasswd } from "../formats/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
-import { parseGroup, parsePasswd } from "../verify/rules/util.ts";
 import {
   type Container,
   type Driver,

@@ -7,7 +7,7 @@
  */
 import { lstat, readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
-import type { OciImageConfig } from "../oci/image.ts";
+import type { OciImageConfig } from "../formats/index.ts";
 import { warn } from "../util/progress.ts";
 import type { Driver } from "./driver.ts";
 import { RuntimeError } from "./errors.ts";

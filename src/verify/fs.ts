@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
+import { applyWhiteout, type Whiteout, type WhiteoutTarget, whiteoutOf } from "../formats/index.ts";
 import { ElfCollector, type ElfInfo, isElf } from "./elf.ts";
 import { VerifyError } from "./errors.ts";
 
@@ -358,10 +359,7 @@ function ensureParents(fs: ImageFs, path: string, layer: number): void {
   }
 }
 
-type ScanOp =
-  | { op: "opaque"; dir: string }
-  | { op: "whiteout"; target: string }
-  | { op: "node"; node: FsNode };
+type ScanOp = { op: "whiteout"; whiteout: Whiteout } | { op: "node"; node: FsNode };
 
 export interface LayerScan {
   layer: number;
@@ -386,12 +384,9 @@ export async function scanLayer(layer: number, stream: Readable): Promise<LayerS
         entry.resume();
         continue;
       }
-      const base = basenameOf(path);
-      if (base.startsWith(".wh.")) {
-        const dir = dirnameOf(path);
-        if (base === ".wh..wh..opq") ops.push({ op: "opaque", dir });
-        else
-          ops.push({ op: "whiteout", target: dir === "/" ? `/${base.slice(4)}` : `${dir}/${base.slice(4)}` });
+      const whiteout = whiteoutOf(path);
+      if (whiteout) {
+        ops.push({ op: "whiteout", whiteout });
         entry.resume();
         continue;
       }
@@ -443,9 +438,9 @@ export async function scanLayer(layer: number, stream: Readable): Promise<LayerS
 /** Apply a scanned layer on top of `fs` (whiteouts, opaque dirs, overwrites, hard links). */
 export function mergeLayer(fs: ImageFs, scan: LayerScan): void {
   const layer = scan.layer;
-  for (const o of scan.ops) {
-    if (o.op === "opaque") {
-      const dir = o.dir;
+  const target: WhiteoutTarget = {
+    removeTree: (path) => removeTree(fs, path, layer, "deleted"),
+    clearLowerChildren: (dir) => {
       const prefix = dir === "/" ? "/" : `${dir}/`;
       for (const [p, n] of fs.nodes) {
         if (p.startsWith(prefix) && p !== dir && n.layer < layer) {
@@ -455,10 +450,11 @@ export function mergeLayer(fs: ImageFs, scan: LayerScan): void {
           fs.nodes.delete(p);
         }
       }
-      continue;
-    }
+    },
+  };
+  for (const o of scan.ops) {
     if (o.op === "whiteout") {
-      removeTree(fs, o.target, layer, "deleted");
+      applyWhiteout(o.whiteout, target);
       continue;
     }
     const node = o.node;

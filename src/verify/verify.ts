@@ -151,7 +151,7 @@ export async function verifyRef(
     return await verifyImage(
       {
         ref,
-        config: img.config as unknown as ImageConfigJson,
+        config: img.config,
         layers: img.layers,
         manifestDigest: img.manifestDigest,
         platform: `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""}`,

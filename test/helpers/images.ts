@@ -15,6 +15,7 @@
  */
 import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { OciImageConfig } from "../../src/formats/index.ts";
 import {
   type BuiltImage,
   buildImage,
@@ -23,7 +24,6 @@ import {
   jsonBytes,
   type Layer,
   MEDIA_OCI_CONFIG,
-  type OciImageConfig,
   type OciManifest,
   parsePlatform,
   storeBlobBytes,

@@ -1,4 +1,5 @@
-/** Helpers shared by several rules: users, PATH lookup, executables, globs. */
+/** Helpers shared by several rules: the image's user, PATH lookup, executables, globs. */
+import { parseGroup, parsePasswd } from "../../formats/index.ts";
 import { basenameOf, type FsNode, type ImageFs, normalizePath } from "../fs.ts";
 import type { ImageConfigJson } from "./types.ts";
 
@@ -41,38 +42,6 @@ export function nodeText(fs: ImageFs, path: string): string | undefined {
   const r = fs.resolve(path);
   if ("missing" in r) return undefined;
   return r.node.content?.text;
-}
-
-export interface PasswdEntry {
-  name: string;
-  uid: number;
-  gid: number;
-  home: string;
-  shell: string;
-}
-
-export function parsePasswd(text: string): PasswdEntry[] {
-  const out: PasswdEntry[] = [];
-  for (const line of text.split("\n")) {
-    const f = line.split(":");
-    if (f.length < 7 || line.startsWith("#")) continue;
-    const uid = Number(f[2]);
-    const gid = Number(f[3]);
-    if (!Number.isInteger(uid) || !Number.isInteger(gid)) continue;
-    out.push({ name: f[0], uid, gid, home: f[5], shell: f[6] });
-  }
-  return out;
-}
-
-export function parseGroup(text: string): Array<{ name: string; gid: number }> {
-  const out: Array<{ name: string; gid: number }> = [];
-  for (const line of text.split("\n")) {
-    const f = line.split(":");
-    if (f.length < 3 || line.startsWith("#")) continue;
-    const gid = Number(f[2]);
-    if (Number.isInteger(gid)) out.push({ name: f[0], gid });
-  }
-  return out;
 }
 
 export type ResolvedUser =

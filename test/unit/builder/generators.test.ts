@@ -4,7 +4,8 @@ import { buildAccounts, resolveRunAs } from "../../../src/builder/accounts.ts";
 import { applyAlternatives, parseAlternatives } from "../../../src/builder/alternatives.ts";
 import { caBundle } from "../../../src/builder/cacerts.ts";
 import { dpkgDatabase, filterMd5sums, infoName, statusParagraph } from "../../../src/builder/dpkgdb.ts";
-import { osRelease, parseOsRelease } from "../../../src/builder/osrelease.ts";
+import { osRelease } from "../../../src/builder/osrelease.ts";
+import { parseOsRelease } from "../../../src/formats/index.ts";
 
 describe("accounts", () => {
   test("defaults: root, nobody, nonroot with nologin shells and homes", () => {

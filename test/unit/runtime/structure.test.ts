@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
-import type { OciImageConfig } from "../../../src/oci/image.ts";
+import type { OciImageConfig } from "../../../src/formats/index.ts";
 import {
   expandEnv,
   matchOutput,
