@@ -26,7 +26,10 @@ function tokens(cmd: string): string[] {
   return (cmd.match(/"[^"]*"|'[^']*'|\S+/g) ?? []).map((t) => t.replace(/^["']|["']$/g, ""));
 }
 
-/** Every literal `update-alternatives --install` call in a maintainer script. */
+/**
+ * Every literal `update-alternatives --install` call in a maintainer script. Its result is
+ * cached in DebInfo: a change to it needs DEBINFO_FORMAT (debinfo.ts) bumped.
+ */
 export function parseAlternatives(script: string): AltInstall[] {
   const joined = script.replace(/\\\r?\n/g, " ");
   const out: AltInstall[] = [];

@@ -11,7 +11,6 @@
  * output until every image is complete, and the output itself is written atomically.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { lstat, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve as resolvePath } from "node:path";
@@ -19,7 +18,7 @@ import { loadRelease, loadUniverse } from "../debian/archive.ts";
 import { debCachePath, fetchDeb } from "../debian/cache.ts";
 import { type DebContents, readDebs } from "../debian/deb.ts";
 import { parseRelations } from "../debian/relation.ts";
-import { resolve } from "../debian/resolve.ts";
+import { RESOLVER_VERSION, resolve } from "../debian/resolve.ts";
 import { configuredSources } from "../debian/sources.ts";
 import type { AptSource, BinaryPackage } from "../debian/types.ts";
 import { parseOsRelease } from "../formats/index.ts";
@@ -32,7 +31,7 @@ import {
   subjectPurl,
 } from "../oci/attest.ts";
 import { type BuiltImage, buildImage, type ImageConfigInput } from "../oci/image.ts";
-import { type Compression, type Layer, writeLayer } from "../oci/layer.ts";
+import { type Compression, LAYER_FORMAT_VERSION, type Layer, writeLayer } from "../oci/layer.ts";
 import { parseTarget, writeOutput } from "../oci/layout.ts";
 import type { TreeEntry } from "../oci/types.ts";
 import { cleanTemps, writeFileAtomic } from "../util/atomic.ts";
@@ -43,14 +42,14 @@ import { buildAccounts, NSSWITCH, resolveRunAs } from "./accounts.ts";
 import { type AltChoice, type AltInstall, applyAlternatives } from "./alternatives.ts";
 import { CA_BUNDLE_PATH, caBundle } from "./cacerts.ts";
 import { parseCopyright } from "./copyright.ts";
-import { type DebInfo, extractText, loadDebInfo } from "./debinfo.ts";
+import { DEBINFO_VERSION, type DebInfo, extractText, loadDebInfo } from "./debinfo.ts";
 import { type DpkgPackage, dpkgDatabase, filterMd5sums } from "./dpkgdb.ts";
 import { BuildError } from "./errors.ts";
 import { bundleInit, initVersion } from "./init-bundle.ts";
 import { LOCK_VERSION, type LockedArch, type Lockfile, lockedPackage, packagesFromLock } from "./lock.ts";
 import { commonNodeVersion, fetchNodeRuntime, type NodeRuntime } from "./noderuntime.ts";
 import { osRelease } from "./osrelease.ts";
-import { GeneratedLayer, packageLayerEntries, planRootfs } from "./rootfs.ts";
+import { GeneratedLayer, packageLayerEntries, planRootfs, ROOTFS_PLAN_VERSION } from "./rootfs.ts";
 import { cyclonedxDocument } from "./sbom/cyclonedx.ts";
 import { genericPurl, npmPurl } from "./sbom/purl.ts";
 import { spdxDocument } from "./sbom/spdx.ts";
@@ -63,29 +62,19 @@ import {
   type Spec,
 } from "./spec.ts";
 
-/** Part of every cached resolution's key: the resolver's code (a fix there means new answers). */
-const RESOLVER_CODE = createHash("sha256")
-  .update(
-    ["../debian/resolve.ts", "../debian/relation.ts", "../debian/version.ts", "spec.ts", "build.ts"]
-      .map((f) => readFileSync(new URL(f, import.meta.url)))
-      .join("\0"),
-  )
-  .digest("hex")
-  .slice(0, 16);
+/**
+ * Part of every cached resolution's key: the resolver's version and this file's (bump
+ * RESOLUTION_VERSION with any change to how resolveArch turns a spec into requests).
+ */
+const RESOLUTION_VERSION = 1;
+const RESOLUTION_KEY = `${RESOLVER_VERSION}.${RESOLUTION_VERSION}`;
 
 /**
- * Part of every cached layer's key: the code that decides what a package layer contains (the
- * rootfs plan and the package metadata it reads). Any change to it makes new layers, never
- * stale ones.
+ * Part of every cached layer's key: the versions of the code that decides what a package layer
+ * contains (the rootfs plan, the package metadata it reads) and how a layer is written. A change
+ * there bumps its module's constant, which makes new layers, never stale ones.
  */
-export const BUILDER_LAYOUT = createHash("sha256")
-  .update(
-    ["rootfs.ts", "debinfo.ts", "alternatives.ts", "cacerts.ts", "../oci/tar.ts", "../oci/layer.ts"]
-      .map((f) => readFileSync(new URL(f, import.meta.url)))
-      .join("\0"),
-  )
-  .digest("hex")
-  .slice(0, 16);
+export const BUILDER_LAYOUT = `${ROOTFS_PLAN_VERSION}.${DEBINFO_VERSION}.${LAYER_FORMAT_VERSION}`;
 
 export interface ArchiveSettings {
   mirror?: string;
@@ -334,7 +323,7 @@ export async function resolveArch(
   const releases = await Promise.all(src.map((x) => loadRelease(x, archive)));
   const key = sha256Hex(
     JSON.stringify({
-      v: RESOLVER_CODE,
+      v: RESOLUTION_KEY,
       arch,
       inputs,
       sources: src.map((x, i) => [x.uri, x.suite, x.components, sha256Hex(releases[i].text)]),

@@ -6,7 +6,10 @@
 export const CA_BUNDLE_PATH = "etc/ssl/certs/ca-certificates.crt";
 const CA_DIR = "usr/share/ca-certificates/";
 
-/** Is this path (relative, as in the tree) a certificate the bundle is made of? */
+/**
+ * Is this path (relative, as in the tree) a certificate the bundle is made of? Cached in DebInfo:
+ * a change here needs DEBINFO_FORMAT (debinfo.ts) bumped.
+ */
 export function isCaCertificate(path: string): boolean {
   return path.startsWith(CA_DIR) && path.endsWith(".crt");
 }

@@ -6,23 +6,20 @@
  * decompresses a package whose layer is already cached.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type DebContents, type DebEntry, readDeb } from "../debian/deb.ts";
+import { DEB_READER_VERSION, type DebContents, type DebEntry, readDeb } from "../debian/deb.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { type AltInstall, parseAlternatives } from "./alternatives.ts";
 import { isCaCertificate } from "./cacerts.ts";
 
-/** Cached DebInfo is valid only for the code that made it (this file and what it calls). */
-export const DEBINFO_VERSION = createHash("sha256")
-  .update(
-    ["debinfo.ts", "alternatives.ts", "cacerts.ts", "../debian/deb.ts"]
-      .map((f) => readFileSync(new URL(f, import.meta.url)))
-      .join("\0"),
-  )
-  .digest("hex")
-  .slice(0, 16);
+/**
+ * Cached DebInfo is valid only for the code that made it: bump DEBINFO_FORMAT with any change
+ * to what debInfoFromContents returns — here, or in what it calls (parseAlternatives,
+ * isCaCertificate). The .deb reader's own version is part of it.
+ */
+const DEBINFO_FORMAT = 1;
+export const DEBINFO_VERSION = `${DEBINFO_FORMAT}.${DEB_READER_VERSION}`;
 
 /** A .deb's data entry as the metadata cache keeps it: no content, but its digest. */
 export type DebInfoEntry = Omit<DebEntry, "data"> & {

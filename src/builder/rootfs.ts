@@ -118,6 +118,13 @@ function replacesNames(info: DebInfo): Set<string> {
   return out;
 }
 
+/**
+ * What a package layer contains for the same packages changes only with this number: bump it
+ * with any change to planRootfs or packageLayerEntries (what is dropped, merged, linked).
+ * Cached layers are keyed by it, with DEBINFO_VERSION and the OCI LAYER_FORMAT_VERSION.
+ */
+export const ROOTFS_PLAN_VERSION = 1;
+
 /** base-files first, then the given order (the resolver's: by name). */
 export function installOrder<T extends { name: string }>(pkgs: T[]): T[] {
   return [...pkgs.filter((p) => p.name === "base-files"), ...pkgs.filter((p) => p.name !== "base-files")];

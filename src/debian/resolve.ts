@@ -34,6 +34,13 @@ import {
 import type { BinaryPackage, PackageUniverse, Resolution } from "./types.ts";
 import { compareVersions, parseVersion, type Relation, satisfiesRelation } from "./version.ts";
 
+/**
+ * The resolver's answers change only with this number: bump it with any change here (or in
+ * relation.ts/version.ts) that can change which packages a request resolves to. Cached
+ * resolutions (src/builder) are keyed by it.
+ */
+export const RESOLVER_VERSION = 1;
+
 export interface ResolveOptions {
   /** follow Recommends too (apt's APT::Install-Recommends); off by default */
   withRecommends?: boolean;
