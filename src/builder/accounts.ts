@@ -4,8 +4,8 @@
  * need not exist): nothing in an image can log in to a shell.
  */
 import { formatGroup, formatPasswd, type PasswdEntry } from "../formats/index.ts";
+import type { GroupSpec, UserSpec } from "../spec/index.ts";
 import { BuildError } from "./errors.ts";
-import type { GroupSpec, UserSpec } from "./spec.ts";
 
 export const NOLOGIN = "/sbin/nologin";
 

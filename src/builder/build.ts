@@ -34,6 +34,13 @@ import { type BuiltImage, buildImage, type ImageConfigInput } from "../oci/image
 import { type Compression, LAYER_FORMAT_VERSION, type Layer, writeLayer } from "../oci/layer.ts";
 import { parseTarget, writeOutput } from "../oci/layout.ts";
 import type { TreeEntry } from "../oci/types.ts";
+import {
+  effectiveExcludes,
+  FORBIDDEN_PACKAGES,
+  includeNames,
+  resolutionInputsHash,
+  type Spec,
+} from "../spec/index.ts";
 import { cleanTemps, writeFileAtomic } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
 import { releaseMemory } from "../util/memory.ts";
@@ -54,13 +61,6 @@ import { cyclonedxDocument } from "./sbom/cyclonedx.ts";
 import { genericPurl, npmPurl } from "./sbom/purl.ts";
 import { spdxDocument } from "./sbom/spdx.ts";
 import type { SbomComponent, SbomInput, SbomPackage } from "./sbom/types.ts";
-import {
-  effectiveExcludes,
-  FORBIDDEN_PACKAGES,
-  includeNames,
-  resolutionInputsHash,
-  type Spec,
-} from "./spec.ts";
 
 /**
  * Part of every cached resolution's key: the resolver's version and this file's (bump

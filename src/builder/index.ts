@@ -1,4 +1,4 @@
-/** The API of src/builder: specs, presets, the build pipeline, lockfiles. */
+/** The API of src/builder: the build pipeline, lockfiles, the generated files. */
 export * from "./accounts.ts";
 export * from "./alternatives.ts";
 export * from "./build.ts";
@@ -9,6 +9,4 @@ export * from "./errors.ts";
 export * from "./init-bundle.ts";
 export * from "./lock.ts";
 export * from "./osrelease.ts";
-export * from "./presets/index.ts";
 export * from "./rootfs.ts";
-export * from "./spec.ts";

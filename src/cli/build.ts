@@ -7,7 +7,7 @@ import { type Command, Option } from "commander";
 import { build, buildResultJson, formatBuildResult } from "../builder/build.ts";
 import { BuildError } from "../builder/errors.ts";
 import { LOCK_FILE, readLock } from "../builder/lock.ts";
-import { loadSpec, presetSpec, type Spec } from "../builder/spec.ts";
+import { loadSpec, presetSpec, type Spec } from "../spec/index.ts";
 import { action, collectList, output } from "./common.ts";
 
 export function specFromOptions(opts: { spec?: string; preset?: string; arch?: string[] }): Spec {

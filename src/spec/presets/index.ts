@@ -4,7 +4,7 @@
  * Every image also gets the generated files (passwd/group with root, nobody, nonroot, os-release,
  * nsswitch.conf, CA bundle, /tmp 1777), so presets only name packages and defaults.
  */
-import type { SpecFragment } from "../spec.ts";
+import type { SpecFragment } from "../types.ts";
 import { base } from "./base.ts";
 import { cc } from "./cc.ts";
 import { node } from "./node.ts";

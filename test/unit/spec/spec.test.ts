@@ -10,7 +10,7 @@ import {
   parseSpecText,
   presetSpec,
   resolutionInputsHash,
-} from "../../../src/builder/spec.ts";
+} from "../../../src/spec/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sf-spec-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
