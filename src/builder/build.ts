@@ -32,7 +32,8 @@ import {
 } from "../oci/attest.ts";
 import { type BuiltImage, buildImage, type ImageConfigInput } from "../oci/image.ts";
 import { type Compression, LAYER_FORMAT_VERSION, type Layer, writeLayer } from "../oci/layer.ts";
-import { parseTarget, writeOutput } from "../oci/layout.ts";
+import { writeOutput } from "../oci/layout.ts";
+import { parseTarget } from "../oci/ref.ts";
 import type { TreeEntry } from "../oci/types.ts";
 import {
   effectiveExcludes,

@@ -4,7 +4,8 @@
  */
 import type { Command } from "commander";
 import { ShellfreeError } from "../errors.ts";
-import { parseLayoutRef, pullToLayout } from "../oci/registry.ts";
+import { parseLayoutRef } from "../oci/ref.ts";
+import { pullToLayout } from "../oci/registry.ts";
 import { humanBytes } from "../util/progress.ts";
 import { action, output } from "./common.ts";
 

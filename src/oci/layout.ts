@@ -45,17 +45,9 @@ import {
   MEDIA_OCI_INDEX,
   MEDIA_OCI_MANIFEST,
 } from "./media.ts";
+import { parseTarget } from "./ref.ts";
 import { type TarEntry, type TarFileEntry, tarStream } from "./tar.ts";
 import type { Platform } from "./types.ts";
-
-export type Transport = "oci" | "oci-archive" | "docker-archive";
-
-export interface Target {
-  transport: Transport;
-  path: string;
-  /** oci/oci-archive: the ref.name; docker-archive: the image reference NAME[:TAG] */
-  tag?: string;
-}
 
 export interface WriteResult {
   target: string;
@@ -65,30 +57,6 @@ export interface WriteResult {
   manifests: Array<{ platform: Platform; digest: string; size: number }>;
   /** attestation manifests written (none for docker-archive) */
   attestations: Array<{ subject: string; digest: string; size: number }>;
-}
-
-const TRANSPORTS: Transport[] = ["oci", "oci-archive", "docker-archive"];
-const REF_RE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@+]*$/;
-
-export function parseTarget(target: string): Target {
-  const i = typeof target === "string" ? target.indexOf(":") : -1;
-  const transport = i > 0 ? target.slice(0, i) : "";
-  if (!TRANSPORTS.includes(transport as Transport)) {
-    throw new OciError("E_TARGET", `invalid image reference "${target}"`, {
-      hint: "use oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME[:TAG]]",
-    });
-  }
-  const rest = target.slice(i + 1);
-  const j = rest.indexOf(":");
-  const path = j < 0 ? rest : rest.slice(0, j);
-  const tag = j < 0 ? undefined : rest.slice(j + 1);
-  if (path === "") throw new OciError("E_TARGET", `"${target}": missing path`);
-  if (tag !== undefined && (tag === "" || !REF_RE.test(tag) || tag.length > 255)) {
-    throw new OciError("E_TARGET", `"${target}": invalid tag or name "${tag}"`);
-  }
-  return tag === undefined
-    ? { transport: transport as Transport, path }
-    : { transport: transport as Transport, path, tag };
 }
 
 // ---------------------------------------------------------------- low-level layout helpers

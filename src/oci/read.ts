@@ -40,7 +40,10 @@ import {
   MEDIA_DOCKER_MANIFEST,
   MEDIA_OCI_LAYER_ZSTD,
 } from "./media.ts";
+import { type DockerArchiveImageRef, type LayoutImageRef, LOCAL_READ_REF, parseImageRef } from "./ref.ts";
 import type { Platform } from "./types.ts";
+
+type LocalImageRef = LayoutImageRef | DockerArchiveImageRef;
 
 export interface OpenedLayer {
   digest: string;
@@ -297,38 +300,6 @@ function layerStream(
   return chain[chain.length - 1] as Readable;
 }
 
-// ------------------------------------------------------------------ references
-
-interface ParsedRef {
-  transport: "oci" | "oci-archive" | "docker-archive";
-  path: string;
-  tag?: string;
-  digest?: string;
-}
-
-export function parseImageRef(ref: string): ParsedRef {
-  const i = typeof ref === "string" ? ref.indexOf(":") : -1;
-  const transport = i > 0 ? ref.slice(0, i) : "";
-  if (transport !== "oci" && transport !== "oci-archive" && transport !== "docker-archive") {
-    throw new OciError("E_TARGET", `invalid image reference "${ref}"`, {
-      hint: "use oci:DIR[:TAG|@sha256:...], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME[:TAG]]",
-    });
-  }
-  let rest = ref.slice(i + 1);
-  let digest: string | undefined;
-  const at = /@(sha256:[0-9a-f]{64})$/.exec(rest);
-  if (at) {
-    digest = at[1];
-    rest = rest.slice(0, at.index);
-  }
-  const j = rest.indexOf(":");
-  const path = j < 0 ? rest : rest.slice(0, j);
-  const tag = j < 0 ? undefined : rest.slice(j + 1);
-  if (!path) throw new OciError("E_TARGET", `"${ref}": missing path`);
-  if (tag === "") throw new OciError("E_TARGET", `"${ref}": empty tag`);
-  return { transport, path, tag, digest };
-}
-
 function platformOf(
   p: { os?: string; architecture?: string; variant?: string } | undefined,
 ): Platform | undefined {
@@ -377,7 +348,7 @@ async function expand(
 async function candidatesFor(
   src: Source,
   index: OciIndex,
-  r: ParsedRef,
+  r: LayoutImageRef,
   attestations?: Descriptor[],
 ): Promise<Candidate[]> {
   let top: Descriptor[];
@@ -564,7 +535,11 @@ function normTag(t: string): string {
   return last.includes(":") ? t : `${t}:latest`;
 }
 
-async function openDockerArchive(r: ParsedRef, ref: string, platform?: string): Promise<OpenedImage> {
+async function openDockerArchive(
+  r: DockerArchiveImageRef,
+  ref: string,
+  platform?: string,
+): Promise<OpenedImage> {
   const file = resolve(r.path);
   const members = await indexTar(file);
   const mf = parseJson<DockerManifestEntry[]>(
@@ -663,7 +638,7 @@ async function openDockerArchive(r: ParsedRef, ref: string, platform?: string): 
 
 // ------------------------------------------------------------------ public API
 
-async function ociSource(r: ParsedRef): Promise<{ src: Source; index: OciIndex }> {
+async function ociSource(r: LayoutImageRef): Promise<{ src: Source; index: OciIndex }> {
   const p = resolve(r.path);
   if (r.transport === "oci") return { src: dirSource(p), index: await readIndex(p) };
   const members = await indexTar(p);
@@ -682,7 +657,7 @@ async function ociSource(r: ParsedRef): Promise<{ src: Source; index: OciIndex }
  * docker-archive:FILE[:NAME[:TAG]]). With several platforms: `opts.platform`, else the host's.
  */
 export async function openImage(ref: string, opts: { platform?: string } = {}): Promise<OpenedImage> {
-  const r = parseImageRef(ref);
+  const r = parseImageRef(ref, LOCAL_READ_REF) as LocalImageRef;
   if (r.transport === "docker-archive") return openDockerArchive(r, ref, opts.platform);
   const { src, index } = await ociSource(r);
   const cands = await candidatesFor(src, index, r);
@@ -705,7 +680,7 @@ export async function openImage(ref: string, opts: { platform?: string } = {}): 
 export async function listManifests(
   ref: string,
 ): Promise<Array<{ platform: Platform; digest: string; size: number }>> {
-  const r = parseImageRef(ref);
+  const r = parseImageRef(ref, LOCAL_READ_REF) as LocalImageRef;
   if (r.transport === "docker-archive") {
     const im = await openDockerArchive(r, ref);
     return [{ platform: im.platform, digest: im.manifestDigest, size: JSON.stringify(im.manifest).length }];
@@ -755,7 +730,7 @@ export interface AttachedAttestation {
  * (`dev.shellfree.sbom.attestation`). None for docker-archive.
  */
 export async function listAttestations(ref: string): Promise<AttachedAttestation[]> {
-  const r = parseImageRef(ref);
+  const r = parseImageRef(ref, LOCAL_READ_REF) as LocalImageRef;
   if (r.transport === "docker-archive") return [];
   const { src, index } = await ociSource(r);
   try {
@@ -822,7 +797,7 @@ export async function listAttestations(ref: string): Promise<AttachedAttestation
 
 /** Read one attestation statement blob of `ref` (digest-checked) and parse it. */
 export async function readStatement(ref: string, digest: string): Promise<unknown> {
-  const r = parseImageRef(ref);
+  const r = parseImageRef(ref, LOCAL_READ_REF) as LocalImageRef;
   if (r.transport === "docker-archive") throw new OciError("E_NOT_FOUND", `${r.path}: no attestations`);
   const { src } = await ociSource(r);
   try {

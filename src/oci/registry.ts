@@ -4,14 +4,8 @@
  */
 export type { Challenge, Credentials } from "./auth.ts";
 export { parseCreds, parseWwwAuthenticate, resolveCredentials } from "./auth.ts";
+export { formatRegistryRef as formatRef, parseLayoutRef, parseRegistryRef } from "./ref.ts";
 export { isLocalRegistry, RegistryClient } from "./registry/client.ts";
 export { type PullOptions, type PullResult, pullToLayout } from "./registry/pull.ts";
 export { type PushOptions, type PushResult, pushLayout } from "./registry/push.ts";
-export {
-  formatRef,
-  type LayoutRef,
-  parseLayoutRef,
-  parseRegistryRef,
-  type RegistryRef,
-} from "./registry/ref.ts";
 export { blobExists, pushBlob } from "./registry/upload.ts";

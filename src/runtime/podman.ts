@@ -12,7 +12,7 @@ import { mkdir, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import type { OciImageConfig } from "../formats/index.ts";
-import { parseImageRef } from "../oci/read.ts";
+import { LOCAL_READ_REF, parseImageRef } from "../oci/ref.ts";
 import {
   type Container,
   type Driver,
@@ -44,10 +44,14 @@ interface PodmanSession extends Session {
 
 /** podman ref for our image references (the same transports, same syntax). */
 export function podmanRef(ref: string): string {
-  if (/^(oci|oci-archive|docker-archive):/.test(ref)) return ref;
-  throw new RuntimeError("E_DRIVER", `podman driver: cannot load "${ref}"`, {
-    hint: "use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE",
-  });
+  try {
+    parseImageRef(ref, LOCAL_READ_REF);
+    return ref;
+  } catch {
+    throw new RuntimeError("E_DRIVER", `podman driver: cannot load "${ref}"`, {
+      hint: "use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE",
+    });
+  }
 }
 
 export class PodmanDriver implements Driver {
@@ -102,8 +106,8 @@ export class PodmanDriver implements Driver {
   /** oci:/oci-archive: paths go through a lowercase symlink in our dir (see prepare) */
   private async localRef(): Promise<string> {
     const ref = podmanRef(this.ref);
-    if (ref.startsWith("docker-archive:")) return ref;
-    const p = parseImageRef(ref);
+    const p = parseImageRef(ref, LOCAL_READ_REF);
+    if (p.transport !== "oci" && p.transport !== "oci-archive") return ref;
     const link = join(this.dir as string, p.transport === "oci" ? "layout" : "image.tar");
     await symlink(resolvePath(p.path), link);
     return `${p.transport}:${link}${p.digest ? `@${p.digest}` : p.tag ? `:${p.tag}` : ""}`;

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type OpenedImage, openImage } from "../oci/read.ts";
+import { parseImageRef, READ_REF } from "../oci/ref.ts";
 
 export interface OpenedRef {
   image: OpenedImage;
@@ -31,7 +32,7 @@ export async function cleanupPulls(): Promise<void> {
 }
 
 export function isRegistryRef(ref: string): boolean {
-  return ref.startsWith("registry:") || ref.startsWith("docker://");
+  return parseImageRef(ref, READ_REF).transport === "registry";
 }
 
 export async function openImageRef(ref: string, opts: OpenRefOptions = {}): Promise<OpenedRef> {
@@ -45,7 +46,7 @@ export async function openImageRef(ref: string, opts: OpenRefOptions = {}): Prom
     const localRef = `oci:${join(dir, "layout")}:pulled`;
     // loaded only for registry references: local images do not pay for the registry client
     const { pullToLayout } = await import("../oci/registry.ts");
-    await pullToLayout(ref.replace(/^(registry:|docker:\/\/)/, ""), localRef, {
+    await pullToLayout(ref, localRef, {
       platform: opts.platform,
       creds: opts.creds,
       insecure: opts.insecure,

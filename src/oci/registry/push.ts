@@ -32,8 +32,8 @@ import {
   MEDIA_OCI_INDEX,
   MEDIA_OCI_MANIFEST,
 } from "../media.ts";
+import { DOCKER_TAG, parseLayoutRef, parseRegistryRef } from "../ref.ts";
 import { clientFor, drain, header, type RegistryClient, readBody } from "./client.ts";
-import { type LayoutRef, parseLayoutRef, parseRegistryRef, TAG_RE } from "./ref.ts";
 import { type BlobResult, pushBlob, repoScope } from "./upload.ts";
 
 export interface PushOptions {
@@ -93,7 +93,7 @@ interface Walk {
 }
 
 /** Choose the descriptor `oci:DIR[:TAG]` names. */
-export async function selectFromLayout(ref: LayoutRef): Promise<Descriptor> {
+export async function selectFromLayout(ref: { dir: string; tag?: string }): Promise<Descriptor> {
   const index = await readIndex(ref.dir);
   const tagOf = (d: Descriptor) => d.annotations?.[ANNOTATION_REF_NAME];
   if (ref.tag !== undefined) {
@@ -337,7 +337,7 @@ export async function pushLayout(
   lref.dir = resolve(lref.dir);
   const ref = parseRegistryRef(dest);
   for (const t of opts.tags ?? []) {
-    if (!TAG_RE.test(t)) throw new OciError("E_REGISTRY_REF", `invalid tag "${t}"`, { exitCode: 2 });
+    if (!DOCKER_TAG.test(t)) throw new OciError("E_REGISTRY_REF", `invalid tag "${t}"`, { exitCode: 2 });
   }
   const top = await selectFromLayout(lref);
   const walk = await walkLayout(lref.dir, top);

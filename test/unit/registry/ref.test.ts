@@ -57,8 +57,9 @@ test("layout references: oci:DIR[:TAG]", () => {
   assert.deepEqual(parseLayoutRef("oci:/tmp/out:v1"), { dir: "/tmp/out", tag: "v1" });
   assert.deepEqual(parseLayoutRef("oci:/tmp/out"), { dir: "/tmp/out" });
   assert.deepEqual(parseLayoutRef("oci:rel/dir:latest"), { dir: "rel/dir", tag: "latest" });
-  // a ':' followed by a path is part of the directory
-  assert.deepEqual(parseLayoutRef("oci:/a:b/c"), { dir: "/a:b/c" });
+  // as in skopeo, the directory ends at the first ':' (a path cannot hold one)
+  assert.deepEqual(parseLayoutRef("oci:/a:b/c"), { dir: "/a", tag: "b/c" });
+  assert.deepEqual(parseLayoutRef("oci:a:b:c"), { dir: "a", tag: "b:c" });
   assert.throws(() => parseLayoutRef("/tmp/out"), /not an OCI layout reference/);
   assert.throws(() => parseLayoutRef("oci:"), /no directory/);
 });
