@@ -32,7 +32,7 @@ import {
 } from "../oci/attest.ts";
 import { type BuiltImage, buildImage, type ImageConfigInput } from "../oci/image.ts";
 import { type Compression, LAYER_FORMAT_VERSION, type Layer, writeLayer } from "../oci/layer.ts";
-import { writeOutput } from "../oci/layout.ts";
+import { writeOutput } from "../oci/output.ts";
 import { parseTarget } from "../oci/ref.ts";
 import type { TreeEntry } from "../oci/types.ts";
 import {

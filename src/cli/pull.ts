@@ -4,8 +4,7 @@
  */
 import type { Command } from "commander";
 import { ShellfreeError } from "../errors.ts";
-import { parseLayoutRef } from "../oci/ref.ts";
-import { pullToLayout } from "../oci/registry.ts";
+import { parseLayoutRef, pullToLayout } from "../oci/index.ts";
 import { humanBytes } from "../util/progress.ts";
 import { action, output } from "./common.ts";
 

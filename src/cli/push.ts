@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import { ShellfreeError } from "../errors.ts";
-import { pushLayout } from "../oci/registry.ts";
+import { pushLayout } from "../oci/index.ts";
 import { humanBytes } from "../util/progress.ts";
 import { action, collectList, output } from "./common.ts";
 

@@ -3,10 +3,10 @@
  * junit, to stdout or --output FILE (written atomically). Exit 0 pass, 3 fail.
  */
 import type { Command } from "commander";
+import { cleanupPulls } from "../oci/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { info } from "../util/progress.ts";
 import {
-  cleanupPulls,
   loadPolicy,
   REPORT_FORMATS,
   type ReportFormat,

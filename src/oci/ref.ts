@@ -247,6 +247,11 @@ function parseRegistryPart(ref: string, text: string): RegistryImageRef {
   return out;
 }
 
+/** A local image (inspect, and what the runtime drivers load). */
+export function parseLocalRef(ref: string): LayoutImageRef | DockerArchiveImageRef {
+  return parseImageRef(ref, LOCAL_READ_REF) as LayoutImageRef | DockerArchiveImageRef;
+}
+
 /** build's --output: where an image is written. */
 export function parseTarget(ref: string): LayoutImageRef | DockerArchiveImageRef {
   return parseImageRef(ref, OUTPUT_REF) as LayoutImageRef | DockerArchiveImageRef;

@@ -2,7 +2,6 @@
 export * from "./elf.ts";
 export * from "./errors.ts";
 export { type ContentInfo, type FsNode, ImageFs, type LayerSource, readImageFs } from "./fs.ts";
-export * from "./image-ref.ts";
 export * from "./policy.ts";
 export * from "./report/index.ts";
 export { RULE_IDS, RULES } from "./rules/index.ts";

@@ -14,9 +14,10 @@ import {
   subjectPurl,
 } from "../../../src/oci/attest.ts";
 import { type BuiltImage, buildImage, type OciIndex, type OciManifest } from "../../../src/oci/image.ts";
+import { listAttestations, listManifests, openImage, readStatement } from "../../../src/oci/index.ts";
 import { writeLayer } from "../../../src/oci/layer.ts";
-import { blobPath, readIndex, writeOutput } from "../../../src/oci/layout.ts";
-import { listAttestations, listManifests, openImage, readStatement } from "../../../src/oci/read.ts";
+import { blobPath, readIndex } from "../../../src/oci/layout.ts";
+import { writeOutput } from "../../../src/oci/output.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { dir, file } from "./helpers.ts";
 

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { buildImage } from "../../../src/oci/image.ts";
 import { writeLayer } from "../../../src/oci/layer.ts";
-import { writeOutput } from "../../../src/oci/layout.ts";
+import { writeOutput } from "../../../src/oci/output.ts";
 import { CLI } from "../../helpers/cli.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { dir, file } from "./helpers.ts";

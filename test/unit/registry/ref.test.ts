@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatRef, parseLayoutRef, parseRegistryRef } from "../../../src/oci/registry.ts";
+import { formatRegistryRef, parseLayoutRef, parseRegistryRef } from "../../../src/oci/index.ts";
 
 const D = `sha256:${"ab".repeat(32)}`;
 
@@ -26,7 +26,7 @@ test("registry references: prefixes, ports, tags, digests", () => {
   const both = parseRegistryRef(`localhost/x/y_z.w-1:1.2.3@${D}`);
   assert.equal(both.tag, "1.2.3");
   assert.equal(both.digest, D);
-  assert.equal(formatRef(both), `localhost/x/y_z.w-1:1.2.3@${D}`);
+  assert.equal(formatRegistryRef(both), `localhost/x/y_z.w-1:1.2.3@${D}`);
   assert.equal(parseRegistryRef("[::1]:5000/a:b").registry, "[::1]:5000");
 });
 

@@ -14,7 +14,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { OciError } from "./errors.ts";
+import { OciError } from "../errors.ts";
 
 export interface Credentials {
   username: string;
