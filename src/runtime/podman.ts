@@ -6,13 +6,13 @@
  * container's); exec/kill/inspect are separate podman calls. Cleanup removes every container
  * and image, unmounts what is left and deletes the directory.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import type { OciImageConfig } from "../formats/index.ts";
 import { LOCAL_READ_REF, parseImageRef } from "../oci/ref.ts";
+import { ChildContainer } from "./container.ts";
 import {
   type Container,
   type Driver,
@@ -22,7 +22,7 @@ import {
   type StartOptions,
 } from "./driver.ts";
 import { RuntimeError } from "./errors.ts";
-import { capture, run, track, within } from "./proc.ts";
+import { run, within } from "./proc.ts";
 import { mainArgv } from "./runc.ts";
 
 async function mountsUnder(dir: string): Promise<string[]> {
@@ -183,33 +183,18 @@ export class PodmanDriver implements Driver {
   }
 }
 
-class PodmanContainer implements Container {
-  readonly id: string;
-  exited!: Promise<number>;
-  onRemoved?: () => void;
+class PodmanContainer extends ChildContainer {
   private readonly driver: PodmanDriver;
   private readonly argv: string[];
-  private readonly out = { text: "" };
-  private readonly err = { text: "" };
-  private removing?: Promise<void>;
 
   constructor(driver: PodmanDriver, id: string, argv: string[]) {
+    super(id);
     this.driver = driver;
-    this.id = id;
     this.argv = argv;
   }
 
   launch(): void {
-    const child = track(spawn(this.driver.bin, this.argv, { stdio: ["ignore", "pipe", "pipe"] }));
-    capture(child.stdout, this.out);
-    capture(child.stderr, this.err);
-    this.exited = new Promise((resolve) => {
-      child.on("error", (e) => {
-        this.err.text += `${e.message}\n`;
-        resolve(127);
-      });
-      child.on("close", (code) => resolve(code ?? 137));
-    });
+    this.spawnMain(this.driver.bin, this.argv, { errorPrefix: "", killedCode: () => 137 });
   }
 
   exec(
@@ -239,19 +224,8 @@ class PodmanContainer implements Container {
     throw new RuntimeError("E_DRIVER", `podman: container ${this.id} has no PID`);
   }
 
-  logs(): { stdout: string; stderr: string } {
-    return { stdout: this.out.text, stderr: this.err.text };
-  }
-
-  /** idempotent: concurrent callers (a check's finally, the Ctrl-C cleanup) share one removal */
-  remove(): Promise<void> {
-    this.removing ??= this.doRemove();
-    return this.removing;
-  }
-
-  private async doRemove(): Promise<void> {
+  protected async removeNow(): Promise<void> {
     await this.driver.cmd(["rm", "--force", "--time", "0", this.id], 60_000).catch(() => undefined);
     await within(this.exited, 10_000);
-    this.onRemoved?.();
   }
 }

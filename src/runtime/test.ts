@@ -15,7 +15,8 @@ import { RuntimeError } from "./errors.ts";
 import { killAllChildren } from "./proc.ts";
 import { makeReport, type TestReport, type TestResult } from "./report.ts";
 import { RuncDriver } from "./runc.ts";
-import { runStructure, type StructureConfig } from "./structure.ts";
+import type { StructureConfig } from "./structure/config.ts";
+import { runStructure } from "./structure/run.ts";
 import { unpackImage } from "./unpack.ts";
 
 export interface TestOptions {
