@@ -5,11 +5,11 @@
 
 import { openImage } from "../oci/index.ts";
 import { info } from "../util/progress.ts";
-import { type ImageFs, type ImageFsStats, type LayerSource, readImageFs } from "./fs.ts";
+import { matchAny } from "./globs.ts";
+import { type ImageFs, type ImageFsStats, type LayerSource, readImageFs } from "./image-fs.ts";
 import { defaultPolicy, type Policy } from "./policy.ts";
 import { RULES } from "./rules/index.ts";
 import type { Finding, ImageConfigJson, Severity } from "./rules/types.ts";
-import { matchAny } from "./rules/util.ts";
 
 export interface VerifyInput {
   ref: string;

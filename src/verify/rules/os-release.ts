@@ -5,8 +5,8 @@
  * authority — update the table when they move.
  */
 import { parseOsRelease } from "../../formats/index.ts";
+import { nodeText } from "./lookup.ts";
 import type { RawFinding, Rule } from "./types.ts";
-import { nodeText } from "./util.ts";
 
 /** Debian major version → approximate end of life (end of LTS), ISO date. */
 export const DEBIAN_EOL: Record<string, { codename: string; eol: string }> = {

@@ -1,6 +1,6 @@
 /** Shared types of the verify rules. One rule a file; `rules/index.ts` lists them. */
 import type { OciImageConfig } from "../../formats/index.ts";
-import type { ImageFs } from "../fs.ts";
+import type { ImageFs } from "../image-fs.ts";
 
 export type Severity = "error" | "warning" | "info";
 

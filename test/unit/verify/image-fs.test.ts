@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { test } from "node:test";
-import { readImageFs } from "../../../src/verify/fs.ts";
+import { readImageFs } from "../../../src/verify/image-fs.ts";
 import { fsOf, makeElf, SHELL_STRINGS } from "./helpers.ts";
 
 test("layers apply in order: whiteouts delete, opaque dirs hide lower content, overwrites count as wasted", async () => {
@@ -108,7 +108,7 @@ test("a corrupt layer is a clear E_LAYER_READ error", async () => {
 });
 
 test("shell signatures are found when they straddle chunk boundaries", async () => {
-  const { ContentAnalyzer } = await import("../../../src/verify/fs.ts");
+  const { ContentAnalyzer } = await import("../../../src/verify/content.ts");
   const elf = makeElf({ interp: "/lib64/ld-linux-x86-64.so.2", payload: SHELL_STRINGS });
   for (const size of [1, 3, 7, 64]) {
     const a = new ContentAnalyzer("/x", elf.length);

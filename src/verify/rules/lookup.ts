@@ -1,6 +1,9 @@
-/** Helpers shared by several rules: the image's user, PATH lookup, executables, globs. */
+/**
+ * What several rules look up in the image: the user it runs as, the executable argv[0] names
+ * (PATH and WorkingDir as execve sees them), a small file's text, shell names.
+ */
 import { parseGroup, parsePasswd } from "../../formats/index.ts";
-import { basenameOf, type FsNode, type ImageFs, normalizePath } from "../fs.ts";
+import { type FsNode, type ImageFs, normalizePath } from "../image-fs.ts";
 import type { ImageConfigJson } from "./types.ts";
 
 /** The names of shells. Matched against file names (incl. symlinks and hard links). */
@@ -124,33 +127,6 @@ export function findExecutable(fs: ImageFs, config: ImageConfigJson, arg0: strin
   }
   return { ok: false, reason: `${arg0} not found`, tried };
 }
-
-/** A glob ("**" any depth, "*" within a segment, "?" one char) as a RegExp on absolute paths. */
-export function globToRegExp(glob: string): RegExp {
-  let g = glob.startsWith("/") ? glob : `/${glob}`;
-  if (g.endsWith("/")) g += "**";
-  let re = "";
-  for (let i = 0; i < g.length; i++) {
-    const c = g[i];
-    if (c === "*") {
-      if (g[i + 1] === "*") {
-        i++;
-        if (g[i + 1] === "/") {
-          i++;
-          re += "(?:.*/)?";
-        } else re += ".*";
-      } else re += "[^/]*";
-    } else if (c === "?") re += "[^/]";
-    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
-}
-
-export function matchAny(path: string, globs: RegExp[]): boolean {
-  return globs.some((g) => g.test(path));
-}
-
-export { basenameOf };
 
 export function fmtMode(mode: number): string {
   return `0${mode.toString(8).padStart(3, "0")}`;
