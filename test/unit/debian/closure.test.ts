@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { dependencyChain } from "../../../src/builder/build.ts";
+import { dependencyChain } from "../../../src/debian/resolve.ts";
 import type { BinaryPackage } from "../../../src/debian/types.ts";
 
 const source = { uri: "file:///nowhere", suite: "trixie", components: ["main"] };
