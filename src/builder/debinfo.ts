@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DEB_READER_VERSION, type DebContents, type DebEntry, readDeb } from "../debian/deb.ts";
+import { DEB_READER_VERSION, type DebContents, type DebEntry, readDeb } from "../debian/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { type AltInstall, parseAlternatives } from "./alternatives.ts";
 import { isCaCertificate } from "./cacerts.ts";

@@ -7,7 +7,7 @@
  * .list/.md5sums/Conffiles, so `dpkg --root=ROOT --verify` checks exactly what is there.
  * Maintainer scripts are not installed: they never ran and the image has no shell to run them.
  */
-import { parseDeb822 } from "../debian/deb822.ts";
+import { parseDeb822 } from "../debian/index.ts";
 
 export interface DpkgPackage {
   name: string;

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 
 const ENTRY = fileURLToPath(new URL("../init/main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -18,6 +17,8 @@ export function initVersion(): string {
 
 export function bundleInit(): Promise<Uint8Array> {
   memo ??= (async () => {
+    // loaded here: only builds with an `init:` section (and `init-bundle`) need esbuild
+    const { build } = await import("esbuild");
     const r = await build({
       entryPoints: [ENTRY],
       absWorkingDir: ROOT,

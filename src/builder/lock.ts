@@ -7,7 +7,7 @@
  * package per line — diff-friendly — and written atomically.
  */
 import { readFile } from "node:fs/promises";
-import type { BinaryPackage, PackageUniverse } from "../debian/types.ts";
+import type { BinaryPackage, PackageUniverse } from "../debian/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { BuildError } from "./errors.ts";
 

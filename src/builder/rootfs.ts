@@ -11,8 +11,8 @@
  *   paths leave the package's dpkg file list, md5sums and Conffiles, so dpkg stays consistent.
  * Then layers are assembled per group of packages, each with the directories above its files.
  */
-import { parseRelations } from "../debian/relation.ts";
-import type { DirEntry, TreeEntry } from "../oci/types.ts";
+import { parseRelations } from "../debian/index.ts";
+import type { DirEntry, TreeEntry } from "../oci/index.ts";
 import type { DebInfo, DebInfoEntry } from "./debinfo.ts";
 import { BuildError } from "./errors.ts";
 

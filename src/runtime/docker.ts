@@ -5,7 +5,7 @@
  * (it lives in the user's engine, which may already have had it).
  */
 import type { OciImageConfig } from "../formats/index.ts";
-import { LOCAL_READ_REF, parseImageRef } from "../oci/ref.ts";
+import { LOCAL_READ_REF, parseImageRef } from "../oci/index.ts";
 import { RuntimeError } from "./errors.ts";
 import { PodmanDriver } from "./podman.ts";
 import { run } from "./proc.ts";

@@ -11,7 +11,7 @@ import { mkdir, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import type { OciImageConfig } from "../formats/index.ts";
-import { LOCAL_READ_REF, parseImageRef } from "../oci/ref.ts";
+import { LOCAL_READ_REF, parseImageRef } from "../oci/index.ts";
 import { ChildContainer } from "./container.ts";
 import {
   type Container,
