@@ -7,7 +7,14 @@
  */
 import { readdir, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve as resolvePath } from "node:path";
-import { type BuiltAttestation, parseTarget, type WriteResult, writeOutput } from "../oci/index.ts";
+import {
+  ANNOTATION_CREATED,
+  type BuiltAttestation,
+  parseTarget,
+  rfc3339,
+  type WriteResult,
+  writeOutput,
+} from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
 import { info } from "../util/progress.ts";
 import type { ArchWork } from "./arch.ts";
@@ -29,7 +36,7 @@ export async function writeImages(
   const { output, sourceDateEpoch: epoch } = opts;
   info(`writing ${output}`);
   const annotations: Record<string, string> = {
-    "org.opencontainers.image.created": new Date(epoch * 1000).toISOString().replace(/\.000Z$/, "Z"),
+    [ANNOTATION_CREATED]: rfc3339(new Date(epoch * 1000)),
     ...spec.config.annotations,
   };
   const target = parseTarget(output);

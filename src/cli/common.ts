@@ -6,7 +6,6 @@
 import { readFileSync } from "node:fs";
 import { type Command, CommanderError } from "commander";
 import { isShellfreeError } from "../errors.ts";
-import { setQuiet } from "../util/progress.ts";
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
@@ -54,10 +53,6 @@ export function collectList(value: string, previous: string[] = []): string[] {
       .map((s) => s.trim())
       .filter(Boolean),
   );
-}
-
-export function quietFromOpts(opts: { quiet?: boolean }): void {
-  if (opts.quiet) setQuiet(true);
 }
 
 /** A command group shared by several command modules (e.g. `shellfree debian ...`): created once. */

@@ -283,11 +283,6 @@ export function mergeLayer(fs: ImageFs, scan: LayerScan): void {
   fs.layerBytes[layer] = scan.bytes;
 }
 
-/** Apply one layer's tar stream to `fs`. */
-export async function applyLayer(fs: ImageFs, layer: number, stream: Readable): Promise<void> {
-  mergeLayer(fs, await scanLayer(layer, stream));
-}
-
 /** Layers scanned at the same time (decompression runs on the thread pool). */
 export const LAYER_CONCURRENCY = 3;
 
