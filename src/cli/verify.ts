@@ -14,16 +14,13 @@ import {
   VerifyError,
   verifyRef,
 } from "../verify/index.ts";
-import { action, addImageReadOptions, VERSION } from "./common.ts";
+import { action, addImageReadOptions, type ImageReadFlags, VERSION } from "./common.ts";
 
-interface Opts {
+interface Opts extends ImageReadFlags {
   policy?: string;
   format?: string;
   json?: boolean;
   output?: string;
-  platform?: string;
-  creds?: string;
-  insecure?: boolean;
 }
 
 export function register(program: Command): void {

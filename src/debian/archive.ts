@@ -28,6 +28,7 @@ import {
   loadKeyring,
   parseRelease,
   type ReleaseInfo,
+  readKeyringFile,
   verifyClearsigned,
   verifyDetached,
 } from "./release.ts";
@@ -76,17 +77,7 @@ async function pruneOlderThan(dir: string, ms: number): Promise<void> {
 
 /** Read the keyring's bytes (E_KEYRING when missing): part of the verified-release cache key. */
 async function keyringDigest(path: string): Promise<string> {
-  let data: Buffer;
-  try {
-    data = await readFile(path);
-  } catch (e) {
-    throw new DebianError(
-      "E_KEYRING",
-      `cannot read keyring ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`,
-      { hint: "install debian-archive-keyring or pass --keyring FILE" },
-    );
-  }
-  return sha256hex(data);
+  return sha256hex(await readKeyringFile(path));
 }
 
 /**

@@ -7,6 +7,23 @@ import { spawn } from "node:child_process";
 import type { Container, ExecResult } from "./driver.ts";
 import { capture, track } from "./proc.ts";
 
+/** The containers a driver started and has not removed yet. */
+export class LiveContainers<C extends ChildContainer> {
+  private readonly live = new Set<C>();
+
+  /** Start `container`, remembered until it is removed. */
+  launch(container: C): C {
+    this.live.add(container);
+    container.onRemoved = () => this.live.delete(container);
+    container.launch();
+    return container;
+  }
+
+  async removeAll(): Promise<void> {
+    for (const container of [...this.live]) await container.remove().catch(() => {});
+  }
+}
+
 export abstract class ChildContainer implements Container {
   readonly id: string;
   exited!: Promise<number>;
@@ -54,6 +71,8 @@ export abstract class ChildContainer implements Container {
     return this.removing;
   }
 
+  /** start the main process (once) */
+  abstract launch(): void;
   /** stop the main process and remove every trace of the container */
   protected abstract removeNow(): Promise<void>;
   abstract exec(

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import type { OciImageConfig } from "../formats/index.ts";
 import { LOCAL_READ_REF, parseImageRef } from "../oci/index.ts";
-import { ChildContainer } from "./container.ts";
+import { ChildContainer, LiveContainers } from "./container.ts";
 import {
   type Container,
   type Driver,
@@ -62,7 +62,7 @@ export class PodmanDriver implements Driver {
   protected imageId?: string;
   protected global: string[] = [];
   readonly bin: string = "podman";
-  private readonly containers = new Set<PodmanContainer>();
+  private readonly containers = new LiveContainers<PodmanContainer>();
 
   constructor(ref: string, image: OciImageConfig) {
     this.ref = ref;
@@ -136,11 +136,9 @@ export class PodmanDriver implements Driver {
     await this.prepare();
     const name = `sf-${randomBytes(6).toString("hex")}`;
     const image = (opts.session as PodmanSession | undefined)?.image ?? (this.imageId as string);
-    const c = new PodmanContainer(this, name, [...this.global, ...this.runArgs(name, opts, image)]);
-    this.containers.add(c);
-    c.onRemoved = () => this.containers.delete(c);
-    c.launch();
-    return c;
+    return this.containers.launch(
+      new PodmanContainer(this, name, [...this.global, ...this.runArgs(name, opts, image)]),
+    );
   }
 
   async runOnce(opts: StartOptions, timeoutMs: number): Promise<ExecResult> {
@@ -171,7 +169,7 @@ export class PodmanDriver implements Driver {
   }
 
   async cleanup(): Promise<void> {
-    for (const c of [...this.containers]) await c.remove().catch(() => {});
+    await this.containers.removeAll();
     if (!this.dir) return;
     await this.cmd(["rm", "--all", "--force", "--time", "0"], 60_000).catch(() => undefined);
     await this.cmd(["rmi", "--all", "--force"], 60_000).catch(() => undefined);

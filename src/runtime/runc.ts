@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type OciImageConfig, parseGroup, parsePasswd } from "../formats/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
-import { ChildContainer } from "./container.ts";
+import { ChildContainer, LiveContainers } from "./container.ts";
 import {
   type Container,
   type Driver,
@@ -202,7 +202,7 @@ export class RuncDriver implements Driver {
   private dir?: string;
   private lower?: string;
   private stateRoot?: string;
-  private readonly containers = new Set<RuncContainer>();
+  private readonly containers = new LiveContainers<RuncContainer>();
   private readonly sessions = new Set<RuncSession>();
   private readonly runc: string;
 
@@ -284,11 +284,7 @@ export class RuncDriver implements Driver {
         hint: "run as root on a kernel with overlayfs",
       });
     }
-    const c = new RuncContainer(this.runc, this.stateRoot as string, id, bundle, rootfs);
-    this.containers.add(c);
-    c.onRemoved = () => this.containers.delete(c);
-    c.launch();
-    return c;
+    return this.containers.launch(new RuncContainer(this.runc, this.stateRoot as string, id, bundle, rootfs));
   }
 
   async runOnce(opts: StartOptions, timeoutMs: number): Promise<ExecResult> {
@@ -297,7 +293,7 @@ export class RuncDriver implements Driver {
   }
 
   async cleanup(): Promise<void> {
-    for (const c of [...this.containers]) await c.remove().catch(() => {});
+    await this.containers.removeAll();
     for (const s of [...this.sessions]) await this.endSession(s).catch(() => {});
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
     this.lower = undefined;
