@@ -14,15 +14,19 @@ const COMMANDS: Record<string, Array<() => Promise<Registrar>>> = {
   build: [() => import("./build.ts")],
   debian: [() => import("./debian-extract.ts"), () => import("./version-compare.ts")],
   fetch: [() => import("./fetch.ts")],
+  "generate-key-pair": [() => import("./generate-key-pair.ts")],
   "init-bundle": [() => import("./init.ts")],
   "init-config": [() => import("./init.ts")],
   inspect: [() => import("./inspect.ts")],
   lock: [() => import("./lock.ts")],
+  outdated: [() => import("./outdated.ts")],
   pull: [() => import("./pull.ts")],
   push: [() => import("./push.ts")],
   resolve: [() => import("./resolve.ts")],
+  sign: [() => import("./sign.ts")],
   test: [() => import("./test.ts")],
   verify: [() => import("./verify.ts")],
+  "verify-signature": [() => import("./verify-signature.ts")],
 };
 
 const program = new Command("shellfree")

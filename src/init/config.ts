@@ -5,29 +5,64 @@
  *
  * Every problem is reported as ONE line naming the field, e.g.
  *   `/etc/shellfree/init.json: health.port: must be an integer from 0 to 65535, got "abc"`.
+ *
+ * This is the one schema: the native init (init/config.go) re-checks the same JSON at start and
+ * must agree field by field; scripts/init-contract.ts turns cases of this validator into the
+ * fixtures its Go tests read (init/testdata/contract).
  */
+import { portableRegexProblem } from "./regex.ts";
 
 export const INIT_JS_PATH = "/usr/lib/shellfree/init.js";
 export const INIT_CONFIG_PATH = "/etc/shellfree/init.json";
 export const DEFAULT_HEALTH_PORT = 8080;
 export const DEFAULT_GRACE = "30s";
 export const DEFAULT_DRAIN = "0s";
+/** Every duration is at most this long (a timer of weeks is a typo, and Node's overflow at 24.8 days). */
+export const MAX_DURATION = "24h";
+export const MAX_DURATION_MS = 86_400_000;
+/** Check defaults (Pebble's): run every 10s, time out after 3s (never longer than the period), 3 failures. */
+export const DEFAULT_CHECK_PERIOD = "10s";
+export const DEFAULT_CHECK_TIMEOUT = "3s";
+export const DEFAULT_CHECK_THRESHOLD = 3;
 
 export type ReadyCheck = ({ tcp: string } | { http: string } | { exec: string[] }) & { timeout?: string };
 
-export type InitTask =
+/** A named periodic check (`health.checks.NAME`), Pebble's model: level, period, timeout, threshold. */
+export type HealthCheck = ({ tcp: string } | { http: string } | { exec: string[] }) & {
+  level: "ready" | "alive";
+  period: string;
+  timeout: string;
+  threshold: number;
+};
+
+/**
+ * Conditions a task may carry (all must hold, else the task is skipped): `when-exists: PATH`,
+ * `when-missing: PATH`, `when-file-matches: {path, regex}` (a line of the file matches).
+ * merge-pem's `when-exists: true|false` (skip when its inputs are missing) stays `whenExists`.
+ */
+export interface TaskConditions {
+  whenExistsPath?: string;
+  whenMissing?: string;
+  whenFileMatches?: { path: string; regex: string };
+}
+
+export type InitTask = (
   | { kind: "validate"; argv: string[]; timeout?: string }
   | { kind: "ensure-dir"; path: string; writable: boolean; create: boolean; timeout?: string }
   | { kind: "merge-pem"; cert: string; key: string; out: string; whenExists: boolean; timeout?: string }
-  | { kind: "run"; argv: string[]; whenMissing?: string; timeout?: string }
-  | { kind: "wait-for"; tcp?: string; http?: string; timeout?: string };
+  | { kind: "run"; argv: string[]; timeout?: string }
+  | { kind: "wait-for"; tcp?: string; http?: string; timeout?: string }
+) &
+  TaskConditions;
 
 export interface InitConfig {
   tasks: InitTask[];
   main: string[];
+  /** the main process's name in log lines (default: the file name of main[0]) */
+  mainName?: string;
   pidFile?: string;
   restart?: { policy: "no" | "on-failure"; maxRestarts?: number; backoff?: string };
-  health?: { port: number; host?: string; ready?: ReadyCheck };
+  health?: { port: number; host?: string; ready?: ReadyCheck; checks?: Record<string, HealthCheck> };
   shutdown?: { grace: string; drain: string; signal?: string };
   log?: { format: "text" | "json" };
 }
@@ -47,7 +82,7 @@ export class InitConfigError extends Error {
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 
-/** "500ms", "30s", "1m", "1m30s", "1.5s" → milliseconds; null when malformed. */
+/** "500ms", "30s", "1m", "1m30s", "1.5s" → milliseconds; null when malformed (no bound here). */
 export function durationMs(s: string): number | null {
   if (typeof s !== "string" || !DURATION_RE.test(s)) return null;
   let total = 0;
@@ -116,10 +151,12 @@ class Checker {
       return a;
     });
   }
-  duration(v: unknown, field: string): string {
-    if (typeof v !== "string" || durationMs(v) === null)
-      this.fail(field, `must be a duration like 500ms, 30s or 1m, got ${show(v)}`);
-    return v;
+  duration(v: unknown, field: string, positive = false): string {
+    const ms = typeof v === "string" ? durationMs(v) : null;
+    if (ms === null) this.fail(field, `must be a duration like 500ms, 30s or 1m, got ${show(v)}`);
+    if (ms > MAX_DURATION_MS) this.fail(field, `must be at most ${MAX_DURATION}, got ${show(v)}`);
+    if (positive && ms === 0) this.fail(field, `must be longer than 0, got ${show(v)}`);
+    return v as string;
   }
   int(v: unknown, field: string, min: number, max: number): number {
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
@@ -134,21 +171,39 @@ class Checker {
   }
   url(v: unknown, field: string): string {
     const s = this.str(v, field);
-    let u: URL;
-    try {
-      u = new URL(s);
-    } catch {
-      this.fail(field, `must be an http:// or https:// URL, got ${show(s)}`);
-    }
-    if (u.protocol !== "http:" && u.protocol !== "https:")
-      this.fail(field, `must be an http:// or https:// URL, got ${show(s)}`);
+    if (/^https:/i.test(s))
+      this.fail(
+        field,
+        `https is not supported (shellfree-init has no TLS client); use http:// or tcp, got ${show(s)}`,
+      );
+    if (parseHttpUrl(s) === null)
+      this.fail(field, `must be an http:// URL (http://host[:port][/path]), got ${show(s)}`);
+    return s;
+  }
+  name(v: unknown, field: string, re: RegExp, what: string): string {
+    const s = this.str(v, field);
+    if (!re.test(s)) this.fail(field, `must be ${what}, got ${show(s)}`);
     return s;
   }
 }
 
+/** Hosts in addresses and URLs: a name or IPv4 address, or an IPv6 address in brackets. */
+const HOST_RE = "(?:\\[([0-9A-Fa-f:.]+)\\]|([A-Za-z0-9._-]+))";
+const HOST_PORT_RE = new RegExp(`^${HOST_RE}:([0-9]{1,5})$`);
+const HTTP_URL_RE = new RegExp(`^http://${HOST_RE}(?::([0-9]{1,5}))?(/[!-~]*)?$`);
+
+/** "http://host[:port][/path]" (printable ASCII, no fragment) → parts; null when malformed. */
+export function parseHttpUrl(s: string): { host: string; port: number; path: string } | null {
+  const m = HTTP_URL_RE.exec(s);
+  if (!m || (m[4] ?? "").includes("#")) return null;
+  const port = m[3] === undefined ? 80 : Number(m[3]);
+  if (port < 1 || port > 65535) return null;
+  return { host: m[1] ?? m[2], port, path: m[4] ?? "/" };
+}
+
 /** "host:port", "[::1]:80" → {host, port}; null when malformed. */
 export function parseHostPort(s: string): { host: string; port: number } | null {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(s);
+  const m = HOST_PORT_RE.exec(s);
   if (!m) return null;
   const port = Number(m[3]);
   if (port < 1 || port > 65535) return null;
@@ -156,6 +211,33 @@ export function parseHostPort(s: string): { host: string; port: number } | null 
 }
 
 const TASK_KINDS = ["validate", "ensure-dir", "merge-pem", "run", "wait-for"] as const;
+const CONDITION_KEYS = ["when-exists", "when-missing", "when-file-matches"];
+
+/** The conditions every task kind may carry (merge-pem's `when-exists` may also be true/false). */
+function parseConditions(c: Checker, o: Obj, field: string, t: InitTask): void {
+  const we = o["when-exists"];
+  if (we !== undefined) {
+    if (t.kind === "merge-pem" && typeof we === "boolean") t.whenExists = we;
+    else if (t.kind === "merge-pem" && typeof we !== "string")
+      c.fail(`${field}.when-exists`, `must be true, false or an absolute path, got ${show(we)}`);
+    else t.whenExistsPath = c.absPath(we, `${field}.when-exists`);
+  }
+  if (o["when-missing"] !== undefined) t.whenMissing = c.absPath(o["when-missing"], `${field}.when-missing`);
+  if (o["when-file-matches"] !== undefined) {
+    const f = `${field}.when-file-matches`;
+    const m = c.obj(o["when-file-matches"], f, ["path", "regex"]);
+    for (const k of ["path", "regex"]) if (m[k] === undefined) c.fail(`${f}.${k}`, "is required");
+    const path = c.absPath(m.path, `${f}.path`);
+    const regex = c.str(m.regex, `${f}.regex`);
+    const problem = portableRegexProblem(regex);
+    if (problem !== null)
+      c.fail(
+        `${f}.regex`,
+        `must be a regular expression in shellfree's portable subset: ${problem}, got ${show(regex)}`,
+      );
+    t.whenFileMatches = { path, regex };
+  }
+}
 
 function parseTask(c: Checker, raw: unknown, field: string): InitTask {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw))
@@ -170,15 +252,16 @@ function parseTask(c: Checker, raw: unknown, field: string): InitTask {
     );
   const kind = kinds[0] as (typeof TASK_KINDS)[number];
   const f = `${field}.${kind}`;
+  const allowed = (extra: string[]) => [kind, ...extra, ...CONDITION_KEYS, "timeout"];
   let t: InitTask;
   let o: Obj;
   switch (kind) {
     case "validate":
-      o = c.obj(raw, field, ["validate", "timeout"]);
+      o = c.obj(raw, field, allowed([]));
       t = { kind, argv: c.argv(o.validate, f) };
       break;
     case "ensure-dir":
-      o = c.obj(raw, field, ["ensure-dir", "writable", "create", "timeout"]);
+      o = c.obj(raw, field, allowed(["writable", "create"]));
       t = {
         kind,
         path: c.absPath(o["ensure-dir"], f),
@@ -187,7 +270,7 @@ function parseTask(c: Checker, raw: unknown, field: string): InitTask {
       };
       break;
     case "merge-pem": {
-      o = c.obj(raw, field, ["merge-pem", "when-exists", "timeout"]);
+      o = c.obj(raw, field, allowed([]));
       const m = c.obj(o["merge-pem"], f, ["cert", "key", "out"]);
       for (const k of ["cert", "key", "out"]) if (m[k] === undefined) c.fail(`${f}.${k}`, "is required");
       t = {
@@ -195,18 +278,16 @@ function parseTask(c: Checker, raw: unknown, field: string): InitTask {
         cert: c.absPath(m.cert, `${f}.cert`),
         key: c.absPath(m.key, `${f}.key`),
         out: c.absPath(m.out, `${f}.out`),
-        whenExists: o["when-exists"] === undefined ? false : c.bool(o["when-exists"], `${field}.when-exists`),
+        whenExists: false,
       };
       break;
     }
     case "run":
-      o = c.obj(raw, field, ["run", "when-missing", "timeout"]);
+      o = c.obj(raw, field, allowed([]));
       t = { kind, argv: c.argv(o.run, f) };
-      if (o["when-missing"] !== undefined)
-        t.whenMissing = c.absPath(o["when-missing"], `${field}.when-missing`);
       break;
     case "wait-for": {
-      o = c.obj(raw, field, ["wait-for", "timeout"]);
+      o = c.obj(raw, field, allowed([]));
       const w = c.obj(o["wait-for"], f, ["tcp", "http", "timeout"]);
       if ((w.tcp === undefined) === (w.http === undefined)) c.fail(f, "needs exactly one of tcp, http");
       t = { kind };
@@ -218,6 +299,7 @@ function parseTask(c: Checker, raw: unknown, field: string): InitTask {
       break;
     }
   }
+  parseConditions(c, o, field, t);
   if (o.timeout !== undefined) t.timeout = c.duration(o.timeout, `${field}.timeout`);
   return t;
 }
@@ -234,15 +316,74 @@ function parseReady(c: Checker, raw: unknown, field: string): ReadyCheck {
   return r;
 }
 
+const CHECK_NAME_RE = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+const MAIN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function parseCheck(c: Checker, raw: unknown, field: string): HealthCheck {
+  const o = c.obj(raw, field, ["level", "period", "timeout", "threshold", "tcp", "http", "exec"]);
+  const kinds = ["tcp", "http", "exec"].filter((k) => o[k] !== undefined);
+  if (kinds.length !== 1) c.fail(field, "needs exactly one of tcp, http, exec");
+  let level: "ready" | "alive" = "ready";
+  if (o.level !== undefined) {
+    if (o.level !== "ready" && o.level !== "alive")
+      c.fail(`${field}.level`, `must be "ready" or "alive", got ${show(o.level)}`);
+    level = o.level;
+  }
+  const period =
+    o.period === undefined ? DEFAULT_CHECK_PERIOD : c.duration(o.period, `${field}.period`, true);
+  let timeout: string;
+  if (o.timeout === undefined)
+    timeout = durationMs(period)! < durationMs(DEFAULT_CHECK_TIMEOUT)! ? period : DEFAULT_CHECK_TIMEOUT;
+  else {
+    timeout = c.duration(o.timeout, `${field}.timeout`, true);
+    if (durationMs(timeout)! > durationMs(period)!)
+      c.fail(`${field}.timeout`, `must not be longer than the period (${period}), got ${show(o.timeout)}`);
+  }
+  const threshold =
+    o.threshold === undefined ? DEFAULT_CHECK_THRESHOLD : c.int(o.threshold, `${field}.threshold`, 1, 1000);
+  const common = { level, period, timeout, threshold };
+  if (o.tcp !== undefined) return { tcp: c.hostPort(o.tcp, `${field}.tcp`), ...common };
+  if (o.http !== undefined) return { http: c.url(o.http, `${field}.http`), ...common };
+  return { exec: c.argv(o.exec, `${field}.exec`), ...common };
+}
+
+function parseChecks(c: Checker, raw: unknown, field: string): Record<string, HealthCheck> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    c.fail(field, `must be a mapping of check names to checks, got ${show(raw)}`);
+  const out: Record<string, HealthCheck> = {};
+  for (const [name, v] of Object.entries(raw)) {
+    if (!CHECK_NAME_RE.test(name))
+      c.fail(`${field}.${name}`, "a check name is 1 to 40 of a-z, 0-9 and - (not first or last)");
+    out[name] = parseCheck(c, v, `${field}.${name}`);
+  }
+  return out;
+}
+
 /**
  * Validate the JSON form of an `init:` section and return it normalized. Throws an
  * InitConfigError whose message is one line: `<source>: <field>: <problem>`.
  */
 export function parseInitConfig(input: unknown, source = "init config"): InitConfig {
   const c: Checker = new Checker(source);
-  const o = c.obj(input, "", ["tasks", "main", "pid-file", "restart", "health", "shutdown", "log"]);
+  const o = c.obj(input, "", [
+    "tasks",
+    "main",
+    "main-name",
+    "pid-file",
+    "restart",
+    "health",
+    "shutdown",
+    "log",
+  ]);
   if (o.main === undefined) c.fail("main", "is required: the command to supervise, as a list (argv)");
   const cfg: InitConfig = { tasks: [], main: c.argv(o.main, "main") };
+  if (o["main-name"] !== undefined)
+    cfg.mainName = c.name(
+      o["main-name"],
+      "main-name",
+      MAIN_NAME_RE,
+      "1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit",
+    );
   if (o.tasks !== undefined) {
     if (!Array.isArray(o.tasks)) c.fail("tasks", `must be a list, got ${show(o.tasks)}`);
     cfg.tasks = o.tasks.map((t, i) => parseTask(c, t, `tasks[${i}]`));
@@ -258,12 +399,13 @@ export function parseInitConfig(input: unknown, source = "init config"): InitCon
     if (r.backoff !== undefined) cfg.restart.backoff = c.duration(r.backoff, "restart.backoff");
   }
   if (o.health !== undefined) {
-    const h = c.obj(o.health, "health", ["port", "host", "ready"]);
+    const h = c.obj(o.health, "health", ["port", "host", "ready", "checks"]);
     cfg.health = {
       port: h.port === undefined ? DEFAULT_HEALTH_PORT : c.int(h.port, "health.port", 0, 65535),
     };
     if (h.host !== undefined) cfg.health.host = c.str(h.host, "health.host");
     if (h.ready !== undefined) cfg.health.ready = parseReady(c, h.ready, "health.ready");
+    if (h.checks !== undefined) cfg.health.checks = parseChecks(c, h.checks, "health.checks");
   }
   if (o.shutdown !== undefined) {
     const s = c.obj(o.shutdown, "shutdown", ["grace", "drain", "signal"]);
@@ -272,7 +414,8 @@ export function parseInitConfig(input: unknown, source = "init config"): InitCon
       drain: s.drain === undefined ? DEFAULT_DRAIN : c.duration(s.drain, "shutdown.drain"),
     };
     if (s.signal !== undefined) {
-      const sig = c.str(s.signal, "shutdown.signal").toUpperCase();
+      const raw = c.str(s.signal, "shutdown.signal");
+      const sig = /^[A-Za-z0-9]+$/.test(raw) ? raw.toUpperCase() : "";
       const name = sig.startsWith("SIG") ? sig : `SIG${sig}`;
       if (!STOP_SIGNALS.includes(name))
         c.fail("shutdown.signal", `must be one of ${STOP_SIGNALS.join(", ")}, got ${show(s.signal)}`);
@@ -306,20 +449,25 @@ export function toInitJson(cfg: InitConfig): string {
         break;
       case "merge-pem":
         o["merge-pem"] = { cert: t.cert, key: t.key, out: t.out };
-        o["when-exists"] = t.whenExists;
+        o["when-exists"] = t.whenExistsPath ?? t.whenExists;
         break;
       case "run":
         o.run = t.argv;
-        if (t.whenMissing !== undefined) o["when-missing"] = t.whenMissing;
         break;
       case "wait-for":
         o["wait-for"] = t.tcp !== undefined ? { tcp: t.tcp } : { http: t.http };
         break;
     }
+    if (t.whenExistsPath !== undefined) o["when-exists"] = t.whenExistsPath;
+    if (t.whenMissing !== undefined) o["when-missing"] = t.whenMissing;
+    if (t.whenFileMatches !== undefined)
+      o["when-file-matches"] = { path: t.whenFileMatches.path, regex: t.whenFileMatches.regex };
     if (t.timeout !== undefined) o.timeout = t.timeout;
     return o;
   });
-  const out: Obj = { main: cfg.main, tasks };
+  const out: Obj = { main: cfg.main };
+  if (cfg.mainName !== undefined) out["main-name"] = cfg.mainName;
+  out.tasks = tasks;
   if (cfg.pidFile !== undefined) out["pid-file"] = cfg.pidFile;
   if (cfg.restart) {
     const r: Obj = { policy: cfg.restart.policy };
@@ -335,6 +483,17 @@ export function toInitJson(cfg: InitConfig): string {
       const r: Obj = "tcp" in rc ? { tcp: rc.tcp } : "http" in rc ? { http: rc.http } : { exec: rc.exec };
       if (rc.timeout !== undefined) r.timeout = rc.timeout;
       h.ready = r;
+    }
+    if (cfg.health.checks) {
+      const checks: Obj = {};
+      for (const [name, ck] of Object.entries(cfg.health.checks)) {
+        const k: Obj = { level: ck.level, period: ck.period, timeout: ck.timeout, threshold: ck.threshold };
+        if ("tcp" in ck) k.tcp = ck.tcp;
+        else if ("http" in ck) k.http = ck.http;
+        else k.exec = ck.exec;
+        checks[name] = k;
+      }
+      h.checks = checks;
     }
     out.health = h;
   }

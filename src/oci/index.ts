@@ -15,5 +15,12 @@ export type * from "./read/opened.ts";
 export { cleanupPulls, type RegistryReadOptions } from "./read/registry.ts";
 export * from "./ref.ts";
 export * from "./registry/index.ts";
+export {
+  openRepository,
+  type ReferrerLink,
+  type RemoteManifest,
+  type RemoteRepository,
+  type RepositoryOptions,
+} from "./registry/remote.ts";
 export * from "./tar.ts";
 export type * from "./types.ts";

@@ -263,23 +263,16 @@ export function parseLayoutRef(ref: string): { dir: string; tag?: string } {
   return parsed.tag === undefined ? { dir: parsed.path } : { dir: parsed.path, tag: parsed.tag };
 }
 
+/** A registry reference without its transport (what push, pull and the registry client use). */
+export type RegistryRef = Omit<RegistryImageRef, "transport">;
+
 /** push's destination, pull's source: HOST[:PORT]/REPO[:TAG][@DIGEST], with or without docker:// or registry:. */
-export function parseRegistryRef(ref: string): {
-  registry: string;
-  repository: string;
-  tag?: string;
-  digest?: string;
-} {
+export function parseRegistryRef(ref: string): RegistryRef {
   const parsed = parseImageRef(ref, REGISTRY_REF) as RegistryImageRef;
   return { registry: parsed.registry, repository: parsed.repository, tag: parsed.tag, digest: parsed.digest };
 }
 
 /** HOST/REPO[:TAG][@DIGEST] */
-export function formatRegistryRef(r: {
-  registry: string;
-  repository: string;
-  tag?: string;
-  digest?: string;
-}): string {
+export function formatRegistryRef(r: RegistryRef): string {
   return `${r.registry}/${r.repository}${r.tag ? `:${r.tag}` : ""}${r.digest ? `@${r.digest}` : ""}`;
 }

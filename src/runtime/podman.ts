@@ -22,8 +22,24 @@ import {
   type StartOptions,
 } from "./driver.ts";
 import { RuntimeError } from "./errors.ts";
-import { run, within } from "./proc.ts";
+import { processesMentioning, run, sleep, within } from "./proc.ts";
 import { mainArgv } from "./runc.ts";
+
+/** Wait up to 30 s for the processes naming `dir` to end, then SIGKILL what is left. */
+async function settleProcesses(dir: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let pids = await processesMentioning(dir);
+  while (pids.length && Date.now() < deadline) {
+    await sleep(100);
+    pids = await processesMentioning(dir);
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {} // ended meanwhile
+  }
+  for (let i = 0; i < 50 && (await processesMentioning(dir)).length; i++) await sleep(100);
+}
 
 async function mountsUnder(dir: string): Promise<string[]> {
   const text = await readFile("/proc/self/mountinfo", "utf8").catch(() => "");
@@ -173,6 +189,11 @@ export class PodmanDriver implements Driver {
     if (!this.dir) return;
     await this.cmd(["rm", "--all", "--force", "--time", "0"], 60_000).catch(() => undefined);
     await this.cmd(["rmi", "--all", "--force"], 60_000).catch(() => undefined);
+    // conmon runs `podman … container cleanup` (with our --root/--runroot/--tmpdir) on its own
+    // after a container ends, and that may happen after `podman rm` returned: under load it ran
+    // after our removal and re-created parts of the storage dir. Wait for every process that
+    // names our dir to end (bounded; then kill them: they work only on our private storage).
+    await settleProcesses(this.dir);
     for (const mp of await mountsUnder(this.dir))
       await run("umount", ["-l", mp], { timeoutMs: 10_000 }).catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });

@@ -107,6 +107,19 @@ export async function within<T>(p: Promise<T>, ms: number): Promise<T | undefine
   }
 }
 
+/** PIDs of the processes whose command line mentions `needle` (e.g. a private storage dir). */
+export async function processesMentioning(needle: string): Promise<number[]> {
+  const { readdir, readFile } = await import("node:fs/promises");
+  const pids: number[] = [];
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if ((await readFile(`/proc/${name}/cmdline`, "utf8")).includes(needle)) pids.push(Number(name));
+    } catch {} // gone meanwhile
+  }
+  return pids;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -70,7 +70,7 @@ const ACCEPT = [MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST, MEDIA_DOCKER_MANIFEST_LIST,
   ", ",
 );
 
-interface Fetched {
+export interface Fetched {
   desc: Descriptor;
   bytes: Buffer;
   doc: {
@@ -90,7 +90,7 @@ function isSbomReferrer(d: Descriptor): boolean {
   );
 }
 
-async function referrersIndex(
+export async function referrersIndex(
   client: RegistryClient,
   repo: string,
   path: string,
@@ -138,7 +138,7 @@ async function findAttestationReferrer(
   }
 }
 
-async function fetchManifest(
+export async function fetchManifest(
   client: RegistryClient,
   repo: string,
   reference: string,

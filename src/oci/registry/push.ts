@@ -198,19 +198,19 @@ async function attestationWalk(dir: string, top: Descriptor): Promise<Walk | und
 }
 
 /**
- * Make `attestation` findable as a referrer of `subject` (OCI distribution-spec 1.1): the
- * registry does it itself when it answered the manifest PUT with `OCI-Subject` or answers the
- * referrers API; else the referrers tag schema: the index under `sha256-<hex>` gets the
- * attestation's descriptor (added once).
+ * Make the manifest `referrer` describes (pushed already) findable as a referrer of `subject`
+ * (OCI distribution-spec 1.1): the registry does it itself when it answered the manifest PUT
+ * with `OCI-Subject` or answers the referrers API; else the referrers tag schema: the index
+ * under `sha256-<hex>` gets `referrer` (its entry there: added once).
  */
-async function linkReferrer(
+export async function linkReferrer(
   client: RegistryClient,
   repo: string,
   subject: string,
-  attestation: ManifestNode,
+  referrer: Descriptor,
   ociSubject: string | undefined,
 ): Promise<NonNullable<PushResult["referrers"]>> {
-  const base = { subject, attestation: attestation.desc.digest };
+  const base = { subject, attestation: referrer.digest };
   if (ociSubject === subject) return { ...base, method: "api" };
   if (await referrersApi(client, repo, subject)) return { ...base, method: "api" };
   const tag = referrersTag(subject);
@@ -237,17 +237,10 @@ async function linkReferrer(
     }
     index = doc;
   } else await drain(res);
-  if (index.manifests.some((d) => d.digest === attestation.desc.digest)) {
+  if (index.manifests.some((d) => d.digest === referrer.digest)) {
     return { ...base, method: "tag", tag, added: false };
   }
-  const doc = JSON.parse(attestation.bytes.toString("utf8")) as OciManifest;
-  index = {
-    ...index,
-    manifests: [
-      ...index.manifests,
-      referrerDescriptor({ ...attestation.desc, mediaType: attestation.mediaType }, doc),
-    ],
-  };
+  index = { ...index, manifests: [...index.manifests, referrer] };
   const bytes = Buffer.from(JSON.stringify(index));
   const put = await client.request("PUT", `/v2/${repo}/manifests/${tag}`, {
     scopes: [repoScope(repo)],
@@ -423,7 +416,9 @@ export async function pushLayout(
     let referrers: PushResult["referrers"];
     if (attestation) {
       const ociSubject = await putManifest(attestation, attestation.desc.digest);
-      referrers = await linkReferrer(client, repo, root.desc.digest, attestation, ociSubject);
+      const doc = JSON.parse(attestation.bytes.toString("utf8")) as OciManifest;
+      const entry = referrerDescriptor({ ...attestation.desc, mediaType: attestation.mediaType }, doc);
+      referrers = await linkReferrer(client, repo, root.desc.digest, entry, ociSubject);
     }
     await saveHints(cacheDir, ref.registry, repo, [...walk.blobs.keys()]).catch(() => {});
     return {

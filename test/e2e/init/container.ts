@@ -1,16 +1,18 @@
 /**
  * A minimal shell-free container for shellfree-init e2e tests, assembled by hand (the image
- * builder is tested elsewhere): tini-static, the official Node binary (bind-mounted read-only)
- * with the shared libraries ldd lists for it, the bundled init.js, an init.json and a small app.
- * Run with `runc run` from a bundle whose config.json we write: read-only root, tmpfs /tmp,
- * pid/ipc/uts/mount namespaces and the host's network namespace (so the host reaches the health
- * port on 127.0.0.1).
+ * builder is tested elsewhere): the native init (dist/init/amd64/shellfree-init, built by
+ * `npm run build:init`) as /usr/bin/shellfree-init, tini-static for the tests about running under
+ * tini, the official Node binary (bind-mounted read-only, the apps' runtime) with the shared
+ * libraries ldd lists for it, an init.json and a small app. Run with `runc run` from a bundle
+ * whose config.json we write: read-only root, tmpfs /tmp, pid/ipc/uts/mount namespaces and the
+ * host's network namespace (so the host reaches the health port on 127.0.0.1).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   chmodSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   readFileSync,
   readlinkSync,
@@ -19,10 +21,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { bundleInit } from "../../../src/build/init-bundle.ts";
-
 export const NODE_BIN = join(import.meta.dirname, "../../../node_modules/node/bin/node");
 export const TINI = "/usr/bin/tini-static";
+export const INIT_BIN = join(import.meta.dirname, "../../../dist/init/amd64/shellfree-init");
+export const INIT = "/usr/bin/shellfree-init";
 
 export interface RootfsOptions {
   /** /etc/shellfree/init.json (omitted when undefined) */
@@ -65,7 +67,8 @@ export async function makeBundle(opts: RootfsOptions): Promise<string> {
     mkdirSync(dirname(dest), { recursive: true });
     copyFileSync(host, dest);
   }
-  put("usr/lib/shellfree/init.js", await bundleInit());
+  if (!existsSync(INIT_BIN)) throw new Error(`${INIT_BIN} missing: run npm run build:init`);
+  put("usr/bin/shellfree-init", readFileSync(INIT_BIN), 0o755);
   put(
     "etc/passwd",
     "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
@@ -85,20 +88,20 @@ export interface RunOptions {
   gid: number;
   args?: string[];
   env?: string[];
-  /** run init.js directly as PID 1 (no tini) — a negative control */
-  noTini?: boolean;
+  /** run the init under tini-static (default: the init is PID 1) */
+  tini?: boolean;
   /** the whole command instead of tini + init (e.g. a baseline without init) */
   argv?: string[];
 }
 
 function writeConfig(bundle: string, o: RunOptions): void {
-  const init = ["/usr/local/bin/node", "/usr/lib/shellfree/init.js", ...(o.args ?? [])];
+  const init = [INIT, ...(o.args ?? [])];
   const config = {
     ociVersion: "1.0.2",
     process: {
       terminal: false,
       user: { uid: o.uid, gid: o.gid },
-      args: o.argv ?? (o.noTini ? init : [TINI, "--", ...init]),
+      args: o.argv ?? (o.tini ? [TINI, "--", ...init] : init),
       env: ["PATH=/usr/local/bin:/usr/bin:/bin", "TZ=UTC", ...(o.env ?? [])],
       cwd: "/",
       noNewPrivileges: true,
@@ -182,7 +185,7 @@ export class Container {
   }
 
   messages(): string[] {
-    return this.lines.map((l) => l.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[[A-Z]+\] /, ""));
+    return this.lines.map((l) => l.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{3})? \[[A-Z]+\] /, ""));
   }
 
   async waitLine(re: RegExp, timeoutMs = 15_000): Promise<string> {

@@ -1,7 +1,7 @@
 /**
- * shellfree-init in a real container under runc: tini-static as PID 1, init.js as its child, a
- * Node HTTP app as the main process; read-only root; the host's network namespace so the host
- * reaches the health port on 127.0.0.1.
+ * shellfree-init (the native binary) in a real container under runc: the init as PID 1 (and,
+ * where a test is about it, under tini-static), a Node HTTP app as the main process; read-only
+ * root; the host's network namespace so the host reaches the health port on 127.0.0.1.
  */
 import assert from "node:assert/strict";
 import { request } from "node:http";
@@ -71,6 +71,7 @@ async function appContainer(run: RunOptions, extra: Partial<RootfsOptions> = {})
       files: { "app/server.js": APP(appPort) },
       initConfig: {
         main: ["/usr/local/bin/node", "/app/server.js"],
+        "main-name": "app",
         health: { port: healthPort, host: "127.0.0.1", ready: { tcp: `127.0.0.1:${appPort}` } },
         shutdown: { grace: "5s", drain: "500ms" },
       },
@@ -89,7 +90,7 @@ describe("shellfree-init under runc", () => {
     assert.match(m[0], /^HOME \/ is not writable for UID 1234567; using HOME=\/tmp$/);
     assert.match(
       m[1],
-      /^shellfree-init \S+ starting \(PID \d+, UID 1234567 \(not in \/etc\/passwd\), GID 0, HOME \/tmp, config \/etc\/shellfree\/init\.json, node v/,
+      /^shellfree-init \S+ starting \(PID 1, UID 1234567 \(not in \/etc\/passwd\), GID 0, HOME \/tmp, config \/etc\/shellfree\/init\.json\)$/,
     );
     assert.deepEqual(
       m.filter((x) => x.startsWith("State: ")),
@@ -108,13 +109,12 @@ describe("shellfree-init under runc", () => {
       assert.equal(h.status, 200);
       assert.equal(h.body, "");
     }
-    // the process tree: tini is PID 1, init its child, the app init's child
+    // the process tree: the init is the container's PID 1, the app its child
     const procs = c.processes();
-    const tini = procs.find((p) => p.cmd.startsWith("/usr/bin/tini-static"));
-    const init = procs.find((p) => p.cmd === "/usr/local/bin/node /usr/lib/shellfree/init.js");
+    const init = procs.find((p) => p.cmd === "/usr/bin/shellfree-init");
     const app = procs.find((p) => p.cmd === "/usr/local/bin/node /app/server.js");
-    assert.ok(tini && init && app, JSON.stringify(procs));
-    assert.equal(init.ppid, tini.pid);
+    assert.ok(init && app, JSON.stringify(procs));
+    assert.equal(init.pid, c.initPid());
     assert.equal(app.ppid, init.pid);
 
     const t0 = performance.now();
@@ -144,6 +144,23 @@ describe("shellfree-init under runc", () => {
     assert.equal((await c.exit()).code, 0);
   });
 
+  test("under tini-static (as podman --init runs it): same life cycle, tini → init → app", async () => {
+    const { c, healthPort } = await appContainer({ uid: 65532, gid: 65532, tini: true });
+    await c.waitLine(/\[INFO\] Ready /);
+    const procs = c.processes();
+    const tini = procs.find((p) => p.cmd.startsWith("/usr/bin/tini-static"));
+    const init = procs.find((p) => p.cmd === "/usr/bin/shellfree-init");
+    const app = procs.find((p) => p.cmd === "/usr/local/bin/node /app/server.js");
+    assert.ok(tini && init && app, JSON.stringify(procs));
+    assert.equal(tini.pid, c.initPid());
+    assert.equal(init.ppid, tini.pid);
+    assert.equal(app.ppid, init.pid);
+    assert.equal((await http(healthPort, "/ready")).status, 200);
+    c.kill("SIGTERM");
+    assert.equal((await c.exit()).code, 0, c.lines.join("\n"));
+    assert.match(c.stdout, /app got SIGTERM/);
+  });
+
   test("killing the main process makes the container exit with its code", async () => {
     const { c } = await appContainer({ uid: 65532, gid: 65532 });
     await c.waitLine(/\[INFO\] Ready /);
@@ -152,7 +169,10 @@ describe("shellfree-init under runc", () => {
     process.kill(app.pid, "SIGKILL");
     const e = await c.exit();
     assert.equal(e.code, 137);
-    assert.ok(c.messages().some((x) => /^Main process PID \d+ was killed by signal SIGKILL$/.test(x)));
+    assert.ok(
+      c.messages().some((x) => /^Main process app \(PID \d+\) died: killed by SIGKILL$/.test(x)),
+      c.lines.join("\n"),
+    );
     // and a main that exits by itself with a code
     const c2 = await start(
       {
@@ -164,6 +184,7 @@ describe("shellfree-init under runc", () => {
       { uid: 1234567, gid: 0 },
     );
     assert.equal((await c2.exit()).code, 42);
+    assert.ok(c2.messages().some((x) => /^Main process node \(PID \d+\) died: exited with code 42$/.test(x)));
   });
 
   test("a main process that ignores SIGTERM is killed at grace", async () => {
@@ -191,18 +212,20 @@ describe("shellfree-init under runc", () => {
     assert.ok(took >= 1150 && took < 200 + 1000 + 1000, `killed at drain + grace: ${took} ms`);
     assert.match(c.stdout, /ignored TERM/);
     assert.ok(
-      c.messages().some((m) => /^Main process PID \d+ did not exit within 1000 ms; sending SIGKILL$/.test(m)),
+      c
+        .messages()
+        .some((m) => /^Main process node \(PID \d+\) did not exit within 1000 ms; sending SIGKILL$/.test(m)),
     );
   });
 
-  test("orphaned grandchildren are reaped by tini (and would not be without it)", async () => {
+  test("orphaned grandchildren are reaped by the init as PID 1 (and under tini)", async () => {
     // main starts 5 short-lived middles; each starts a grandchild that outlives it (an orphan)
     const orphanMaker = `const { spawn } = require('child_process');
       const grand = "setTimeout(() => {}, 1200)";
       const middle = "require('child_process').spawn(process.execPath, ['-e', " + JSON.stringify(grand) + "], { detached: true, stdio: 'ignore' }).unref(); process.exit(0)";
       for (let i = 0; i < 5; i++) spawn(process.execPath, ['-e', middle, 'middle'], { stdio: 'ignore' });
       setInterval(() => {}, 1000);`;
-    const zombiesAfterOrphans = async (noTini: boolean) => {
+    const zombiesAfterOrphans = async (tini: boolean) => {
       const c = await start(
         {
           files: { "app/orphans.js": orphanMaker },
@@ -211,16 +234,16 @@ describe("shellfree-init under runc", () => {
             health: { port: await freePort(), host: "127.0.0.1" },
           },
         },
-        { uid: 65532, gid: 65532, noTini },
+        { uid: 65532, gid: 65532, tini },
       );
       await c.waitLine(/\[INFO\] Ready /);
-      // the grandchildren exist and hang off the container's PID 1
+      // the grandchildren exist and hang off the init
       let orphans: ReturnType<Container["processes"]> = [];
       await until(async () => {
-        const pid1 = c.initPid();
-        orphans = c
-          .processes()
-          .filter((p) => p.cmd.includes("setTimeout(() => {}, 1200)") && p.ppid === pid1);
+        // the init's own PID: 1, or tini's child (a subreaper: orphans come to it, not to tini)
+        const procs = c.processes();
+        const init = procs.find((p) => p.cmd === "/usr/bin/shellfree-init")?.pid;
+        orphans = procs.filter((p) => p.cmd.includes("setTimeout(() => {}, 1200)") && p.ppid === init);
         return orphans.length === 5;
       }, 5000);
       // after they exit: count zombies in the container's PID namespace
@@ -229,15 +252,17 @@ describe("shellfree-init under runc", () => {
       const zombies = c.processes().filter((p) => p.state === "Z");
       c.kill("SIGTERM");
       const e = await c.exit();
-      return { zombies: zombies.length, code: e.code, lines: c.lines };
+      return { zombies: zombies.length, orphans: orphans.length, code: e.code, lines: c.lines };
     };
-    const withTini = await zombiesAfterOrphans(false);
+    // the init alone as PID 1: the 5 orphans were its children (counted above) and none is left a zombie
+    const alone = await zombiesAfterOrphans(false);
+    assert.equal(alone.orphans, 5);
+    assert.equal(alone.zombies, 0, alone.lines.join("\n"));
+    assert.equal(alone.code, 0);
+    // under tini the init is a subreaper: the orphans are still its children, reaped
+    const withTini = await zombiesAfterOrphans(true);
     assert.equal(withTini.zombies, 0, withTini.lines.join("\n"));
     assert.equal(withTini.code, 0);
-    // control: init.js as PID 1 does not reap orphans (it warns about it) — the count above can fail
-    const without = await zombiesAfterOrphans(true);
-    assert.equal(without.zombies, 5, "orphans become zombies without tini");
-    assert.ok(without.lines.some((l) => /running as PID 1: orphaned processes will not be reaped/.test(l)));
   });
 
   test("bad configuration or a bad PEM: one clear line, exit 1, the main process never starts", async () => {

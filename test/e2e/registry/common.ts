@@ -5,7 +5,9 @@ import { join, relative } from "node:path";
 import { shellfree as runCli } from "../../helpers/cli.ts";
 import { type RunResult, runCommand } from "../../helpers/run.ts";
 
+export { CLI as SHELLFREE } from "../../helpers/cli.ts";
 export type { RunResult } from "../../helpers/run.ts";
+export const NODE = process.execPath;
 
 /** Run a command without blocking the event loop (the counting proxy runs in this process). */
 export function run(

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { outdatedFixtures } from "../../../scripts/init-contract.ts";
 import {
   applyEnvOverrides,
   durationMs,
@@ -8,6 +9,7 @@ import {
   parseInitConfig,
   toInitJson,
 } from "../../../src/init/config.ts";
+import { portableRegexProblem } from "../../../src/init/regex.ts";
 
 // The design's Squid example, as the builder hands it over (YAML → JSON, kebab-case keys).
 const squid = {
@@ -181,7 +183,7 @@ describe("parseInitConfig", () => {
     );
     assert.match(
       err({ main: ["/a"], tasks: [{ "wait-for": { http: "ftp://x/" } }] }),
-      /wait-for\.http: must be an http:\/\/ or https:\/\/ URL/,
+      /wait-for\.http: must be an http:\/\/ URL \(http:\/\/host\[:port\]\[\/path\]\), got "ftp:\/\/x\/"/,
     );
     assert.match(
       err({ main: ["/a"], tasks: [{ "wait-for": { tcp: "a:1", timeout: "1s" }, timeout: "2s" }] }),
@@ -211,6 +213,143 @@ describe("parseInitConfig", () => {
     assert.ok(m.length < 200, m);
   });
 });
+
+describe("additions for the native init", () => {
+  test("main-name: a name for log lines", () => {
+    assert.equal(parseInitConfig({ main: ["/usr/sbin/squid"], "main-name": "squid" }).mainName, "squid");
+    assert.match(err({ main: ["/a"], "main-name": "my app" }), /main-name: must be 1 to 64 of /);
+    assert.match(err({ main: ["/a"], "main-name": 3 }), /main-name: must be a non-empty string, got 3/);
+  });
+
+  test("durations are at most 24h (a longer timer is a typo)", () => {
+    assert.equal(parseInitConfig({ main: ["/a"], shutdown: { grace: "24h" } }).shutdown?.grace, "24h");
+    assert.match(
+      err({ main: ["/a"], shutdown: { grace: "600h" } }),
+      /shutdown\.grace: must be at most 24h, got "600h"$/,
+    );
+    assert.match(
+      err({ main: ["/a"], shutdown: { drain: "24h1ms" } }),
+      /shutdown\.drain: must be at most 24h/,
+    );
+    assert.match(
+      err({ main: ["/a"], tasks: [{ run: ["/x"], timeout: "25h" }] }),
+      /tasks\[0\]\.timeout: must be at most 24h/,
+    );
+    assert.match(
+      err({ main: ["/a"], restart: { policy: "no", backoff: "1000h" } }),
+      /restart\.backoff: must be at most 24h/,
+    );
+    assert.throws(
+      () => applyEnvOverrides(base0(), { SHELLFREE_GRACE: "48h" }),
+      /SHELLFREE_GRACE: must be at most 24h/,
+    );
+  });
+
+  test("http checks are http:// only (the native init has no TLS client)", () => {
+    assert.match(
+      err({ main: ["/a"], health: { ready: { http: "https://127.0.0.1/ready" } } }),
+      /health\.ready\.http: https is not supported \(shellfree-init has no TLS client\); use http:\/\/ or tcp/,
+    );
+    assert.match(
+      err({ main: ["/a"], health: { ready: { http: "http://a/#x" } } }),
+      /must be an http:\/\/ URL/,
+    );
+    assert.equal(
+      parseInitConfig({ main: ["/a"], health: { ready: { http: "http://[::1]:81/r?x" } } }).health?.ready &&
+        "ok",
+      "ok",
+    );
+  });
+
+  test("health.checks: Pebble's model with defaults", () => {
+    const c = parseInitConfig({
+      main: ["/a"],
+      health: {
+        checks: {
+          port: { tcp: "127.0.0.1:3128" },
+          fast: { level: "alive", exec: ["/bin/true"], period: "1s", threshold: 5 },
+        },
+      },
+    });
+    assert.deepEqual(c.health?.checks, {
+      port: { tcp: "127.0.0.1:3128", level: "ready", period: "10s", timeout: "3s", threshold: 3 },
+      fast: { exec: ["/bin/true"], level: "alive", period: "1s", timeout: "1s", threshold: 5 },
+    });
+    assert.match(
+      err({ main: ["/a"], health: { checks: { Port: { tcp: "a:1" } } } }),
+      /health\.checks\.Port: a check name is /,
+    );
+    assert.match(
+      err({ main: ["/a"], health: { checks: { p: { tcp: "a:1", period: "1s", timeout: "2s" } } } }),
+      /health\.checks\.p\.timeout: must not be longer than the period \(1s\)/,
+    );
+    assert.match(
+      err({ main: ["/a"], health: { checks: { p: { tcp: "a:1", period: "0s" } } } }),
+      /period: must be longer than 0/,
+    );
+    assert.match(
+      err({ main: ["/a"], health: { checks: { p: { http: "x" } } } }),
+      /checks\.p\.http: must be an http:\/\/ URL/,
+    );
+  });
+
+  test("task conditions on every kind: when-exists, when-missing, when-file-matches", () => {
+    const c = parseInitConfig({
+      main: ["/a"],
+      tasks: [
+        { validate: ["/v"], "when-exists": "/etc/v.conf" },
+        { "ensure-dir": "/d", "when-missing": "/d/done" },
+        {
+          run: ["/usr/lib/squid/security_file_certgen", "-c", "-s", "/var/lib/squid/ssl_db"],
+          "when-file-matches": { path: "/etc/squid/squid.conf", regex: "^\\s*http_port\\s.*\\bssl-bump\\b" },
+          "when-missing": "/var/lib/squid/ssl_db",
+        },
+        { "merge-pem": { cert: "/c", key: "/k", out: "/o" }, "when-exists": "/c" },
+      ],
+    });
+    assert.equal(c.tasks[0].whenExistsPath, "/etc/v.conf");
+    assert.equal(c.tasks[1].whenMissing, "/d/done");
+    assert.deepEqual(c.tasks[2].whenFileMatches, {
+      path: "/etc/squid/squid.conf",
+      regex: "^\\s*http_port\\s.*\\bssl-bump\\b",
+    });
+    assert.equal(c.tasks[3].kind === "merge-pem" && c.tasks[3].whenExists, false);
+    assert.equal(c.tasks[3].whenExistsPath, "/c");
+    assert.deepEqual(parseInitConfig(JSON.parse(toInitJson(c))), c, "round-trips");
+    assert.match(
+      err({ main: ["/a"], tasks: [{ run: ["/x"], "when-exists": true }] }),
+      /tasks\[0\]\.when-exists: must be a non-empty string, got true/,
+    );
+    assert.match(
+      err({ main: ["/a"], tasks: [{ run: ["/x"], "when-file-matches": { path: "/x", regex: "(?<=a)b" } }] }),
+      /tasks\[0\]\.when-file-matches\.regex: must be a regular expression in shellfree's portable subset: unsupported group \(\?<: /,
+    );
+  });
+
+  test("the portable regex subset refuses what only one engine reads (RE2 or JavaScript)", () => {
+    for (const ok of ["^a+$", "[a-z]{2,3}\\.x", "(?:ab)|c?", "\\d\\w\\s\\b"])
+      assert.equal(portableRegexProblem(ok), null, ok);
+    const bad: Array<[string, RegExp]> = [
+      ["(?i)abc", /unsupported group \(\?i/], // RE2 only
+      ["[[:alpha:]]", /\[ inside a class/], // RE2 only (JavaScript reads another class)
+      ["\\Qa.b\\E", /unsupported escape \\Q/], // RE2 only
+      ["(?=a)", /unsupported group \(\?=/], // JavaScript only
+      ["(a)\\1", /unsupported escape \\1/], // JavaScript only
+      ["[^]", /\[\^\] is not supported/], // JavaScript only
+      ["a{1001}", /repetition count above 1000/], // RE2 refuses it
+      ["(a{100}){11}", /multiply to more than 1000/],
+    ];
+    for (const [re, why] of bad) assert.match(portableRegexProblem(re) ?? "", why, re);
+  });
+
+  test("the committed contract fixtures match this validator (node scripts/init-contract.ts writes them)", () => {
+    assert.deepEqual(outdatedFixtures(), []);
+  });
+});
+
+function base0(): InitConfig {
+  return parseInitConfig({ main: ["/a"] });
+}
 
 describe("toInitJson", () => {
   test("round-trips through parseInitConfig and is stable", () => {

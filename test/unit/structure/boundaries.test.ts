@@ -2,8 +2,8 @@
  * The layout's two rules, checked on the tree (docs/design.md, "Layout"):
  * - a subsystem (a folder of src/) imports another only through its index.ts: biome's
  *   noRestrictedImports, configured in biome.json — shown here to refuse a deep import;
- * - data flows one way (spec → debian → builder → oci → verify/runtime; formats, util and
- *   errors are leaves): the imports between folders are those ALLOWED lists.
+ * - data flows one way (spec → debian/python → builder → oci → verify/runtime/sign/outdated;
+ *   formats, util and errors are leaves): the imports between folders are those ALLOWED lists.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -23,11 +23,28 @@ const ALLOWED: Record<string, string[]> = {
   init: [],
   spec: ["errors"],
   debian: ["errors", "util"],
+  python: ["errors", "util"],
   oci: ["errors", "util", "formats"],
-  builder: ["errors", "util", "formats", "init", "spec", "debian", "oci"],
+  builder: ["errors", "util", "formats", "init", "spec", "debian", "python", "oci"],
   verify: ["errors", "util", "formats", "oci"],
   runtime: ["errors", "util", "formats", "oci"],
-  cli: ["errors", "util", "formats", "init", "spec", "debian", "builder", "oci", "verify", "runtime"],
+  sign: ["errors", "util", "oci"],
+  outdated: ["errors", "util", "formats", "spec", "debian", "builder", "oci"],
+  cli: [
+    "errors",
+    "util",
+    "formats",
+    "init",
+    "spec",
+    "debian",
+    "python",
+    "builder",
+    "oci",
+    "verify",
+    "runtime",
+    "sign",
+    "outdated",
+  ],
   // the JS init's tests import src/build/init-bundle.ts until the Go init replaces them
   build: ["builder"],
 };

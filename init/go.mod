@@ -1,0 +1,3 @@
+module shellfree/init
+
+go 1.23
