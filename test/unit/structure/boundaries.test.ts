@@ -105,6 +105,18 @@ describe("data flows one way", () => {
   });
 });
 
+test("docs/design.md's layout names every folder of src/, and only those", () => {
+  const design = readFileSync(join(ROOT, "docs/design.md"), "utf8");
+  const section = design.slice(design.indexOf("## Layout"));
+  const start = section.indexOf("```\nsrc/") + 4;
+  const block = section.slice(start, section.indexOf("\n```", start));
+  const named = [...block.matchAll(/^ {2}([a-z][a-z-]*\/|[a-z-]+\.ts)\s/gm)].map((m) => m[1]).sort();
+  const actual = readdirSync(join(ROOT, "src"), { withFileTypes: true })
+    .map((e) => (e.isDirectory() ? `${e.name}/` : e.name))
+    .sort();
+  assert.deepEqual(named, actual);
+});
+
 describe("a subsystem is imported only through its index.ts", () => {
   const biome = join(ROOT, "node_modules/.bin/biome");
 
