@@ -6,13 +6,11 @@
  *
  *   const cosign = await cosignBinary();   // …/tools/cosign_2.5.0-2+b5_amd64/usr/bin/cosign
  */
-import { spawn } from "node:child_process";
 import { access, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { shellfree as runCli } from "./cli.ts";
 import { TEST_CACHE, testMirror } from "./mirror.ts";
-
-const ROOT = new URL("../../../", import.meta.url).pathname;
 
 export function hostDebianArch(): string {
   if (process.arch === "x64") return "amd64";
@@ -20,22 +18,8 @@ export function hostDebianArch(): string {
   throw new Error(`no Debian architecture for ${process.arch}`);
 }
 
-function shellfree(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, "bin", "shellfree"), "-q", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (c) => (stdout += c));
-    p.stderr.on("data", (c) => (stderr += c));
-    const t = setTimeout(() => p.kill("SIGKILL"), 300_000);
-    p.on("error", reject);
-    p.on("close", (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function shellfree(args: string[]) {
+  return runCli(["-q", ...args], { timeoutMs: 300_000 });
 }
 
 const exists = (p: string) =>
