@@ -32,7 +32,7 @@ trap 'stop_registry; rm -rf "$WORK"' EXIT
   const [root, work, mb] = process.argv.slice(1);
   const { createCipheriv, createHash } = await import("node:crypto");
   const { open } = await import("node:fs/promises");
-  const { makeImage } = await import(`${root}/test/e2e/helpers/images.ts`);
+  const { makeImage } = await import(`${root}/test/helpers/images.ts`);
   const parts = [0.4, 0.3, 0.2, 0.1];
   const layers = [];
   for (let i = 0; i < parts.length; i++) {

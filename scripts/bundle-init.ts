@@ -1,7 +1,7 @@
 // Write the shellfree-init bundle: node scripts/bundle-init.ts [OUT] (default out/init.js, git-ignored).
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
-import { bundleInit } from "../src/build/init-bundle.ts";
+import { bundleInit } from "../src/builder/init-bundle.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 
 const out = resolve(process.argv[2] ?? "out/init.js");

@@ -1,7 +1,14 @@
 /**
  * Base class of every user-facing error. Each subsystem subclasses it once (DebianError,
- * OciError, BuildError, ...) and gives every failure a stable `code` (E_SIGNATURE, E_SPEC, ...).
- * The CLI prints `shellfree: <message>` (+ hint) and exits with `exitCode`, without a stack trace.
+ * OciError, BuildError, ...) in its errors.ts, whose comment lists every code it uses. The CLI
+ * prints `shellfree: <message>` (+ hint) and exits with `exitCode`, without a stack trace.
+ *
+ * Codes of the shared helpers (src/util) and of the CLI itself:
+ * - E_HTTP: an HTTP request answered with an error status (E_NOT_FOUND for 404)
+ * - E_NOT_FOUND: the resource asked for does not exist (HTTP 404)
+ * - E_NETWORK: a host cannot be reached, even after retries
+ * - E_USAGE: flags that contradict each other or have no valid value (exit 2)
+ * - E_INIT_CONFIG: `shellfree init-config` cannot read or check its file
  */
 export class ShellfreeError extends Error {
   readonly code: string;

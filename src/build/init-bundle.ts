@@ -1,44 +1,5 @@
 /**
- * Bundle shellfree-init (src/init/main.ts) into one dependency-free CommonJS file that runs as
- * `node /usr/lib/shellfree/init.js` inside images. Deterministic: same sources ⇒ same bytes
- * (no sourcemap, no timestamps, no absolute paths). Memoized per process.
+ * Kept only for the JS init's tests (test/unit/init, test/e2e/init), which import it here; it
+ * goes with them when the Go init replaces the JS one. The code is src/builder/init-bundle.ts.
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-
-const ENTRY = fileURLToPath(new URL("../init/main.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-let memo: Promise<Uint8Array> | undefined;
-
-export function initVersion(): string {
-  return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
-}
-
-export function bundleInit(): Promise<Uint8Array> {
-  memo ??= (async () => {
-    const r = await build({
-      entryPoints: [ENTRY],
-      absWorkingDir: ROOT,
-      bundle: true,
-      platform: "node",
-      target: "node22",
-      format: "cjs",
-      write: false,
-      sourcemap: false,
-      legalComments: "none",
-      charset: "utf8",
-      logLevel: "silent",
-      banner: { js: `/* shellfree-init ${initVersion()} (bundled; do not edit) */` },
-      define: { SHELLFREE_INIT_VERSION: JSON.stringify(initVersion()) },
-    });
-    const out = r.outputFiles[0];
-    if (!out || r.outputFiles.length !== 1) throw new Error("esbuild produced no single output file");
-    return out.contents;
-  })();
-  memo.catch(() => {
-    memo = undefined;
-  });
-  return memo;
-}
+export { bundleInit, initVersion } from "../builder/index.ts";

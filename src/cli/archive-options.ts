@@ -3,10 +3,13 @@
  * build, ...), and the step from those flags to a loaded PackageUniverse.
  */
 import type { Command } from "commander";
-import { type ArchiveOptions, loadUniverse } from "../debian/archive.ts";
-import { DebianError } from "../debian/errors.ts";
-import { configuredSources } from "../debian/sources.ts";
-import type { PackageUniverse } from "../debian/types.ts";
+import {
+  type ArchiveOptions,
+  configuredSources,
+  DebianError,
+  loadUniverse,
+  type PackageUniverse,
+} from "../debian/index.ts";
 import { collectList } from "./common.ts";
 
 export const ARCHES = ["amd64", "arm64"];

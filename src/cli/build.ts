@@ -4,10 +4,10 @@
  */
 import { dirname, join } from "node:path";
 import { type Command, Option } from "commander";
-import { build, buildResultJson, formatBuildResult } from "../build/build.ts";
-import { BuildError } from "../build/errors.ts";
-import { LOCK_FILE, readLock } from "../build/lock.ts";
-import { loadSpec, presetSpec, type Spec } from "../build/spec.ts";
+import { BuildError, type BuildResult, build, LOCK_FILE, readLock } from "../builder/index.ts";
+import { PREDICATE_CYCLONEDX, PREDICATE_SPDX } from "../oci/index.ts";
+import { loadSpec, presetSpec, type Spec } from "../spec/index.ts";
+import { humanBytes } from "../util/progress.ts";
 import { action, collectList, output } from "./common.ts";
 
 export function specFromOptions(opts: { spec?: string; preset?: string; arch?: string[] }): Spec {
@@ -121,4 +121,52 @@ export function register(program: Command): void {
       output(opts.json === true, buildResultJson(r), () => formatBuildResult(r));
     }),
   );
+}
+
+/** Human-readable summary (stdout of `shellfree build`). */
+export function formatBuildResult(r: BuildResult): string {
+  const lines: string[] = [];
+  lines.push(`${r.name}: ${r.target}`);
+  lines.push(`digest ${r.digest}  (SOURCE_DATE_EPOCH=${r.sourceDateEpoch}, ${r.compression})`);
+  for (const a of r.architectures) {
+    lines.push(`${a.architecture}: manifest ${a.manifest}, ${a.packages.length} packages`);
+    for (const l of a.layers) {
+      lines.push(
+        `  layer ${l.name.padEnd(8)} ${humanBytes(l.uncompressedSize).padStart(10)} → ${humanBytes(l.size).padStart(10)}  ${l.entries} entries${l.cached ? " (cached)" : ""}`,
+      );
+    }
+    lines.push(
+      `  total    ${humanBytes(a.uncompressedSize).padStart(10)} → ${humanBytes(a.size).padStart(10)} compressed`,
+    );
+    if (a.excluded.length) {
+      lines.push(
+        `  excluded (maintainer-script-only): ${a.excluded.map((e) => (e.wantedBy.length ? `${e.name} (wanted by ${e.wantedBy.join(", ")})` : e.name)).join(", ")}`,
+      );
+    }
+    for (const alt of a.alternatives)
+      lines.push(`  alternative ${alt.link} → ${alt.path} (${alt.mode}, priority ${alt.priority})`);
+    if (a.dropped.files)
+      lines.push(
+        `  dropped ${a.dropped.files} doc/man/locale and shell-only files (${humanBytes(a.dropped.bytes)})`,
+      );
+    if (a.node) lines.push(`  node ${a.node.version}${a.node.stripped ? " (debug sections removed)" : ""}`);
+  }
+  for (const s of r.sboms) lines.push(`sbom ${s}`);
+  for (const a of r.attestations) {
+    const kinds = a.statements.map((x) =>
+      x.predicateType === PREDICATE_SPDX
+        ? "SPDX"
+        : x.predicateType === PREDICATE_CYCLONEDX
+          ? "CycloneDX"
+          : x.predicateType,
+    );
+    lines.push(`sbom attached ${a.architecture}: ${kinds.join(" + ")} in ${a.digest} (about ${a.subject})`);
+  }
+  return lines.join("\n");
+}
+
+/** Machine-readable summary for --json. */
+export function buildResultJson(r: BuildResult): unknown {
+  const { lock: _lock, ...rest } = r;
+  return rest;
 }

@@ -5,8 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type Command, CommanderError } from "commander";
-import { isShellfreeError } from "../errors.ts";
-import { setQuiet } from "../util/progress.ts";
+import { isShellfreeError, ShellfreeError } from "../errors.ts";
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
@@ -56,13 +55,43 @@ export function collectList(value: string, previous: string[] = []): string[] {
   );
 }
 
-export function quietFromOpts(opts: { quiet?: boolean }): void {
-  if (opts.quiet) setQuiet(true);
-}
-
 /** A command group shared by several command modules (e.g. `shellfree debian ...`): created once. */
 export function group(program: Command, name: string, description: string): Command {
   return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
+}
+
+/** `--creds`, `--insecure`, `--tls-verify`: how push and pull talk to a registry. */
+export interface RegistryFlags {
+  creds?: string;
+  insecure?: boolean;
+  tlsVerify?: boolean;
+}
+
+export function addRegistryOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--creds <user:password>",
+      "registry credentials (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
+    )
+    .option(
+      "--insecure",
+      "insecure registry: HTTPS without certificate checks, or plain HTTP (automatic for localhost and 127.0.0.0/8)",
+    )
+    .option("--tls-verify", "HTTPS with certificate checks even for localhost and 127.0.0.0/8");
+}
+
+/** --insecure and --tls-verify together are a usage error. */
+export function checkRegistryFlags(flags: RegistryFlags): void {
+  if (flags.insecure && flags.tlsVerify) {
+    throw new ShellfreeError("E_USAGE", "--insecure and --tls-verify contradict each other", { exitCode: 2 });
+  }
+}
+
+/** The flags `addImageReadOptions` defines. */
+export interface ImageReadFlags {
+  platform?: string;
+  creds?: string;
+  insecure?: boolean;
 }
 
 /** `--platform`, `--creds`, `--insecure`: how verify and test read an image (also from a registry). */

@@ -4,8 +4,7 @@
  */
 import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
-import { extractDeb } from "../debian/deb.ts";
-import { DebianError } from "../debian/errors.ts";
+import { DebianError, extractDeb } from "../debian/index.ts";
 import { action, group, output } from "./common.ts";
 
 export function register(program: Command): void {

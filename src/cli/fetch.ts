@@ -6,9 +6,7 @@
 import { copyFile, link, mkdir, rename, rm } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
-import { fetchDebs } from "../debian/cache.ts";
-import { resolve } from "../debian/resolve.ts";
-import type { BinaryPackage } from "../debian/types.ts";
+import { type BinaryPackage, DebianError, fetchDebs, resolve } from "../debian/index.ts";
 import { tempPathFor } from "../util/atomic.ts";
 import { humanBytes } from "../util/progress.ts";
 import { addArchiveOptions, universeFromOptions } from "./archive-options.ts";
@@ -64,7 +62,6 @@ export function register(program: Command): void {
     action(async (packages: string[], opts: FetchOpts) => {
       const concurrency = Number(opts.concurrency ?? 8);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-        const { DebianError } = await import("../debian/errors.ts");
         throw new DebianError("E_USAGE", `--concurrency must be an integer from 1 to 64`, { exitCode: 2 });
       }
       const { universe, archive } = await universeFromOptions(opts);

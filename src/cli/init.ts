@@ -8,9 +8,9 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
-import { bundleInit, initVersion } from "../build/init-bundle.ts";
+import { bundleInit, initVersion } from "../builder/index.ts";
 import { ShellfreeError } from "../errors.ts";
-import { INIT_JS_PATH, InitConfigError, parseInitConfig, toInitJson } from "../init/config.ts";
+import { INIT_JS_PATH, InitConfigError, parseInitConfig, toInitJson } from "../init/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { action, output } from "./common.ts";
 

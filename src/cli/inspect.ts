@@ -39,11 +39,11 @@ export interface InspectedImage {
     entrypoint?: string[] | null;
     cmd?: string[] | null;
     user?: string;
-    env?: string[];
+    env?: string[] | null;
     workingDir?: string;
     exposedPorts?: string[];
     volumes?: string[];
-    labels?: Record<string, string>;
+    labels?: Record<string, string> | null;
     stopSignal?: string;
     healthcheck?: unknown;
   };

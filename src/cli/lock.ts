@@ -1,7 +1,6 @@
 /** `shellfree lock`: resolve the spec and write shellfree.lock. */
 import type { Command } from "commander";
-import { lockSpec } from "../build/build.ts";
-import { diffLock, readLock, writeLock } from "../build/lock.ts";
+import { diffLock, lockSpec, readLock, writeLock } from "../builder/index.ts";
 import { info } from "../util/progress.ts";
 import {
   addSpecArchiveOptions,

@@ -3,6 +3,7 @@
  * security suite have newer; exit 10 when a security update is pending, 11 for other updates.
  */
 import { type Command, Option } from "commander";
+import { cleanupPulls } from "../oci/index.ts";
 import {
   checkOutdated,
   EXIT_SECURITY,
@@ -15,7 +16,6 @@ import {
   readInstalled,
 } from "../outdated/index.ts";
 import { warn } from "../util/progress.ts";
-import { cleanupPulls } from "../verify/index.ts";
 import { action, addImageReadOptions, collectList, output } from "./common.ts";
 
 interface Opts {

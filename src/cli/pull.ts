@@ -3,22 +3,18 @@
  * from a registry into an OCI layout, every blob verified against its digest while it streams.
  */
 import type { Command } from "commander";
-import { ShellfreeError } from "../errors.ts";
-import { parseLayoutRef, pullToLayout } from "../oci/registry.ts";
+import { parseLayoutRef, pullToLayout } from "../oci/index.ts";
 import { humanBytes } from "../util/progress.ts";
-import { action, output } from "./common.ts";
+import { action, addRegistryOptions, checkRegistryFlags, output, type RegistryFlags } from "./common.ts";
 
-interface PullFlags {
+interface PullFlags extends RegistryFlags {
   output: string;
   platform?: string;
-  creds?: string;
-  insecure?: boolean;
-  tlsVerify?: boolean;
   json?: boolean;
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("pull")
     .description("pull an image from a registry into an OCI layout (no daemon)")
     .argument("<src>", "the image: HOST[:PORT]/REPOSITORY[:TAG|@sha256:DIGEST]")
@@ -29,24 +25,12 @@ export function register(program: Command): void {
     .option(
       "--platform <os/arch[/variant]>",
       "from a multi-platform image, only this platform (default: all)",
-    )
-    .option(
-      "--creds <user:password>",
-      "registry credentials (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
-    )
-    .option(
-      "--insecure",
-      "insecure registry: HTTPS without certificate checks, or plain HTTP (automatic for localhost and 127.0.0.0/8)",
-    )
-    .option("--tls-verify", "HTTPS with certificate checks even for localhost and 127.0.0.0/8")
+    );
+  addRegistryOptions(cmd)
     .option("--json", "print the result as JSON")
     .action(
       action(async (src: string, o: PullFlags) => {
-        if (o.insecure && o.tlsVerify) {
-          throw new ShellfreeError("E_USAGE", "--insecure and --tls-verify contradict each other", {
-            exitCode: 2,
-          });
-        }
+        checkRegistryFlags(o);
         const r = await pullToLayout(src, o.output, {
           platform: o.platform,
           creds: o.creds,

@@ -6,15 +6,19 @@
  */
 import type { Command } from "commander";
 import { ShellfreeError } from "../errors.ts";
-import { pushLayout } from "../oci/registry.ts";
+import { pushLayout } from "../oci/index.ts";
 import { humanBytes } from "../util/progress.ts";
-import { action, collectList, output } from "./common.ts";
+import {
+  action,
+  addRegistryOptions,
+  checkRegistryFlags,
+  collectList,
+  output,
+  type RegistryFlags,
+} from "./common.ts";
 
-interface PushFlags {
+interface PushFlags extends RegistryFlags {
   tag?: string[];
-  creds?: string;
-  insecure?: boolean;
-  tlsVerify?: boolean;
   from?: string[];
   jobs?: string;
   chunkSize?: string;
@@ -31,7 +35,7 @@ function intFlag(flag: string, v: string | undefined, min: number): number | und
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("push")
     .description(
       "push an image from an OCI layout to a registry (no daemon); attached SBOMs go along (OCI 1.1 referrers)",
@@ -41,27 +45,15 @@ export function register(program: Command): void {
       "<dest>",
       "where to: HOST[:PORT]/REPOSITORY[:TAG|@sha256:DIGEST] (registry: or docker:// prefix allowed)",
     )
-    .option("-t, --tag <tag>", "also push under this tag (repeatable, or comma-separated)", collectList)
-    .option(
-      "--creds <user:password>",
-      "registry credentials (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
-    )
-    .option(
-      "--insecure",
-      "insecure registry: HTTPS without certificate checks, or plain HTTP (automatic for localhost and 127.0.0.0/8)",
-    )
-    .option("--tls-verify", "HTTPS with certificate checks even for localhost and 127.0.0.0/8")
+    .option("-t, --tag <tag>", "also push under this tag (repeatable, or comma-separated)", collectList);
+  addRegistryOptions(cmd)
     .option("--from <repo>", "repository of the same registry to mount blobs from (repeatable)", collectList)
     .option("-j, --jobs <n>", "blobs uploaded in parallel", "3")
     .option("--chunk-size <bytes>", "upload in chunks of this many bytes (PATCH) instead of one PUT per blob")
     .option("--json", "print the result as JSON")
     .action(
       action(async (image: string, dest: string, o: PushFlags) => {
-        if (o.insecure && o.tlsVerify) {
-          throw new ShellfreeError("E_USAGE", "--insecure and --tls-verify contradict each other", {
-            exitCode: 2,
-          });
-        }
+        checkRegistryFlags(o);
         const jobs = intFlag("--jobs", o.jobs, 1);
         const chunkSize = intFlag("--chunk-size", o.chunkSize, 1024);
         const r = await pushLayout(image, dest, {

@@ -6,7 +6,7 @@
  * the request cannot be met.
  */
 import type { Command } from "commander";
-import { formatResolution, resolutionJson, resolve } from "../debian/resolve.ts";
+import { formatResolution, resolutionJson, resolve } from "../debian/index.ts";
 import { info } from "../util/progress.ts";
 import { addArchiveOptions, universeFromOptions } from "./archive-options.ts";
 import { action, collectList, output } from "./common.ts";

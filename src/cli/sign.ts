@@ -8,16 +8,13 @@ import type { Command } from "commander";
 import { ShellfreeError } from "../errors.ts";
 import type { SignatureFormat } from "../sign/index.ts";
 import { info } from "../util/progress.ts";
-import { action, output } from "./common.ts";
+import { action, addRegistryOptions, checkRegistryFlags, output, type RegistryFlags } from "./common.ts";
 
-interface SignFlags {
+interface SignFlags extends RegistryFlags {
   key: string;
   annotation?: string[];
   recursive?: boolean;
   format: string;
-  creds?: string;
-  insecure?: boolean;
-  tlsVerify?: boolean;
   json?: boolean;
 }
 
@@ -44,19 +41,6 @@ export function parseFormats(v: string): SignatureFormat[] {
   throw new ShellfreeError("E_USAGE", `--format must be sig, bundle or both, not "${v}"`, { exitCode: 2 });
 }
 
-export function registryFlags(cmd: Command): Command {
-  return cmd
-    .option(
-      "--creds <user:password>",
-      "registry credentials (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
-    )
-    .option(
-      "--insecure",
-      "insecure registry: HTTPS without certificate checks, or plain HTTP (automatic for localhost and 127.0.0.0/8)",
-    )
-    .option("--tls-verify", "HTTPS with certificate checks even for localhost and 127.0.0.0/8");
-}
-
 export function register(program: Command): void {
   const cmd = program
     .command("sign")
@@ -79,13 +63,9 @@ export function register(program: Command): void {
       "both",
     )
     .option("--json", "print the result as JSON");
-  registryFlags(cmd).action(
+  addRegistryOptions(cmd).action(
     action(async (image: string, o: SignFlags) => {
-      if (o.insecure && o.tlsVerify) {
-        throw new ShellfreeError("E_USAGE", "--insecure and --tls-verify contradict each other", {
-          exitCode: 2,
-        });
-      }
+      checkRegistryFlags(o);
       const formats = parseFormats(o.format);
       const annotations = parseAnnotations(o.annotation);
       const { loadSigner, signImage } = await import("../sign/index.ts");

@@ -19,9 +19,9 @@ import {
 } from "../runtime/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { info, warn } from "../util/progress.ts";
-import { action, addImageReadOptions, collectList } from "./common.ts";
+import { action, addImageReadOptions, collectList, type ImageReadFlags } from "./common.ts";
 
-interface Opts {
+interface Opts extends ImageReadFlags {
   driver?: string;
   config?: string[];
   checks?: string[];
@@ -38,9 +38,6 @@ interface Opts {
   format?: string;
   json?: boolean;
   output?: string;
-  platform?: string;
-  creds?: string;
-  insecure?: boolean;
 }
 
 function int(v: string | undefined, flag: string): number | undefined {

@@ -4,18 +4,14 @@
  * signature passes every check, 3 when none does (one line on stderr says why), 1 for bad input.
  */
 import type { Command } from "commander";
-import { ShellfreeError } from "../errors.ts";
-import { action, output } from "./common.ts";
-import { collectAnnotation, parseAnnotations, parseFormats, registryFlags } from "./sign.ts";
+import { action, addRegistryOptions, checkRegistryFlags, output, type RegistryFlags } from "./common.ts";
+import { collectAnnotation, parseAnnotations, parseFormats } from "./sign.ts";
 
-interface VerifyFlags {
+interface VerifyFlags extends RegistryFlags {
   key: string;
   annotation?: string[];
   identity?: string;
   format: string;
-  creds?: string;
-  insecure?: boolean;
-  tlsVerify?: boolean;
   json?: boolean;
 }
 
@@ -38,13 +34,9 @@ export function register(program: Command): void {
       "both",
     )
     .option("--json", "print the result as JSON (also when verification fails)");
-  registryFlags(cmd).action(
+  addRegistryOptions(cmd).action(
     action(async (image: string, o: VerifyFlags) => {
-      if (o.insecure && o.tlsVerify) {
-        throw new ShellfreeError("E_USAGE", "--insecure and --tls-verify contradict each other", {
-          exitCode: 2,
-        });
-      }
+      checkRegistryFlags(o);
       const formats = parseFormats(o.format);
       const annotations = parseAnnotations(o.annotation);
       const { loadVerifier, SignError, verifyImage } = await import("../sign/index.ts");

@@ -3,10 +3,10 @@
  * junit, to stdout or --output FILE (written atomically). Exit 0 pass, 3 fail.
  */
 import type { Command } from "commander";
+import { cleanupPulls } from "../oci/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { info } from "../util/progress.ts";
 import {
-  cleanupPulls,
   loadPolicy,
   REPORT_FORMATS,
   type ReportFormat,
@@ -14,16 +14,13 @@ import {
   VerifyError,
   verifyRef,
 } from "../verify/index.ts";
-import { action, addImageReadOptions, VERSION } from "./common.ts";
+import { action, addImageReadOptions, type ImageReadFlags, VERSION } from "./common.ts";
 
-interface Opts {
+interface Opts extends ImageReadFlags {
   policy?: string;
   format?: string;
   json?: boolean;
   output?: string;
-  platform?: string;
-  creds?: string;
-  insecure?: boolean;
 }
 
 export function register(program: Command): void {

@@ -5,7 +5,7 @@
  */
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import { compareVersions, versionError } from "../debian/version.ts";
+import { compareVersions, versionError } from "../debian/index.ts";
 import { action, group } from "./common.ts";
 
 /** One input line → one output line (without newline), and whether it was an error. */

@@ -11,20 +11,13 @@
  */
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { cleanTemps, writeStreamAtomic } from "../util/atomic.ts";
+import { defaultCacheDir } from "../util/cache-dir.ts";
 import { HttpError, redactUrl, TransientError, withRetries } from "../util/http.ts";
 import { humanBytes, info, progress } from "../util/progress.ts";
 import { DebianError } from "./errors.ts";
 import type { BinaryPackage } from "./types.ts";
-
-/** `$XDG_CACHE_HOME/shellfree`, else `~/.cache/shellfree`. */
-export function defaultCacheDir(): string {
-  const xdg = process.env.XDG_CACHE_HOME;
-  if (xdg?.startsWith("/")) return join(xdg, "shellfree");
-  return join(homedir(), ".cache", "shellfree");
-}
 
 /** One GET: the Response when 2xx; TransientError on 5xx/429/408; HttpError otherwise. */
 export async function fetchOnce(url: string, signal?: AbortSignal): Promise<Response> {

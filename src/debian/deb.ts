@@ -14,6 +14,13 @@ import { parseDeb822 } from "./deb822.ts";
 import { DebianError } from "./errors.ts";
 import { nativeXz, XZ_SMALL, xzDecompress, xzNativeStream } from "./xz.ts";
 
+/**
+ * What readDeb/readDebs return changes only with this number: bump it with any change to the
+ * entries, control data or contents they report. The builder's package metadata cache is keyed
+ * by it.
+ */
+export const DEB_READER_VERSION = 1;
+
 export interface DebEntry {
   /** "usr/bin/x": relative, no leading "./" or "/", directories included */
   path: string;

@@ -125,23 +125,27 @@ const keyringCache = new Map<string, Promise<openpgp.PublicKey[]>>();
 /** openpgp.js is loaded only when a signature really has to be checked (it is large). */
 const pgp = () => import("openpgp");
 
+/** A keyring file's bytes; E_KEYRING when it cannot be read. */
+export async function readKeyringFile(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new DebianError(
+      "E_KEYRING",
+      `cannot read keyring ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      {
+        hint: "install debian-archive-keyring or pass --keyring FILE",
+      },
+    );
+  }
+}
+
 /** Read an OpenPGP keyring (binary `.gpg` or armored `.asc`); E_KEYRING when missing or empty. */
 export function loadKeyring(path: string): Promise<openpgp.PublicKey[]> {
   let p = keyringCache.get(path);
   if (!p) {
     p = (async () => {
-      let data: Buffer;
-      try {
-        data = await readFile(path);
-      } catch (e) {
-        throw new DebianError(
-          "E_KEYRING",
-          `cannot read keyring ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`,
-          {
-            hint: "install debian-archive-keyring or pass --keyring FILE",
-          },
-        );
-      }
+      const data = await readKeyringFile(path);
       let keys: openpgp.PublicKey[];
       const openpgp = await pgp();
       try {

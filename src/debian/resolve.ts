@@ -34,6 +34,13 @@ import {
 import type { BinaryPackage, PackageUniverse, Resolution } from "./types.ts";
 import { compareVersions, parseVersion, type Relation, satisfiesRelation } from "./version.ts";
 
+/**
+ * The resolver's answers change only with this number: bump it with any change here (or in
+ * relation.ts/version.ts) that can change which packages a request resolves to. Cached
+ * resolutions (src/builder) are keyed by it.
+ */
+export const RESOLVER_VERSION = 1;
+
 export interface ResolveOptions {
   /** follow Recommends too (apt's APT::Install-Recommends); off by default */
   withRecommends?: boolean;
@@ -799,6 +806,22 @@ class Resolver {
     return path;
   }
 
+  /**
+   * Why `target` is in the closure this resolver's universe is: the shortest chain from a
+   * requested package (`roots`) to it, as `paths` finds it (every package taken as installed).
+   */
+  chainTo(target: string, roots: string[]): string[] {
+    for (const bin of this.universe.packages) {
+      const p = this.pkg(bin.name);
+      if (!p) continue;
+      p.install = true;
+      p.installVer = this.verOfBin.get(bin) ?? p.versions[0];
+    }
+    const wanted = roots.map((r) => this.pkg(r)).filter((p): p is Pkg => p !== undefined);
+    const chain = this.paths(wanted).get(this.pkg(target) as Pkg);
+    return chain ? chain.map((p) => p.name) : [target];
+  }
+
   private reachOrder(wanted: Pkg[]): Pkg[] {
     return [...this.paths(wanted).keys()];
   }
@@ -967,6 +990,25 @@ export function resolve(
 ): Resolution {
   if (!requests.length) throw new DebianError("E_NOT_FOUND", "no package requested");
   return new Resolver(universe, opts).resolve(requests);
+}
+
+/**
+ * Names in a closure (`packages`, one architecture) that pull in `target`, as a chain from one
+ * of the requested packages `roots`: Pre-Depends and Depends, through Provides, shortest first.
+ * The resolver's own explanation of a failed request walks the same paths. [target] when no
+ * chain is found (or a relationship field cannot be parsed).
+ */
+export function dependencyChain(
+  target: string,
+  packages: BinaryPackage[],
+  roots: string[],
+  arch: string,
+): string[] {
+  try {
+    return new Resolver({ arch, packages }, {}).chainTo(target, roots);
+  } catch {
+    return [target];
+  }
 }
 
 /** `name version arch` lines, as `shellfree resolve` prints them. */

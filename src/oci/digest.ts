@@ -4,7 +4,6 @@
  * half-written blob under its final name.
  */
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { copyFile, link, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
@@ -34,17 +33,6 @@ export function parseDigest(d: string): { algorithm: "sha256"; hex: string } {
 export function blobStorePath(blobDir: string, digest: string): string {
   const { algorithm, hex } = parseDigest(digest);
   return join(blobDir, algorithm, hex);
-}
-
-/** sha256 of a file, streamed. */
-export async function hashFile(path: string): Promise<{ digest: string; size: number }> {
-  const h = createHash("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    h.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { digest: `sha256:${h.digest("hex")}`, size };
 }
 
 /**

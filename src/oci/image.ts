@@ -4,6 +4,7 @@
  * (SOURCE_DATE_EPOCH), compact JSON.
  */
 
+import type { OciContainerConfig, OciHealthcheck, OciImageConfig } from "../formats/index.ts";
 import { storeBlobBytes } from "./digest.ts";
 import { OciError } from "./errors.ts";
 import type { Layer } from "./layer.ts";
@@ -43,50 +44,6 @@ export interface OciIndex {
   manifests: Descriptor[];
   subject?: Descriptor;
   annotations?: Record<string, string>;
-}
-
-export interface OciHealthcheck {
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
-
-/** The runtime part of an image config (`config` in the config JSON). */
-export interface OciContainerConfig {
-  User?: string;
-  ExposedPorts?: Record<string, Record<string, never>>;
-  Env?: string[];
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Volumes?: Record<string, Record<string, never>>;
-  WorkingDir?: string;
-  Labels?: Record<string, string>;
-  StopSignal?: string;
-  /** Docker extension, honoured by podman/docker */
-  Healthcheck?: OciHealthcheck;
-  ArgsEscaped?: boolean;
-}
-
-export interface OciImageConfig {
-  created?: string;
-  author?: string;
-  architecture: string;
-  os: string;
-  "os.version"?: string;
-  "os.features"?: string[];
-  variant?: string;
-  config?: OciContainerConfig;
-  rootfs: { type: "layers"; diff_ids: string[] };
-  history?: Array<{
-    created?: string;
-    created_by?: string;
-    author?: string;
-    comment?: string;
-    empty_layer?: boolean;
-  }>;
 }
 
 export interface HealthcheckInput {

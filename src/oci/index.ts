@@ -7,7 +7,14 @@ export * from "./image.ts";
 export * from "./layer.ts";
 export * from "./layout.ts";
 export * from "./media.ts";
-export * from "./read.ts";
+export * from "./output.ts";
+export type * from "./read/attestations.ts";
+export { listAttestations, readStatement } from "./read/attestations.ts";
+export * from "./read/open.ts";
+export type * from "./read/opened.ts";
+export { cleanupPulls, type RegistryReadOptions } from "./read/registry.ts";
+export * from "./ref.ts";
+export * from "./registry/index.ts";
 export {
   openRepository,
   type ReferrerLink,
@@ -15,6 +22,5 @@ export {
   type RemoteRepository,
   type RepositoryOptions,
 } from "./registry/remote.ts";
-export * from "./registry.ts";
 export * from "./tar.ts";
 export type * from "./types.ts";

@@ -54,6 +54,13 @@ export interface Layer {
   entries: number;
 }
 
+/**
+ * The bytes writeLayer makes of the same entries change only with this number: bump it with any
+ * change to the tar it writes (tar.ts) or to its compression. Cached layers (src/builder) are
+ * keyed by it.
+ */
+export const LAYER_FORMAT_VERSION = 1;
+
 /** Size of the tar slices compressed as independent gzip members. Changing it changes digests. */
 export const GZIP_CHUNK = 4 * 1024 * 1024;
 

@@ -1,5 +1,5 @@
 /**
- * The filesystem tree that src/build produces and src/oci turns into layers. Plain data.
+ * The filesystem tree that src/builder produces and src/oci turns into layers. Plain data.
  * Paths are relative, '/'-separated, without a leading '/' or './' (e.g. "usr/bin/node";
  * the root itself is never an entry). Directories are listed explicitly.
  */

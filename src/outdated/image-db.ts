@@ -7,7 +7,7 @@
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
-import { parseOsRelease } from "../build/index.ts";
+import { parseOsRelease } from "../formats/index.ts";
 import type { OpenedImage } from "../oci/index.ts";
 import { isStatusDParagraphFile, mergeInstalled, parseDpkgStatus } from "./dpkg-status.ts";
 import { OutdatedError } from "./errors.ts";

@@ -9,17 +9,9 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import {
-  LOCK_FILE,
-  type Lockfile,
-  loadSpec,
-  parseLock,
-  presetSpec,
-  resolutionInputsHash,
-  type Spec,
-} from "../build/index.ts";
+import { LOCK_FILE, type Lockfile, parseLock } from "../builder/index.ts";
 import { listManifests, type OpenedImage, openImage, platformString } from "../oci/index.ts";
-import { openImageRef } from "../verify/index.ts";
+import { loadSpec, presetSpec, resolutionInputsHash, type Spec } from "../spec/index.ts";
 import { OutdatedError } from "./errors.ts";
 import { debianArch, readImageDb } from "./image-db.ts";
 import type { Installed, Target } from "./types.ts";
@@ -216,14 +208,14 @@ function fromLock(
 }
 
 async function readImage(ref: string, opts: InputOptions): Promise<Installed> {
-  const opened = await openImageRef(ref, {
+  const opened = await openImage(ref, {
     platform: opts.platform,
     creds: opts.creds,
     insecure: opts.insecure,
   });
   const extra: OpenedImage[] = [];
   try {
-    let images: OpenedImage[] = [opened.image];
+    let images: OpenedImage[] = [opened];
     if (!opts.platform) {
       const list = await listManifests(opened.localRef);
       if (list.length > 1) {

@@ -1,6 +1,6 @@
 /** Choosing a driver: --driver, or the first that works here (runc as root, podman, a Docker engine). */
-import type { OciImageConfig } from "../oci/image.ts";
-import type { OpenedLayer } from "../oci/read.ts";
+import type { OciImageConfig } from "../formats/index.ts";
+import type { OpenedLayer } from "../oci/index.ts";
 import { DockerDriver, dockerEngine } from "./docker.ts";
 import type { Driver } from "./driver.ts";
 import { RuntimeError } from "./errors.ts";

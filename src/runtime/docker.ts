@@ -4,7 +4,8 @@
  * attached like the podman driver. Containers it made are removed; the loaded image is kept
  * (it lives in the user's engine, which may already have had it).
  */
-import type { OciImageConfig } from "../oci/image.ts";
+import type { OciImageConfig } from "../formats/index.ts";
+import { LOCAL_READ_REF, parseImageRef } from "../oci/index.ts";
 import { RuntimeError } from "./errors.ts";
 import { PodmanDriver } from "./podman.ts";
 import { run } from "./proc.ts";
@@ -31,6 +32,18 @@ export async function dockerEngine(): Promise<{ ok: true; version: string } | { 
   return { ok: false, reason: r.timedOut ? "the docker client got no answer within 8 s" : why };
 }
 
+/** The file of a docker-archive: or oci-archive: reference (what `docker load` reads). */
+function archiveFile(ref: string): string | undefined {
+  try {
+    const parsed = parseImageRef(ref, LOCAL_READ_REF);
+    return parsed.transport === "oci-archive" || parsed.transport === "docker-archive"
+      ? parsed.path
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class DockerDriver extends PodmanDriver {
   override readonly name = "docker" as const;
   override readonly bin = "docker";
@@ -46,16 +59,16 @@ export class DockerDriver extends PodmanDriver {
       throw new RuntimeError("E_NO_ENGINE", `docker driver: no Docker engine answers (${e.reason})`, {
         hint: "start a Docker engine, or use --driver runc (as root) or --driver podman",
       });
-    const m = /^(docker-archive|oci-archive):([^:]+)/.exec(this.ref);
-    if (!m)
+    const file = archiveFile(this.ref);
+    if (!file)
       throw new RuntimeError("E_DRIVER", `docker driver: cannot load "${this.ref}"`, {
         hint: "write the image as docker-archive:FILE or oci-archive:FILE",
       });
     this.global = [];
-    const r = await this.cmd(["load", "-q", "-i", m[2]]);
-    if (r.code !== 0) throw new RuntimeError("E_DRIVER", `docker load ${m[2]}: ${r.stderr.trim()}`);
+    const r = await this.cmd(["load", "-q", "-i", file]);
+    if (r.code !== 0) throw new RuntimeError("E_DRIVER", `docker load ${file}: ${r.stderr.trim()}`);
     const id = /Loaded image(?: ID)?: (\S+)/.exec(r.stdout)?.[1];
-    if (!id) throw new RuntimeError("E_DRIVER", `docker load ${m[2]}: no image in its output`);
+    if (!id) throw new RuntimeError("E_DRIVER", `docker load ${file}: no image in its output`);
     this.imageId = id;
   }
 }

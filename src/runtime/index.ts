@@ -7,6 +7,7 @@ export * from "./errors.ts";
 export { PodmanDriver } from "./podman.ts";
 export * from "./report.ts";
 export { containerEnv, mainArgv, RuncDriver, resolveUserSpec, runtimeSpec } from "./runc.ts";
-export * from "./structure.ts";
+export * from "./structure/config.ts";
+export * from "./structure/run.ts";
 export * from "./test.ts";
 export { secureJoin, unpackImage, unpackLayer } from "./unpack.ts";

@@ -6,13 +6,13 @@
  * container's); exec/kill/inspect are separate podman calls. Cleanup removes every container
  * and image, unmounts what is left and deletes the directory.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
-import type { OciImageConfig } from "../oci/image.ts";
-import { parseImageRef } from "../oci/read.ts";
+import type { OciImageConfig } from "../formats/index.ts";
+import { LOCAL_READ_REF, parseImageRef } from "../oci/index.ts";
+import { ChildContainer, LiveContainers } from "./container.ts";
 import {
   type Container,
   type Driver,
@@ -22,7 +22,7 @@ import {
   type StartOptions,
 } from "./driver.ts";
 import { RuntimeError } from "./errors.ts";
-import { capture, processesMentioning, run, sleep, track, within } from "./proc.ts";
+import { processesMentioning, run, sleep, within } from "./proc.ts";
 import { mainArgv } from "./runc.ts";
 
 /** Wait up to 30 s for the processes naming `dir` to end, then SIGKILL what is left. */
@@ -60,10 +60,14 @@ interface PodmanSession extends Session {
 
 /** podman ref for our image references (the same transports, same syntax). */
 export function podmanRef(ref: string): string {
-  if (/^(oci|oci-archive|docker-archive):/.test(ref)) return ref;
-  throw new RuntimeError("E_DRIVER", `podman driver: cannot load "${ref}"`, {
-    hint: "use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE",
-  });
+  try {
+    parseImageRef(ref, LOCAL_READ_REF);
+    return ref;
+  } catch {
+    throw new RuntimeError("E_DRIVER", `podman driver: cannot load "${ref}"`, {
+      hint: "use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE",
+    });
+  }
 }
 
 export class PodmanDriver implements Driver {
@@ -74,7 +78,7 @@ export class PodmanDriver implements Driver {
   protected imageId?: string;
   protected global: string[] = [];
   readonly bin: string = "podman";
-  private readonly containers = new Set<PodmanContainer>();
+  private readonly containers = new LiveContainers<PodmanContainer>();
 
   constructor(ref: string, image: OciImageConfig) {
     this.ref = ref;
@@ -118,8 +122,8 @@ export class PodmanDriver implements Driver {
   /** oci:/oci-archive: paths go through a lowercase symlink in our dir (see prepare) */
   private async localRef(): Promise<string> {
     const ref = podmanRef(this.ref);
-    if (ref.startsWith("docker-archive:")) return ref;
-    const p = parseImageRef(ref);
+    const p = parseImageRef(ref, LOCAL_READ_REF);
+    if (p.transport !== "oci" && p.transport !== "oci-archive") return ref;
     const link = join(this.dir as string, p.transport === "oci" ? "layout" : "image.tar");
     await symlink(resolvePath(p.path), link);
     return `${p.transport}:${link}${p.digest ? `@${p.digest}` : p.tag ? `:${p.tag}` : ""}`;
@@ -148,11 +152,9 @@ export class PodmanDriver implements Driver {
     await this.prepare();
     const name = `sf-${randomBytes(6).toString("hex")}`;
     const image = (opts.session as PodmanSession | undefined)?.image ?? (this.imageId as string);
-    const c = new PodmanContainer(this, name, [...this.global, ...this.runArgs(name, opts, image)]);
-    this.containers.add(c);
-    c.onRemoved = () => this.containers.delete(c);
-    c.launch();
-    return c;
+    return this.containers.launch(
+      new PodmanContainer(this, name, [...this.global, ...this.runArgs(name, opts, image)]),
+    );
   }
 
   async runOnce(opts: StartOptions, timeoutMs: number): Promise<ExecResult> {
@@ -183,7 +185,7 @@ export class PodmanDriver implements Driver {
   }
 
   async cleanup(): Promise<void> {
-    for (const c of [...this.containers]) await c.remove().catch(() => {});
+    await this.containers.removeAll();
     if (!this.dir) return;
     await this.cmd(["rm", "--all", "--force", "--time", "0"], 60_000).catch(() => undefined);
     await this.cmd(["rmi", "--all", "--force"], 60_000).catch(() => undefined);
@@ -200,33 +202,18 @@ export class PodmanDriver implements Driver {
   }
 }
 
-class PodmanContainer implements Container {
-  readonly id: string;
-  exited!: Promise<number>;
-  onRemoved?: () => void;
+class PodmanContainer extends ChildContainer {
   private readonly driver: PodmanDriver;
   private readonly argv: string[];
-  private readonly out = { text: "" };
-  private readonly err = { text: "" };
-  private removing?: Promise<void>;
 
   constructor(driver: PodmanDriver, id: string, argv: string[]) {
+    super(id);
     this.driver = driver;
-    this.id = id;
     this.argv = argv;
   }
 
   launch(): void {
-    const child = track(spawn(this.driver.bin, this.argv, { stdio: ["ignore", "pipe", "pipe"] }));
-    capture(child.stdout, this.out);
-    capture(child.stderr, this.err);
-    this.exited = new Promise((resolve) => {
-      child.on("error", (e) => {
-        this.err.text += `${e.message}\n`;
-        resolve(127);
-      });
-      child.on("close", (code) => resolve(code ?? 137));
-    });
+    this.spawnMain(this.driver.bin, this.argv, { errorPrefix: "", killedCode: () => 137 });
   }
 
   exec(
@@ -256,19 +243,8 @@ class PodmanContainer implements Container {
     throw new RuntimeError("E_DRIVER", `podman: container ${this.id} has no PID`);
   }
 
-  logs(): { stdout: string; stderr: string } {
-    return { stdout: this.out.text, stderr: this.err.text };
-  }
-
-  /** idempotent: concurrent callers (a check's finally, the Ctrl-C cleanup) share one removal */
-  remove(): Promise<void> {
-    this.removing ??= this.doRemove();
-    return this.removing;
-  }
-
-  private async doRemove(): Promise<void> {
+  protected async removeNow(): Promise<void> {
     await this.driver.cmd(["rm", "--force", "--time", "0", this.id], 60_000).catch(() => undefined);
     await within(this.exited, 10_000);
-    this.onRemoved?.();
   }
 }

@@ -1,5 +1,5 @@
 /** Results of `shellfree test` and their reports: text, JSON, JUnit. */
-import { xmlEscape as x } from "../verify/report/xml.ts";
+import { xmlEscape as x } from "../util/xml.ts";
 
 export interface TestResult {
   kind: "command" | "fileExistence" | "fileContent" | "metadata" | "check";

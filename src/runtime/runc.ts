@@ -6,14 +6,13 @@
  * stays in the foreground as our child, so its exit status is the container's.
  */
 
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { OciImageConfig } from "../oci/image.ts";
+import { type OciImageConfig, parseGroup, parsePasswd } from "../formats/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
-import { parseGroup, parsePasswd } from "../verify/rules/util.ts";
+import { ChildContainer, LiveContainers } from "./container.ts";
 import {
   type Container,
   type Driver,
@@ -23,7 +22,7 @@ import {
   type StartOptions,
 } from "./driver.ts";
 import { RuntimeError } from "./errors.ts";
-import { capture, run, track, within } from "./proc.ts";
+import { run, within } from "./proc.ts";
 import { type UnpackLayer, unpackImage } from "./unpack.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -203,7 +202,7 @@ export class RuncDriver implements Driver {
   private dir?: string;
   private lower?: string;
   private stateRoot?: string;
-  private readonly containers = new Set<RuncContainer>();
+  private readonly containers = new LiveContainers<RuncContainer>();
   private readonly sessions = new Set<RuncSession>();
   private readonly runc: string;
 
@@ -285,11 +284,7 @@ export class RuncDriver implements Driver {
         hint: "run as root on a kernel with overlayfs",
       });
     }
-    const c = new RuncContainer(this.runc, this.stateRoot as string, id, bundle, rootfs);
-    this.containers.add(c);
-    c.onRemoved = () => this.containers.delete(c);
-    c.launch();
-    return c;
+    return this.containers.launch(new RuncContainer(this.runc, this.stateRoot as string, id, bundle, rootfs));
   }
 
   async runOnce(opts: StartOptions, timeoutMs: number): Promise<ExecResult> {
@@ -298,47 +293,31 @@ export class RuncDriver implements Driver {
   }
 
   async cleanup(): Promise<void> {
-    for (const c of [...this.containers]) await c.remove().catch(() => {});
+    await this.containers.removeAll();
     for (const s of [...this.sessions]) await this.endSession(s).catch(() => {});
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
     this.lower = undefined;
   }
 }
 
-class RuncContainer implements Container {
-  readonly id: string;
-  exited!: Promise<number>;
-  onRemoved?: () => void;
+class RuncContainer extends ChildContainer {
   private readonly runc: string;
   private readonly state: string;
   private readonly bundle: string;
   private readonly rootfs: string;
-  private readonly out = { text: "" };
-  private readonly err = { text: "" };
-  private removing?: Promise<void>;
 
   constructor(runc: string, state: string, id: string, bundle: string, rootfs: string) {
+    super(id);
     this.runc = runc;
     this.state = state;
-    this.id = id;
     this.bundle = bundle;
     this.rootfs = rootfs;
   }
 
   launch(): void {
-    const child = track(
-      spawn(this.runc, ["--root", this.state, "run", "--bundle", this.bundle, this.id], {
-        stdio: ["ignore", "pipe", "pipe"],
-      }),
-    );
-    capture(child.stdout, this.out);
-    capture(child.stderr, this.err);
-    this.exited = new Promise((resolve) => {
-      child.on("error", (e) => {
-        this.err.text += `runc: ${e.message}\n`;
-        resolve(127);
-      });
-      child.on("close", (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1)));
+    this.spawnMain(this.runc, ["--root", this.state, "run", "--bundle", this.bundle, this.id], {
+      errorPrefix: "runc: ",
+      killedCode: (signal) => (signal ? 128 + 9 : 1),
     });
   }
 
@@ -368,17 +347,7 @@ class RuncContainer implements Container {
     return (JSON.parse(r.stdout) as { pid: number }).pid;
   }
 
-  logs(): { stdout: string; stderr: string } {
-    return { stdout: this.out.text, stderr: this.err.text };
-  }
-
-  /** idempotent: concurrent callers (a check's finally, the Ctrl-C cleanup) share one removal */
-  remove(): Promise<void> {
-    this.removing ??= this.doRemove();
-    return this.removing;
-  }
-
-  private async doRemove(): Promise<void> {
+  protected async removeNow(): Promise<void> {
     await run(this.runc, ["--root", this.state, "kill", this.id, "KILL"], { timeoutMs: 10_000 }).catch(
       () => undefined,
     );
@@ -388,6 +357,5 @@ class RuncContainer implements Container {
     );
     await run("umount", [this.rootfs], { timeoutMs: 10_000 }).catch(() => undefined);
     await rm(this.bundle, { recursive: true, force: true }).catch(() => undefined);
-    this.onRemoved?.();
   }
 }

@@ -6,8 +6,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cleanupPulls, openImage } from "../oci/index.ts";
 import { info } from "../util/progress.ts";
-import { cleanupPulls, openImageRef } from "../verify/image-ref.ts";
 import { CHECK_NAMES, CHECKS, type CheckOptions } from "./checks/index.ts";
 import { type DriverName, makeDriver } from "./detect.ts";
 import type { Driver } from "./driver.ts";
@@ -15,7 +15,8 @@ import { RuntimeError } from "./errors.ts";
 import { killAllChildren } from "./proc.ts";
 import { makeReport, type TestReport, type TestResult } from "./report.ts";
 import { RuncDriver } from "./runc.ts";
-import { runStructure, type StructureConfig } from "./structure.ts";
+import type { StructureConfig } from "./structure/config.ts";
+import { runStructure } from "./structure/run.ts";
 import { unpackImage } from "./unpack.ts";
 
 export interface TestOptions {
@@ -74,12 +75,11 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
   let options = opts.checkOptions ?? {};
   for (const s of structures) options = mergeOptions(options, s.shellfree);
   if (opts.timeoutMs && !options.timeoutMs) options = { ...options, timeoutMs: opts.timeoutMs };
-  const opened = await openImageRef(ref, {
+  const img = await openImage(ref, {
     platform: opts.platform,
     creds: opts.creds,
     insecure: opts.insecure,
   });
-  const img = opened.image;
   let driver: Driver | undefined;
   let fileRoot: string | undefined;
   const cleanup = async () => {
@@ -89,7 +89,7 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
   };
   active.add(cleanup);
   try {
-    driver = await makeDriver(opts.driver, { ref: opened.localRef, config: img.config, layers: img.layers });
+    driver = await makeDriver(opts.driver, { ref: img.localRef, config: img.config, layers: img.layers });
     info(`test: preparing the image for ${driver.name}`);
     await driver.prepare();
     const results: TestResult[] = [];
@@ -134,6 +134,6 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
   } finally {
     await cleanup();
     active.delete(cleanup);
-    await opened.close();
+    await img.close();
   }
 }

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
+import { applyWhiteout, type WhiteoutTarget, whiteoutOf } from "../formats/index.ts";
 import { RuntimeError } from "./errors.ts";
 
 export interface UnpackLayer {
@@ -67,11 +68,37 @@ async function ensureDir(root: string, parts: string[]): Promise<void> {
   await mkdir(resolved, { recursive: true, mode: 0o755 });
 }
 
+/** The host directory of image directory `dirParts` under `root` (resolved inside root). */
+async function hostDir(root: string, dirParts: string[]): Promise<string> {
+  return (await secureJoin(root, [...dirParts, "x"])).slice(0, -2);
+}
+
+/** Whiteouts on the unpacked tree: what this layer wrote (`written`) stays. */
+function hostWhiteoutTarget(root: string, written: Set<string>): WhiteoutTarget {
+  return {
+    async removeTree(path) {
+      const parts = path.split("/");
+      const dir = await hostDir(root, parts.slice(0, -1));
+      await rm(join(dir, parts[parts.length - 1]), { recursive: true, force: true });
+    },
+    async clearLowerChildren(dirPath) {
+      const dirParts = dirPath === "" ? [] : dirPath.split("/");
+      const dir = await hostDir(root, dirParts);
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names) {
+        if (!written.has([...dirParts, name].join("/")))
+          await rm(join(dir, name), { recursive: true, force: true });
+      }
+    },
+  };
+}
+
 /** Apply one layer to `root`. */
 export async function unpackLayer(root: string, stream: Readable): Promise<void> {
   const extract = tar.extract();
   const written = new Set<string>();
   const dirModes: Array<[string, number, Date]> = [];
+  const target = hostWhiteoutTarget(root, written);
   const consume = (async () => {
     for await (const entry of extract) {
       const h = entry.header;
@@ -80,21 +107,11 @@ export async function unpackLayer(root: string, stream: Readable): Promise<void>
         entry.resume();
         continue;
       }
-      const base = parts[parts.length - 1];
       const key = parts.join("/");
       await ensureDir(root, parts.slice(0, -1));
-      if (base.startsWith(".wh.")) {
-        const dirParts = parts.slice(0, -1);
-        const dirHost = await secureJoin(root, [...dirParts, "x"]).then((p) => p.slice(0, -2));
-        if (base === ".wh..wh..opq") {
-          const names = await readdir(dirHost).catch(() => [] as string[]);
-          for (const n of names) {
-            if (!written.has([...dirParts, n].join("/")))
-              await rm(join(dirHost, n), { recursive: true, force: true });
-          }
-        } else {
-          await rm(join(dirHost, base.slice(4)), { recursive: true, force: true });
-        }
+      const whiteout = whiteoutOf(key);
+      if (whiteout) {
+        await applyWhiteout(whiteout, target);
         entry.resume();
         continue;
       }

@@ -7,8 +7,6 @@
  * read-only PT_LOAD that holds .dynstr) and keeps only those while the rest streams past.
  */
 
-export const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
-
 export const PT_LOAD = 1;
 export const PT_DYNAMIC = 2;
 export const PT_INTERP = 3;

@@ -1,8 +1,9 @@
 /** verify: static proof that an image is shell-free (and the rest of the rules). */
+
+export type { ContentInfo } from "./content.ts";
 export * from "./elf.ts";
 export * from "./errors.ts";
-export { type ContentInfo, type FsNode, ImageFs, type LayerSource, readImageFs } from "./fs.ts";
-export * from "./image-ref.ts";
+export { type FsNode, ImageFs, type LayerSource, readImageFs } from "./image-fs.ts";
 export * from "./policy.ts";
 export * from "./report/index.ts";
 export { RULE_IDS, RULES } from "./rules/index.ts";

@@ -15,10 +15,10 @@ import { createRequire } from "node:module";
 import type { Ajv as AjvClass } from "ajv";
 import { parse as parseYaml } from "yaml";
 import { VerifyError } from "./errors.ts";
+import { globToRegExp } from "./globs.ts";
 import { RULE_IDS } from "./rules/index.ts";
 import { parseSize } from "./rules/size.ts";
 import type { Severity } from "./rules/types.ts";
-import { globToRegExp } from "./rules/util.ts";
 
 export interface RulePolicy {
   enabled: boolean;

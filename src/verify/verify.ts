@@ -2,13 +2,14 @@
  * The verify engine: read the image's filesystem once (layers in order, whiteouts applied), run
  * every enabled rule, apply the policy (severities, allowed paths) and produce a report.
  */
+
+import { openImage } from "../oci/index.ts";
 import { info } from "../util/progress.ts";
-import { type ImageFs, type ImageFsStats, type LayerSource, readImageFs } from "./fs.ts";
-import { openImageRef } from "./image-ref.ts";
+import { matchAny } from "./globs.ts";
+import { type ImageFs, type ImageFsStats, type LayerSource, readImageFs } from "./image-fs.ts";
 import { defaultPolicy, type Policy } from "./policy.ts";
 import { RULES } from "./rules/index.ts";
 import type { Finding, ImageConfigJson, Severity } from "./rules/types.ts";
-import { matchAny } from "./rules/util.ts";
 
 export interface VerifyInput {
   ref: string;
@@ -136,22 +137,20 @@ export async function verifyImage(input: VerifyInput, opts: VerifyOptions = {}):
 }
 
 /**
- * Open an image reference and verify it. References are whatever src/oci/read.ts's openImage
- * takes (oci:DIR[:TAG|@digest], oci-archive:FILE, docker-archive:FILE) and registry:HOST/REPO[:TAG]
- * (pulled into a temp layout first).
+ * Open an image reference (any transport src/oci reads: oci:, oci-archive:, docker-archive:,
+ * docker://, registry:) and verify it.
  */
 export async function verifyRef(
   ref: string,
   opts: VerifyOptions & { platform?: string; creds?: string; insecure?: boolean } = {},
 ): Promise<VerifyReport> {
-  const opened = await openImageRef(ref, opts);
-  const img = opened.image;
+  const img = await openImage(ref, opts);
   try {
     const p = img.platform;
     return await verifyImage(
       {
         ref,
-        config: img.config as unknown as ImageConfigJson,
+        config: img.config,
         layers: img.layers,
         manifestDigest: img.manifestDigest,
         platform: `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""}`,
@@ -159,6 +158,6 @@ export async function verifyRef(
       opts,
     );
   } finally {
-    await opened.close();
+    await img.close();
   }
 }

@@ -9,8 +9,8 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http"
 import https from "node:https";
 import type { Readable } from "node:stream";
 import { info } from "../../util/progress.ts";
-import { type Credentials, parseWwwAuthenticate, resolveCredentials, Secrets } from "../auth.ts";
 import { OciError } from "../errors.ts";
+import { type Credentials, parseWwwAuthenticate, resolveCredentials, Secrets } from "./auth.ts";
 
 export type BodySource = Buffer | (() => Readable);
 

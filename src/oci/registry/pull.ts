@@ -37,8 +37,8 @@ import {
   MEDIA_OCI_INDEX,
   MEDIA_OCI_MANIFEST,
 } from "../media.ts";
+import { parseLayoutRef, parseRegistryRef } from "../ref.ts";
 import { clientFor, drain, header, isTransientError, type RegistryClient, readBody } from "./client.ts";
-import { parseLayoutRef, parseRegistryRef } from "./ref.ts";
 import { repoScope } from "./upload.ts";
 
 export interface PullOptions {

@@ -11,9 +11,9 @@
  * fetched (or started empty), the attestation's descriptor added if missing, and put back.
  */
 import { readFile, stat } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../../util/atomic.ts";
+import { defaultCacheDir } from "../../util/cache-dir.ts";
 import { humanBytes, info, progress } from "../../util/progress.ts";
 import {
   ANNOTATION_SBOM_ATTESTATION,
@@ -32,8 +32,8 @@ import {
   MEDIA_OCI_INDEX,
   MEDIA_OCI_MANIFEST,
 } from "../media.ts";
+import { DOCKER_TAG, parseLayoutRef, parseRegistryRef } from "../ref.ts";
 import { clientFor, drain, header, type RegistryClient, readBody } from "./client.ts";
-import { type LayoutRef, parseLayoutRef, parseRegistryRef, TAG_RE } from "./ref.ts";
 import { type BlobResult, pushBlob, repoScope } from "./upload.ts";
 
 export interface PushOptions {
@@ -93,7 +93,7 @@ interface Walk {
 }
 
 /** Choose the descriptor `oci:DIR[:TAG]` names. */
-export async function selectFromLayout(ref: LayoutRef): Promise<Descriptor> {
+export async function selectFromLayout(ref: { dir: string; tag?: string }): Promise<Descriptor> {
   const index = await readIndex(ref.dir);
   const tagOf = (d: Descriptor) => d.annotations?.[ANNOTATION_REF_NAME];
   if (ref.tag !== undefined) {
@@ -282,12 +282,6 @@ function hintsFile(cacheDir: string, registry: string): string {
   return join(cacheDir, "registry", `${registry.replace(/[^A-Za-z0-9._-]/g, "_")}.json`);
 }
 
-export function defaultCacheDir(): string {
-  const xdg = process.env.XDG_CACHE_HOME;
-  if (xdg?.startsWith("/")) return join(xdg, "shellfree");
-  return join(homedir(), ".cache", "shellfree");
-}
-
 /** Which repositories of a registry got which blobs in earlier pushes (digest → repositories). */
 async function loadHints(cacheDir: string, registry: string): Promise<Record<string, string[]>> {
   try {
@@ -336,7 +330,7 @@ export async function pushLayout(
   lref.dir = resolve(lref.dir);
   const ref = parseRegistryRef(dest);
   for (const t of opts.tags ?? []) {
-    if (!TAG_RE.test(t)) throw new OciError("E_REGISTRY_REF", `invalid tag "${t}"`, { exitCode: 2 });
+    if (!DOCKER_TAG.test(t)) throw new OciError("E_REGISTRY_REF", `invalid tag "${t}"`, { exitCode: 2 });
   }
   const top = await selectFromLayout(lref);
   const walk = await walkLayout(lref.dir, top);

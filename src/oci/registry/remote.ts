@@ -10,10 +10,10 @@ import { referrersTag } from "../attest.ts";
 import { sha256Digest } from "../digest.ts";
 import { OciError } from "../errors.ts";
 import type { Descriptor, OciManifest } from "../image.ts";
+import { parseRegistryRef, type RegistryRef } from "../ref.ts";
 import { clientFor, drain, header, type RegistryClient, readBody } from "./client.ts";
 import { type Fetched, fetchManifest, referrersIndex } from "./pull.ts";
 import { linkReferrer } from "./push.ts";
-import { parseRegistryRef, type RegistryRef } from "./ref.ts";
 import { blobExists, repoScope } from "./upload.ts";
 
 export interface RepositoryOptions {

@@ -1,6 +1,6 @@
 /** What the built-in behaviour checks share: options, readiness, HTTP probing, cleanup. */
 import { request } from "node:http";
-import type { OciImageConfig } from "../../oci/image.ts";
+import type { OciImageConfig } from "../../formats/index.ts";
 import type { Container, Driver, StartOptions } from "../driver.ts";
 import { within } from "../proc.ts";
 import type { TestResult } from "../report.ts";

@@ -22,5 +22,4 @@ export function renderReport(r: VerifyReport, format: ReportFormat, toolVersion:
 }
 
 export { toSarifObject } from "./sarif.ts";
-export { xmlEscape } from "./xml.ts";
 export { toJson, toJunit, toSarif, toText };

@@ -1,7 +1,8 @@
 /** JUnit XML: one testcase per rule; a rule with failing findings is a <failure>. */
+
+import { xmlEscape as x } from "../../util/xml.ts";
 import type { VerifyReport } from "../verify.ts";
 import { fails } from "../verify.ts";
-import { xmlEscape as x } from "./xml.ts";
 
 export function toJunit(r: VerifyReport): string {
   const cases: string[] = [];

@@ -1,7 +1,8 @@
 /** Checks shared by the entrypoint and healthcheck rules: an exec-form command that can start. */
-import type { ImageFs } from "../fs.ts";
+import type { ImageFs } from "../image-fs.ts";
+import { basenameOf } from "../image-fs.ts";
+import { executableBy, findExecutable, resolveUser, SHELL_NAMES } from "./lookup.ts";
 import type { ImageConfigJson, RawFinding } from "./types.ts";
-import { basenameOf, executableBy, findExecutable, resolveUser, SHELL_NAMES } from "./util.ts";
 
 /** Is argv a shell-form command (["/bin/sh", "-c", "..."])? */
 export function isShellForm(argv: string[]): boolean {

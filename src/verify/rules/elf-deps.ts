@@ -8,9 +8,9 @@
  * machine is skipped, as ld.so skips it.
  */
 import { type ElfInfo, ET_DYN, ET_EXEC, MULTIARCH } from "../elf.ts";
-import { dirnameOf, type FsNode, type ImageFs, normalizePath } from "../fs.ts";
+import { dirnameOf, type FsNode, type ImageFs, normalizePath } from "../image-fs.ts";
+import { envOf, nodeText } from "./lookup.ts";
 import type { ImageConfigJson, RawFinding, Rule } from "./types.ts";
-import { envOf, nodeText } from "./util.ts";
 
 function defaultDirs(e: ElfInfo): string[] {
   const t = MULTIARCH[e.machine]?.triplet;

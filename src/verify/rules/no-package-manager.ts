@@ -1,5 +1,5 @@
 /** no-package-manager: no package manager a process in the container could run. */
-import { basenameOf } from "../fs.ts";
+import { basenameOf } from "../image-fs.ts";
 import type { RawFinding, Rule } from "./types.ts";
 
 const NAMES =

@@ -1,6 +1,7 @@
 /** no-setuid: no setuid or setgid files. */
+
+import { fmtMode } from "./lookup.ts";
 import type { RawFinding, Rule } from "./types.ts";
-import { fmtMode } from "./util.ts";
 
 export const rule: Rule = {
   id: "no-setuid",

@@ -3,9 +3,9 @@
  * (ELF content that carries a shell's signature strings, or the same bytes / build-id as a
  * file found by name), so a renamed copy or a hard link under another name is found too.
  */
-import { basenameOf, type FsNode } from "../fs.ts";
+import { basenameOf, type FsNode } from "../image-fs.ts";
+import { SHELL_NAMES } from "./lookup.ts";
 import type { RawFinding, Rule } from "./types.ts";
-import { SHELL_NAMES } from "./util.ts";
 
 export const rule: Rule = {
   id: "no-shell",

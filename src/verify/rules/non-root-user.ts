@@ -1,6 +1,7 @@
 /** non-root-user: the image runs as a non-root user (numeric, or a name in its /etc/passwd). */
+
+import { resolveUser } from "./lookup.ts";
 import type { RawFinding, Rule } from "./types.ts";
-import { resolveUser } from "./util.ts";
 
 export const rule: Rule = {
   id: "non-root-user",

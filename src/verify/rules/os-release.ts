@@ -4,8 +4,9 @@
  * the Debian LTS schedule as published in 2026; the archive's own announcements are the
  * authority — update the table when they move.
  */
+import { parseOsRelease } from "../../formats/index.ts";
+import { nodeText } from "./lookup.ts";
 import type { RawFinding, Rule } from "./types.ts";
-import { nodeText } from "./util.ts";
 
 /** Debian major version → approximate end of life (end of LTS), ISO date. */
 export const DEBIAN_EOL: Record<string, { codename: string; eol: string }> = {
@@ -16,18 +17,6 @@ export const DEBIAN_EOL: Record<string, { codename: string; eol: string }> = {
   "12": { codename: "bookworm", eol: "2028-06-30" },
   "13": { codename: "trixie", eol: "2030-06-30" },
 };
-
-export function parseOsRelease(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (!m) continue;
-    let v = m[2];
-    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
-    out[m[1]] = v.replace(/\\(["'$`\\])/g, "$1");
-  }
-  return out;
-}
 
 export const rule: Rule = {
   id: "os-release",
@@ -47,21 +36,21 @@ export const rule: Rule = {
       ];
     const os = parseOsRelease(text);
     const out: RawFinding[] = [];
-    const id = os.ID ?? "";
+    const id = os.get("ID") ?? "";
     if (id !== "debian") {
       out.push({
         path: "/etc/os-release",
         severity: "info",
-        message: `the image is ${os.PRETTY_NAME ?? (id || "an unknown OS")}, not Debian: end of life not checked`,
+        message: `the image is ${os.get("PRETTY_NAME") ?? (id || "an unknown OS")}, not Debian: end of life not checked`,
       });
       return out;
     }
-    const major = (os.VERSION_ID ?? "").split(".")[0];
+    const major = (os.get("VERSION_ID") ?? "").split(".")[0];
     if (!major) {
       out.push({
         path: "/etc/os-release",
         severity: "info",
-        message: `${os.PRETTY_NAME ?? "Debian"} has no VERSION_ID (testing/unstable): no end-of-life date`,
+        message: `${os.get("PRETTY_NAME") ?? "Debian"} has no VERSION_ID (testing/unstable): no end-of-life date`,
       });
       return out;
     }

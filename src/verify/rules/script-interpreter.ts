@@ -1,7 +1,8 @@
 /** script-interpreter: executable #! scripts whose interpreter is not in the image are dead files. */
-import type { ImageFs } from "../fs.ts";
+import type { ImageFs } from "../image-fs.ts";
+import { basenameOf } from "../image-fs.ts";
+import { findExecutable } from "./lookup.ts";
 import type { RawFinding, Rule } from "./types.ts";
-import { basenameOf, findExecutable } from "./util.ts";
 
 export const rule: Rule = {
   id: "script-interpreter",

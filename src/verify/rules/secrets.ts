@@ -1,5 +1,5 @@
 /** secrets: no private keys, .env files or cloud credentials baked into the image. */
-import { basenameOf } from "../fs.ts";
+import { basenameOf } from "../image-fs.ts";
 import type { RawFinding, Rule } from "./types.ts";
 
 const SECRET_NAMES =

@@ -1,36 +1,11 @@
 /** Shared types of the verify rules. One rule a file; `rules/index.ts` lists them. */
-import type { ImageFs } from "../fs.ts";
+import type { OciImageConfig } from "../../formats/index.ts";
+import type { ImageFs } from "../image-fs.ts";
 
 export type Severity = "error" | "warning" | "info";
 
-/** The parts of an OCI image config (`config.config`) the rules look at. */
-export interface ImageRuntimeConfig {
-  User?: string;
-  Env?: string[] | null;
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  WorkingDir?: string;
-  Healthcheck?: {
-    Test?: string[] | null;
-    Interval?: number;
-    Timeout?: number;
-    StartPeriod?: number;
-    Retries?: number;
-  };
-  ExposedPorts?: Record<string, object> | null;
-  Volumes?: Record<string, object> | null;
-  Labels?: Record<string, string> | null;
-  StopSignal?: string;
-}
-
-/** The full OCI image config JSON (only what we read is typed). */
-export interface ImageConfigJson {
-  architecture?: string;
-  os?: string;
-  variant?: string;
-  config?: ImageRuntimeConfig;
-  [k: string]: unknown;
-}
+/** The image config as the rules read it: an image someone else built may leave out any field. */
+export type ImageConfigJson = Partial<OciImageConfig>;
 
 /** One problem found. `severity` is filled in from the rule's default or the policy. */
 export interface Finding {

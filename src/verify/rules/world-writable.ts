@@ -1,7 +1,7 @@
 /** world-writable: no world-writable files or directories, except sticky 1777 dirs and what is in them. */
-import { dirnameOf } from "../fs.ts";
+import { dirnameOf } from "../image-fs.ts";
+import { fmtMode } from "./lookup.ts";
 import type { RawFinding, Rule } from "./types.ts";
-import { fmtMode } from "./util.ts";
 
 export const rule: Rule = {
   id: "world-writable",

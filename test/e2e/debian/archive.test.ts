@@ -12,7 +12,7 @@ import { DEFAULT_KEYRING, loadRelease, loadUniverse } from "../../../src/debian/
 import { DebianError } from "../../../src/debian/errors.ts";
 import type { PackageUniverse } from "../../../src/debian/types.ts";
 import { setQuiet } from "../../../src/util/progress.ts";
-import { archiveOptions } from "../helpers/mirror.ts";
+import { archiveOptions } from "../../helpers/mirror.ts";
 
 setQuiet(true);
 const fresh = mkdtempSync(join(tmpdir(), "sf-archive-e2e-"));

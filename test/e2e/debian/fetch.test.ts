@@ -14,12 +14,12 @@ import { fetchDebs } from "../../../src/debian/cache.ts";
 import { readDeb } from "../../../src/debian/deb.ts";
 import type { BinaryPackage } from "../../../src/debian/types.ts";
 import { setQuiet } from "../../../src/util/progress.ts";
-import { archiveOptions, TEST_CACHE } from "../helpers/mirror.ts";
+import { shellfree } from "../../helpers/cli.ts";
+import { archiveOptions, TEST_CACHE } from "../../helpers/mirror.ts";
 
 setQuiet(true);
 const tmp = mkdtempSync(join(tmpdir(), "sf-fetch-e2e-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-const BIN = new URL("../../../bin/shellfree", import.meta.url).pathname;
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 function pick(pkgs: BinaryPackage[], names: string[]): BinaryPackage[] {
@@ -95,16 +95,9 @@ test("fetch and read a real arm64 .deb", async () => {
   assert.ok(d.entries.some((e) => e.path === "usr/lib/aarch64-linux-gnu/libc.so.6"));
 });
 
-function shellfree(args: string[]) {
-  return spawnSync(BIN, args, {
-    encoding: "utf8",
-    env: { ...process.env, SHELLFREE_QUIET: "1" },
-    maxBuffer: 1 << 26,
-    timeout: 300_000,
-  });
-}
+const cli = (args: string[]) => shellfree(args, { env: { SHELLFREE_QUIET: "1" }, timeoutMs: 300_000 });
 
-test("shellfree fetch: the closure lands in --out as verified name_version_arch.deb files", () => {
+test("shellfree fetch: the closure lands in --out as verified name_version_arch.deb files", async () => {
   const out = join(tmp, "out");
   const args = [
     "fetch",
@@ -118,8 +111,8 @@ test("shellfree fetch: the closure lands in --out as verified name_version_arch.
     "--out",
     out,
   ];
-  const r = shellfree([...args, "--json"]);
-  assert.equal(r.status, 0, r.stderr);
+  const r = await cli([...args, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout) as {
     count: number;
     bytes: number;
@@ -147,16 +140,16 @@ test("shellfree fetch: the closure lands in --out as verified name_version_arch.
     j.packages.reduce((s, p) => s + p.size, 0),
   );
   // the second run is served entirely from the cache; the text summary says so
-  const again = shellfree(args);
-  assert.equal(again.status, 0, again.stderr);
+  const again = await cli(args);
+  assert.equal(again.code, 0, again.stderr);
   assert.match(
     again.stdout,
     new RegExp(`^${j.count} packages, .* \\(${j.count} from the cache, 0 downloaded\\)`),
   );
 });
 
-test("shellfree fetch: an unknown package fails with one clear line and exit 1", () => {
-  const r = shellfree([
+test("shellfree fetch: an unknown package fails with one clear line and exit 1", async () => {
+  const r = await cli([
     "fetch",
     "--cache-dir",
     TEST_CACHE,
@@ -164,7 +157,7 @@ test("shellfree fetch: an unknown package fails with one clear line and exit 1",
     "--out",
     join(tmp, "none"),
   ]);
-  assert.equal(r.status, 1);
+  assert.equal(r.code, 1);
   assert.match(r.stderr, /^shellfree: .*no-such-package-xyz/m);
   assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
 });
@@ -173,8 +166,8 @@ test("shellfree debian extract: same tree as dpkg-deb -x", async () => {
   const u = await loadUniverse(archiveOptions("trixie", "amd64"));
   const [r] = await fetchDebs(pick(u.packages, ["base-files"]), { cacheDir: TEST_CACHE });
   const ours = join(tmp, "ours");
-  const x = shellfree(["debian", "extract", r.path, "--out", ours, "--json"]);
-  assert.equal(x.status, 0, x.stderr);
+  const x = await cli(["debian", "extract", r.path, "--out", ours, "--json"]);
+  assert.equal(x.code, 0, x.stderr);
   assert.equal(JSON.parse(x.stdout).package, "base-files");
   const theirs = join(tmp, "theirs");
   const d = spawnSync("dpkg-deb", ["-x", r.path, theirs]);

@@ -11,16 +11,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { DEFAULT_KEYRING, loadUniverse } from "../../../src/debian/archive.ts";
 import { resolve } from "../../../src/debian/resolve.ts";
 import type { AptSource, PackageUniverse } from "../../../src/debian/types.ts";
 import { compareVersions } from "../../../src/debian/version.ts";
 import { setQuiet } from "../../../src/util/progress.ts";
-import { archiveOptions, TEST_CACHE } from "../helpers/mirror.ts";
+import { CLI } from "../../helpers/cli.ts";
+import { archiveOptions, TEST_CACHE } from "../../helpers/mirror.ts";
 
 setQuiet(true);
-const BIN = fileURLToPath(new URL("../../../bin/shellfree", import.meta.url));
 const root = mkdtempSync(join(tmpdir(), "sf-resolve-apt-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -146,13 +145,13 @@ describe("shellfree resolve = apt (empty status, no Recommends)", () => {
 
   test("the CLI prints the same closure, sorted, as text and JSON", () => {
     const base = ["resolve", "--suite", "trixie", "--arch", "amd64", "--cache-dir", TEST_CACHE, "curl"];
-    const text = spawnSync(BIN, ["-q", ...base], { encoding: "utf8" });
+    const text = spawnSync(CLI, ["-q", ...base], { encoding: "utf8" });
     assert.equal(text.status, 0, text.stderr);
     const lines = text.stdout.trim().split("\n");
     assert.ok(lines.length > 20);
     assert.deepEqual([...lines].sort(), lines);
     for (const l of lines) assert.match(l, /^[a-z0-9][a-z0-9+.-]* \S+ (amd64|all)$/);
-    const json = spawnSync(BIN, ["-q", ...base, "--json"], { encoding: "utf8" });
+    const json = spawnSync(CLI, ["-q", ...base, "--json"], { encoding: "utf8" });
     assert.equal(json.status, 0, json.stderr);
     const arr = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
     assert.deepEqual(
@@ -170,7 +169,7 @@ describe("shellfree resolve = apt (empty status, no Recommends)", () => {
       ]);
       assert.match(String(p.sha256), /^[0-9a-f]{64}$/);
     }
-    const ex = spawnSync(BIN, [...base.slice(0, -1), "--exclude", "libssl3t64,nope", "curl"], {
+    const ex = spawnSync(CLI, [...base.slice(0, -1), "--exclude", "libssl3t64,nope", "curl"], {
       encoding: "utf8",
     });
     assert.equal(ex.status, 0, ex.stderr);
@@ -180,14 +179,14 @@ describe("shellfree resolve = apt (empty status, no Recommends)", () => {
 
   test("an unsatisfiable request names its chain and exits 1", () => {
     const r = spawnSync(
-      BIN,
+      CLI,
       ["resolve", "--suite", "trixie", "--cache-dir", TEST_CACHE, "curl", "libc6=0.0-0"],
       { encoding: "utf8" },
     );
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^shellfree: version 0\.0-0 of libc6 is not in the archive/m);
     const u = spawnSync(
-      BIN,
+      CLI,
       ["resolve", "--suite", "trixie", "--cache-dir", TEST_CACHE, "no-such-package-x"],
       {
         encoding: "utf8",

@@ -13,14 +13,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { loadUniverse } from "../../../src/debian/archive.ts";
 import { compareVersions } from "../../../src/debian/version.ts";
 import { setQuiet } from "../../../src/util/progress.ts";
-import { archiveOptions } from "../helpers/mirror.ts";
+import { CLI } from "../../helpers/cli.ts";
+import { archiveOptions } from "../../helpers/mirror.ts";
 
 setQuiet(true);
-const BIN = fileURLToPath(new URL("../../../bin/shellfree", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "sf-vercmp-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -137,7 +136,7 @@ test("version-compare agrees with dpkg --compare-versions on real and edge-case 
   pairs.push(...EDGE);
 
   const want = dpkgAnswers(pairs);
-  const r = spawnSync(BIN, ["debian", "version-compare"], {
+  const r = spawnSync(CLI, ["debian", "version-compare"], {
     input: pairs.map(([a, b]) => `${a}\t${b}\n`).join(""),
     encoding: "utf8",
     maxBuffer: 1 << 26,
@@ -157,7 +156,7 @@ test("version-compare agrees with dpkg --compare-versions on real and edge-case 
     "a real version was refused by dpkg",
   );
   assert.ok(new Set(want.slice(0, real)).size === 3, "real pairs should cover -1, 0 and 1");
-  const clean = spawnSync(BIN, ["debian", "version-compare"], {
+  const clean = spawnSync(CLI, ["debian", "version-compare"], {
     input: pairs
       .slice(0, 50)
       .map(([a, b]) => `${a}\t${b}\n`)

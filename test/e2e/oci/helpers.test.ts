@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import * as tar from "tar-stream";
 import { openImage } from "../../../src/oci/index.ts";
-import { makeImage, TINI } from "../helpers/images.ts";
+import { makeImage, TINI } from "../../helpers/images.ts";
 
 async function names(stream: NodeJS.ReadableStream): Promise<Array<[string, string, number]>> {
   const ex = tar.extract();

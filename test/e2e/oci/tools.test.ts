@@ -9,8 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { blobPath, listManifests, openImage, readIndex } from "../../../src/oci/index.ts";
-import { makeImage, TINI, tiniImage } from "../helpers/images.ts";
-import { createPodman, type Podman, runCommand } from "../helpers/podman.ts";
+import { makeImage, TINI, tiniImage } from "../../helpers/images.ts";
+import { createPodman, type Podman } from "../../helpers/podman.ts";
+import { runCommand } from "../../helpers/run.ts";
+import { pseudoRandom } from "../../unit/oci/helpers.ts";
 
 let root: string;
 let pm: Podman;
@@ -19,17 +21,7 @@ const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("
 /** 9 MiB of incompressible bytes, so a gzip layer has several members (4 MiB tar chunks). */
 async function bigFile(): Promise<string> {
   const p = join(root, "big.bin");
-  const b = Buffer.alloc(9 * 1024 * 1024);
-  let x = 2463534242;
-  for (let i = 0; i < b.length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    b[i] = x & 0xff;
-  }
-  await writeFile(p, b);
+  await writeFile(p, pseudoRandom(9 * 1024 * 1024, 2463534242));
   return p;
 }
 

@@ -20,9 +20,9 @@ import {
   serveArchive,
   type TarSpec,
 } from "../../fixtures/debian/fake-archive.ts";
-import { shellfree } from "../build/common.ts";
-import { makeImage } from "../helpers/images.ts";
-import { startRegistry } from "../helpers/registry.ts";
+import { makeImage } from "../../helpers/images.ts";
+import { startRegistry } from "../../helpers/registry.ts";
+import { shellfree } from "../builder/common.ts";
 
 const ARCHES = ["amd64", "arm64"];
 

@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { compareVersions } from "../../../src/debian/index.ts";
 import type { OutdatedJson } from "../../../src/outdated/index.ts";
-import { shellfree } from "../build/common.ts";
-import { makeImage } from "../helpers/images.ts";
-import { TEST_CACHE } from "../helpers/mirror.ts";
+import { makeImage } from "../../helpers/images.ts";
+import { TEST_CACHE } from "../../helpers/mirror.ts";
+import { shellfree } from "../builder/common.ts";
 
 const CODE_OF = { "up-to-date": 0, updates: 11, "security-updates": 10 } as const;
 

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fetchDebs, loadUniverse, readDebs, resolve } from "../../../src/debian/index.ts";
 import type { BinaryPackage } from "../../../src/debian/types.ts";
 import { type PythonTarget, targetFromDebian } from "../../../src/python/index.ts";
-import { archiveOptions, TEST_CACHE } from "../helpers/mirror.ts";
+import { archiveOptions, TEST_CACHE } from "../../helpers/mirror.ts";
 
 export interface ImageRoot {
   root: string;

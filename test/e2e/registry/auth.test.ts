@@ -11,8 +11,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { makeImage, TINI } from "../helpers/images.ts";
-import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
+import { makeImage, TINI } from "../../helpers/images.ts";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.ts";
 import { type RunResult, shellfree } from "./common.ts";
 
 const USER = "alice";

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { sha256Digest } from "../../../src/oci/digest.ts";
-import { startRegistry } from "../helpers/registry.ts";
+import { startRegistry } from "../../helpers/registry.ts";
 import { run, shellfree, sorted, treeDigests } from "./common.ts";
 
 const CACHE = process.env.SHELLFREE_TEST_CACHE ?? "/tmp/shellfree-test-cache";

@@ -1,18 +1,13 @@
 /** Shared bits of the registry e2e tests: run the CLI (async: the test proxy lives in this process), compare layouts. */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { shellfree as runCli } from "../../helpers/cli.ts";
+import { type RunResult, runCommand } from "../../helpers/run.ts";
 
-const ROOT = new URL("../../../", import.meta.url).pathname;
-export const SHELLFREE = join(ROOT, "bin", "shellfree");
+export { CLI as SHELLFREE } from "../../helpers/cli.ts";
+export type { RunResult } from "../../helpers/run.ts";
 export const NODE = process.execPath;
-
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Run a command without blocking the event loop (the counting proxy runs in this process). */
 export function run(
@@ -21,23 +16,11 @@ export function run(
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 90_000,
 ): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (c) => (stdout += c));
-    p.stderr.on("data", (c) => (stderr += c));
-    const t = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-    p.on("error", reject);
-    p.on("close", (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCommand(cmd, args, { allowFail: true, env: { ...process.env, ...env }, timeoutMs });
 }
 
 export function shellfree(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return run(NODE, [SHELLFREE, ...args], { SHELLFREE_RETRY_BASE_MS: "50", ...env });
+  return runCli(args, { env: { SHELLFREE_RETRY_BASE_MS: "50", ...env }, timeoutMs: 90_000 });
 }
 
 /** Every file of a directory tree: relative path → sha256 of its bytes. */

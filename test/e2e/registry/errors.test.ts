@@ -8,9 +8,9 @@ import { mkdtemp, rm, stat, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { pullToLayout, pushLayout, RegistryClient } from "../../../src/oci/registry.ts";
-import { makeImage, TINI } from "../helpers/images.ts";
-import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
+import { pullToLayout, pushLayout, RegistryClient } from "../../../src/oci/registry/index.ts";
+import { makeImage, TINI } from "../../helpers/images.ts";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.ts";
 import { shellfree } from "./common.ts";
 
 describe("registry failures", () => {

@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { sha256Digest } from "../../../src/oci/digest.ts";
-import { pullToLayout, pushLayout } from "../../../src/oci/registry.ts";
-import { makeImage, TINI } from "../helpers/images.ts";
-import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
+import { pullToLayout, pushLayout } from "../../../src/oci/registry/index.ts";
+import { makeImage, TINI } from "../../helpers/images.ts";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.ts";
 import { run, shellfree, sorted, treeDigests } from "./common.ts";
 
 process.env.SHELLFREE_RETRY_BASE_MS = "50";

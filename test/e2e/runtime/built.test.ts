@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { CHECK_NAMES } from "../../../src/runtime/index.ts";
-import { runCommand } from "../helpers/podman.ts";
-import { CLI, cli, freePort, processesWithEnv } from "./common.ts";
+import { shellfree } from "../../helpers/cli.ts";
+import { TEST_CACHE } from "../../helpers/mirror.ts";
+import { cli, freePort, processesWithEnv } from "./common.ts";
 
-const CACHE = process.env.SHELLFREE_TEST_CACHE ?? "/tmp/shellfree-test-cache";
 let dir: string;
 let ref: string;
 let appPort: number;
@@ -61,8 +61,7 @@ config:
 `,
   );
   const out = join(dir, "image");
-  const b = await runCommand(
-    CLI,
+  const b = await shellfree(
     [
       "build",
       "-f",
@@ -72,9 +71,9 @@ config:
       "-o",
       `oci:${out}:latest`,
       "--cache-dir",
-      CACHE,
+      TEST_CACHE,
     ],
-    { allowFail: true, timeoutMs: 600_000 },
+    { timeoutMs: 600_000 },
   );
   assert.equal(b.code, 0, b.stderr);
   ref = `oci:${out}:latest`;

@@ -1,26 +1,13 @@
 /** Shared bits of the runtime e2e tests. */
 import { readdir, readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { runCommand } from "../helpers/podman.ts";
+import { shellfree } from "../../helpers/cli.ts";
 
-export const CLI = new URL("../../../bin/shellfree", import.meta.url).pathname;
+export { CLI } from "../../helpers/cli.ts";
+export { freePort } from "../../helpers/net.ts";
 
 export const cli = (args: string[], timeoutMs = 240_000) =>
-  runCommand(CLI, args, { allowFail: true, timeoutMs, env: { ...process.env, SHELLFREE_QUIET: "1" } });
-
-/** A TCP port nothing listens on right now (127.0.0.1). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+  shellfree(args, { timeoutMs, env: { SHELLFREE_QUIET: "1" } });
 
 /** Work dirs a driver leaves under the temp dir (shellfree-runc-*, shellfree-podman-*, shellfree-files-*). */
 export async function driverDirs(prefix: string): Promise<Set<string>> {

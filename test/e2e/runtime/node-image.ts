@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename } from "node:path";
-import { type ImageFile, type MadeImage, makeImage, TINI } from "../helpers/images.ts";
+import { type ImageFile, type MadeImage, makeImage, TINI } from "../../helpers/images.ts";
 
 export const NODE_BIN = realpathSync(createRequire(import.meta.url).resolve("node/bin/node"));
 

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { PodmanDriver } from "../../../src/runtime/index.ts";
-import { tiniImage } from "../helpers/images.ts";
+import { tiniImage } from "../../helpers/images.ts";
 
 test("podman clean-up waits for late processes on its storage before removing it", async () => {
   const work = await mkdtemp(join(tmpdir(), "sf-e2e-podman-cleanup-"));

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { CHECK_NAMES } from "../../../src/runtime/index.ts";
-import { cli, driverDirs, freePort, mountsWith, processesWithEnv, structureYaml } from "./common.ts";
+import { CLI, cli, driverDirs, freePort, mountsWith, processesWithEnv, structureYaml } from "./common.ts";
 import { makeNodeImage } from "./node-image.ts";
 
 let dir: string;
@@ -195,17 +195,7 @@ test("read-only and any-uid fail for real when the app needs to write where it m
 test("Ctrl-C removes the running container and its bundle", async () => {
   const child = spawn(
     process.execPath,
-    [
-      new URL("../../../bin/shellfree", import.meta.url).pathname,
-      "test",
-      ref,
-      "--driver",
-      "runc",
-      "--checks",
-      "graceful-stop",
-      "--stop-timeout",
-      "60",
-    ],
+    [CLI, "test", ref, "--driver", "runc", "--checks", "graceful-stop", "--stop-timeout", "60"],
     {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, SHELLFREE_QUIET: "1" },

@@ -11,9 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Descriptor } from "../../../src/oci/index.ts";
-import { cosignBinary } from "../helpers/cosign.ts";
-import { makeImage } from "../helpers/images.ts";
-import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
+import { cosignBinary } from "../../helpers/cosign.ts";
+import { makeImage } from "../../helpers/images.ts";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.ts";
 import { NODE, run, SHELLFREE, shellfree } from "../registry/common.ts";
 
 const PASSWORD = "s3cret-Pa55word";

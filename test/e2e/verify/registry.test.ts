@@ -8,17 +8,11 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { makeImage, TINI } from "../helpers/images.ts";
-import { runCommand } from "../helpers/podman.ts";
-import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
+import { shellfree } from "../../helpers/cli.ts";
+import { makeImage, TINI } from "../../helpers/images.ts";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.ts";
 
-const CLI = new URL("../../../bin/shellfree", import.meta.url).pathname;
-const cli = (args: string[]) =>
-  runCommand(CLI, args, {
-    allowFail: true,
-    timeoutMs: 180_000,
-    env: { ...process.env, SHELLFREE_QUIET: "1" },
-  });
+const cli = (args: string[]) => shellfree(args, { timeoutMs: 180_000, env: { SHELLFREE_QUIET: "1" } });
 let dir: string;
 let reg: TestRegistry;
 const creds = "tester:s3cret-pw";
@@ -33,8 +27,7 @@ before(async () => {
     ],
     config: { entrypoint: [TINI, "--version"], user: "65532", healthcheck: { test: [TINI, "--version"] } },
   });
-  const p = await runCommand(CLI, ["push", img.ref, `${reg.host}/shellfree/tini:v1`, "--creds", creds], {
-    allowFail: true,
+  const p = await shellfree(["push", img.ref, `${reg.host}/shellfree/tini:v1`, "--creds", creds], {
     timeoutMs: 120_000,
   });
   assert.equal(p.code, 0, p.stderr);

@@ -11,18 +11,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import Ajv4Module from "ajv-draft-04";
+import { shellfree } from "../../helpers/cli.ts";
+import { makeImage, TINI } from "../../helpers/images.ts";
+import { TEST_CACHE } from "../../helpers/mirror.ts";
 import { makeElf } from "../../unit/verify/helpers.ts";
-import { makeImage, TINI } from "../helpers/images.ts";
-import { runCommand } from "../helpers/podman.ts";
 import { sharedLibs } from "../runtime/node-image.ts";
 
-const CLI = new URL("../../../bin/shellfree", import.meta.url).pathname;
-const CACHE = process.env.SHELLFREE_TEST_CACHE ?? "/tmp/shellfree-test-cache";
 const DASH = realpathSync("/usr/bin/dash");
 let dir: string;
 
 const cli = (args: string[], timeoutMs = 120_000) =>
-  runCommand(CLI, args, { allowFail: true, timeoutMs, env: { ...process.env, SHELLFREE_QUIET: "1" } });
+  shellfree(args, { timeoutMs, env: { SHELLFREE_QUIET: "1" } });
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "sf-e2e-verify-"));
@@ -63,10 +62,9 @@ test("a shell-free image passes (exit 0) in every image format", async () => {
 
 test("a static preset image built by shellfree passes", async () => {
   const out = join(dir, "static");
-  const b = await runCommand(
-    CLI,
-    ["build", "--preset", "static", "--arch", "amd64", "-o", `oci:${out}:latest`, "--cache-dir", CACHE],
-    { allowFail: true, timeoutMs: 300_000 },
+  const b = await shellfree(
+    ["build", "--preset", "static", "--arch", "amd64", "-o", `oci:${out}:latest`, "--cache-dir", TEST_CACHE],
+    { timeoutMs: 300_000 },
   );
   assert.equal(b.code, 0, b.stderr);
   const r = await cli(["verify", `oci:${out}:latest`, "--json"]);

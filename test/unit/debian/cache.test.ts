@@ -3,9 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { debCachePath, debUrl, defaultCacheDir, fetchDebs } from "../../../src/debian/cache.ts";
+import { debCachePath, debUrl, fetchDebs } from "../../../src/debian/cache.ts";
 import { DebianError } from "../../../src/debian/errors.ts";
 import type { BinaryPackage } from "../../../src/debian/types.ts";
+import { defaultCacheDir } from "../../../src/util/cache-dir.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "sf-cache-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -14,10 +14,12 @@ import {
   subjectPurl,
 } from "../../../src/oci/attest.ts";
 import { type BuiltImage, buildImage, type OciIndex, type OciManifest } from "../../../src/oci/image.ts";
+import { listAttestations, listManifests, openImage, readStatement } from "../../../src/oci/index.ts";
 import { writeLayer } from "../../../src/oci/layer.ts";
-import { blobPath, readIndex, writeOutput } from "../../../src/oci/layout.ts";
-import { listAttestations, listManifests, openImage, readStatement } from "../../../src/oci/read.ts";
-import { dir, file, tempDir } from "./helpers.ts";
+import { blobPath, readIndex } from "../../../src/oci/layout.ts";
+import { writeOutput } from "../../../src/oci/output.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+import { dir, file } from "./helpers.ts";
 
 const SDE = 1_700_000_000;
 const sha = (b: Uint8Array | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -70,7 +72,7 @@ async function json<T>(path: string): Promise<T> {
 
 describe("attestations (attached SBOMs)", () => {
   it("an attestation manifest is BuildKit's format and an OCI 1.1 referrer", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const im = await image(join(d, "blobs"), "amd64");
     const a = await attest(im, join(d, "blobs"));
     const m = JSON.parse(new TextDecoder().decode(a.manifest.bytes)) as OciManifest;
@@ -109,7 +111,7 @@ describe("attestations (attached SBOMs)", () => {
   });
 
   it("a single image stays the one index.json entry; its attestation is named by an annotation there", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const blobs = join(d, "cache");
     const im = await image(blobs, "amd64");
     const a = await attest(im, blobs);
@@ -185,7 +187,7 @@ describe("attestations (attached SBOMs)", () => {
   });
 
   it("an attestation named by index.json but missing from blobs/ is reported missing; the image reads as before", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const blobs = join(d, "cache");
     const im = await image(blobs, "amd64");
     const a = await attest(im, blobs);
@@ -208,7 +210,7 @@ describe("attestations (attached SBOMs)", () => {
   });
 
   it("one attestation per image at most for a single image", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const blobs = join(d, "cache");
     const im = await image(blobs, "amd64");
     const a = await attest(im, blobs);
@@ -232,7 +234,7 @@ describe("attestations (attached SBOMs)", () => {
   });
 
   it("two platforms: images first, then one attestation each; --platform picks among images only", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const blobs = join(d, "cache");
     const amd = await image(blobs, "amd64");
     const arm = await image(blobs, "arm64");
@@ -277,7 +279,7 @@ describe("attestations (attached SBOMs)", () => {
   });
 
   it("its referrers-list descriptor and the referrers tag (OCI distribution-spec 1.1)", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const im = await image(join(d, "blobs"), "amd64");
     const a = await attest(im, join(d, "blobs"));
     const doc = JSON.parse(new TextDecoder().decode(a.manifest.bytes)) as OciManifest;
@@ -296,7 +298,7 @@ describe("attestations (attached SBOMs)", () => {
   });
 
   it("docker-archive has no place for attestations: they are left out", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const blobs = join(d, "cache");
     const im = await image(blobs, "amd64");
     const r = await writeOutput(`docker-archive:${join(d, "x.tar")}:demo:1`, [im], {
@@ -308,7 +310,7 @@ describe("attestations (attached SBOMs)", () => {
   });
 
   it("an attestation about an image not written is refused", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const blobs = join(d, "cache");
     const amd = await image(blobs, "amd64");
     const arm = await image(blobs, "arm64");

@@ -7,10 +7,11 @@ import { describe, it } from "node:test";
 import { gzipSync, constants as zc, zstdCompressSync } from "node:zlib";
 import { decompressor, zstdMultiFrame } from "../../../src/oci/decompress.ts";
 import { buildImage } from "../../../src/oci/image.ts";
-import { writeOutput } from "../../../src/oci/layout.ts";
-import { openImage } from "../../../src/oci/read.ts";
+import { openImage } from "../../../src/oci/index.ts";
+import { writeOutput } from "../../../src/oci/output.ts";
 import { tarToBuffer } from "../../../src/oci/tar.ts";
-import { collect, dir, file, pseudoRandom, tempDir } from "./helpers.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+import { collect, dir, file, pseudoRandom } from "./helpers.ts";
 
 const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
@@ -63,7 +64,7 @@ describe("zstd decoding of any number of frames", () => {
   });
 
   it("openImage reads a layer made of several zstd frames", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const tar = await tarToBuffer(
       [dir("data"), file("data/x", pseudoRandom(200_000, 4)), file("data/y", "y")],
       {

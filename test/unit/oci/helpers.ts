@@ -1,18 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Readable } from "node:stream";
 import * as tar from "tar-stream";
 import type { TreeEntry } from "../../../src/oci/types.ts";
-
-export async function tempDir(
-  t: { after(fn: () => Promise<void>): void },
-  prefix = "oci-unit-",
-): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), prefix));
-  t.after(() => rm(d, { recursive: true, force: true }));
-  return d;
-}
 
 export const enc = (s: string) => new TextEncoder().encode(s);
 

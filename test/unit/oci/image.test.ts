@@ -5,7 +5,8 @@ import { describe, it } from "node:test";
 import { parseDigest, sha256Digest } from "../../../src/oci/digest.ts";
 import { buildImage, containerConfig, parseDuration, parsePlatform } from "../../../src/oci/image.ts";
 import { writeLayer } from "../../../src/oci/layer.ts";
-import { dir, file, tempDir } from "./helpers.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+import { dir, file } from "./helpers.ts";
 
 const SDE = 1_700_000_000;
 
@@ -105,7 +106,7 @@ describe("image config", () => {
 
 describe("buildImage", () => {
   it("writes spec-exact config and manifest blobs, deterministically", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const mk = async (blobDir: string) => {
       const l1 = await writeLayer([dir("etc"), file("etc/a", "a")], {
         compression: "gzip",

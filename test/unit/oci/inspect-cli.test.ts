@@ -5,15 +5,16 @@ import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { buildImage } from "../../../src/oci/image.ts";
 import { writeLayer } from "../../../src/oci/layer.ts";
-import { writeOutput } from "../../../src/oci/layout.ts";
-import { dir, file, tempDir } from "./helpers.ts";
+import { writeOutput } from "../../../src/oci/output.ts";
+import { CLI } from "../../helpers/cli.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+import { dir, file } from "./helpers.ts";
 
 const run = promisify(execFile);
-const BIN = new URL("../../../bin/shellfree", import.meta.url).pathname;
 
 describe("shellfree inspect", () => {
   it("prints platforms, digests, layers and config; --json; a clear error", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const blobDir = join(d, "cache");
     const layer = await writeLayer([dir("app"), file("app/run", "x", 0o755)], {
       compression: "gzip",
@@ -36,7 +37,7 @@ describe("shellfree inspect", () => {
     const out = join(d, "img");
     const w = await writeOutput(`oci:${out}:v1`, imgs);
     const env = { ...process.env, SHELLFREE_QUIET: "1" };
-    const j = JSON.parse((await run(BIN, ["inspect", "--json", `oci:${out}:v1`], { env })).stdout);
+    const j = JSON.parse((await run(CLI, ["inspect", "--json", `oci:${out}:v1`], { env })).stdout);
     assert.deepEqual(
       j.images.map((i: { platform: string; manifestDigest: string }) => [i.platform, i.manifestDigest]),
       w.manifests.map((m) => [`linux/${m.platform.architecture}`, m.digest]),
@@ -45,11 +46,11 @@ describe("shellfree inspect", () => {
       { digest: layer.digest, diffId: layer.diffId, mediaType: layer.mediaType, size: layer.size },
     ]);
     assert.deepEqual(j.images[0].config.exposedPorts, ["8080/tcp"]);
-    const txt = (await run(BIN, ["inspect", "--platform", "linux/arm64", `oci:${out}:v1`], { env })).stdout;
+    const txt = (await run(CLI, ["inspect", "--platform", "linux/arm64", `oci:${out}:v1`], { env })).stdout;
     assert.match(txt, /^linux\/arm64 {2}manifest sha256:[0-9a-f]{64}$/m);
     assert.doesNotMatch(txt, /linux\/amd64/);
     assert.match(txt, /entrypoint: \["\/app\/run"\]/);
-    const bad = await run(BIN, ["inspect", `oci:${out}:nope`], { env }).catch(
+    const bad = await run(CLI, ["inspect", `oci:${out}:nope`], { env }).catch(
       (e: { code: number; stderr: string }) => e,
     );
     assert.equal((bad as { code: number }).code, 1);

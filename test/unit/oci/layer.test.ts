@@ -8,7 +8,8 @@ import { gunzipSync, zstdDecompressSync } from "node:zlib";
 import { fixedSlices, GZIP_CHUNK, parallelGzip, writeLayer, zstdCompressor } from "../../../src/oci/layer.ts";
 import { tarToBuffer } from "../../../src/oci/tar.ts";
 import type { TreeEntry } from "../../../src/oci/types.ts";
-import { collect, dir, file, hardlink, parseTar, pseudoRandom, symlink, tempDir } from "./helpers.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+import { collect, dir, file, hardlink, parseTar, pseudoRandom, symlink } from "./helpers.ts";
 
 const SDE = 1_700_000_000;
 const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -69,8 +70,8 @@ async function tree(root: string): Promise<TreeEntry[]> {
 
 describe("writeLayer", () => {
   it("gzip: same digest across runs and temp dirs; multi-member gzip of the exact tar", async (t) => {
-    const a = await tempDir(t);
-    const b = await tempDir(t);
+    const a = await tempDir("oci-unit-", t);
+    const b = await tempDir("oci-unit-", t);
     const la = await writeLayer(await tree(a), {
       compression: "gzip",
       sourceDateEpoch: SDE,
@@ -103,7 +104,7 @@ describe("writeLayer", () => {
   });
 
   it("gzip level changes the bytes, not the diffId", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const entries = [file("a", Buffer.alloc(100_000, "abc"))];
     const l1 = await writeLayer(entries, {
       compression: "gzip",
@@ -128,7 +129,7 @@ describe("writeLayer", () => {
   });
 
   it("zstd and none", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const entries = [dir("etc"), file("etc/x", Buffer.alloc(50_000, "z"))];
     const z1 = await writeLayer(entries, {
       compression: "zstd",
@@ -156,7 +157,7 @@ describe("writeLayer", () => {
   });
 
   it("a failing layer leaves nothing in the blob store", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const blobDir = join(d, "blobs");
     const entries: TreeEntry[] = [
       file("a", Buffer.alloc(5 * 1024 * 1024, 1)),
@@ -198,7 +199,7 @@ describe("zstd", () => {
     assert.equal(a.readUInt32LE(0), 0xfd2fb528);
     assert.ok(zstdDecompressSync(a).equals(data), "a single frame: Node's own decoder reads all of it");
     // a layer much bigger than zstd's job size still decodes completely with Node's decoder
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const l = await writeLayer(await tree(d), { compression: "zstd", sourceDateEpoch: SDE, blobDir: d });
     assert.equal(sha(zstdDecompressSync(await readFile(l.path))), l.diffId);
   });

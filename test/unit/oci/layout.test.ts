@@ -4,12 +4,15 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { type BuiltImage, buildImage } from "../../../src/oci/image.ts";
+import { listManifests, openImage } from "../../../src/oci/index.ts";
 import { type Compression, writeLayer } from "../../../src/oci/layer.ts";
-import { blobPath, parseTarget, readIndex, writeBlobStream, writeOutput } from "../../../src/oci/layout.ts";
-import { listManifests, openImage } from "../../../src/oci/read.ts";
+import { blobPath, readIndex, writeBlobStream } from "../../../src/oci/layout.ts";
+import { writeOutput } from "../../../src/oci/output.ts";
+import { parseTarget } from "../../../src/oci/ref.ts";
 import { tarToBuffer } from "../../../src/oci/tar.ts";
 import type { TreeEntry } from "../../../src/oci/types.ts";
-import { collect, dir, file, parseTar, symlink, tempDir } from "./helpers.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+import { collect, dir, file, parseTar, symlink } from "./helpers.ts";
 
 const SDE = 1_700_000_000;
 const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -95,7 +98,7 @@ describe("parseTarget", () => {
 
 describe("writeOutput + openImage", () => {
   it("oci dir: spec layout, byte-identical across runs, round trip", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const res: string[] = [];
     for (const run of ["r1", "r2"]) {
       const im = await image(join(d, run, "cache"));
@@ -136,7 +139,7 @@ describe("writeOutput + openImage", () => {
   });
 
   it("multi-platform: nested index, platform choice, clear errors", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const cache = join(d, "cache");
     const imgs = [await image(cache, "arm64"), await image(cache, "amd64")];
     const out = join(d, "multi");
@@ -214,7 +217,7 @@ describe("writeOutput + openImage", () => {
   });
 
   it("oci-archive and docker-archive: deterministic files, round trip to the same layers", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     for (const compression of ["gzip", "zstd", "none"] as const) {
       const im = await image(join(d, `cache-${compression}`), "amd64", compression);
       const expected = await layerTar(
@@ -259,7 +262,7 @@ describe("writeOutput + openImage", () => {
   });
 
   it("detects corrupt blobs: manifests on open, layers while streaming", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const im = await image(join(d, "cache"));
     const out = join(d, "out");
     await writeOutput(`oci:${out}`, [im]);
@@ -281,7 +284,7 @@ describe("writeOutput + openImage", () => {
   });
 
   it("writes atomically: a failed write leaves no output and no temp files; keeps other tags", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const im = await image(join(d, "cache"));
     const broken: BuiltImage = { ...im, layers: [{ ...im.layers[0], path: join(d, "gone") }, im.layers[1]] };
     for (const target of [`oci:${d}/o1`, `oci-archive:${d}/o2.tar`]) {
@@ -330,7 +333,7 @@ describe("writeOutput + openImage", () => {
   });
 
   it("writeBlobStream verifies while streaming", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const data = Buffer.from("blob content");
     const ok = await writeBlobStream(d, [data], sha(data), data.length);
     assert.equal(ok.digest, sha(data));

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { normalizeEntries, tarStream, tarToBuffer } from "../../../src/oci/tar.ts";
 import type { TreeEntry } from "../../../src/oci/types.ts";
-import { collect, dir, file, hardlink, parseTar, symlink, tempDir } from "./helpers.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+import { collect, dir, file, hardlink, parseTar, symlink } from "./helpers.ts";
 
 const SDE = 1_700_000_000;
 
@@ -154,7 +155,7 @@ describe("tar writer", () => {
   });
 
   it("streams file content from disk and rejects a file whose size changed", async (t) => {
-    const d = await tempDir(t);
+    const d = await tempDir("oci-unit-", t);
     const p = join(d, "blob");
     await writeFile(p, "0123456789");
     const ok = await collect(

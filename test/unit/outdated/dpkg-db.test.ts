@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { describe, test } from "node:test";
-import { dpkgDatabase } from "../../../src/build/index.ts";
+import { dpkgDatabase } from "../../../src/builder/index.ts";
 import type { OpenedImage } from "../../../src/oci/index.ts";
 import {
   debianArch,
@@ -13,7 +13,7 @@ import {
 import { type TarSpec, tarball } from "../../fixtures/debian/fake-archive.ts";
 
 describe("dpkg status", () => {
-  test("parses what shellfree's builder writes (src/build/dpkgdb.ts), Source fields included", () => {
+  test("parses what shellfree's builder writes (src/builder/dpkgdb.ts), Source fields included", () => {
     const db = dpkgDatabase([
       {
         name: "libc6",

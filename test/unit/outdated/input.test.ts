@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { formatLock, type Lockfile, loadSpec, resolutionInputsHash } from "../../../src/build/index.ts";
+import { formatLock, type Lockfile } from "../../../src/builder/index.ts";
 import { isImageRef, OutdatedError, readInstalled } from "../../../src/outdated/index.ts";
+import { loadSpec, resolutionInputsHash } from "../../../src/spec/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sf-outdated-input-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

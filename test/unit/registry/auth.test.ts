@@ -10,7 +10,7 @@ import {
   parseWwwAuthenticate,
   resolveCredentials,
   Secrets,
-} from "../../../src/oci/auth.ts";
+} from "../../../src/oci/registry/auth.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 

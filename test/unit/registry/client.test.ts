@@ -6,7 +6,7 @@ import {
   retryAfterMs,
   TransientRegistryError,
 } from "../../../src/oci/registry/client.ts";
-import { isLocalRegistry, RegistryClient } from "../../../src/oci/registry.ts";
+import { isLocalRegistry, RegistryClient } from "../../../src/oci/registry/index.ts";
 
 test("HTTPS by default; localhost/127.0.0.0/8 and --insecure registries may fall back to plain HTTP", () => {
   for (const h of ["localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000"])

@@ -3,9 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { pushLayout } from "../../../src/oci/registry/index.ts";
 import { selectFromLayout, walkLayout } from "../../../src/oci/registry/push.ts";
-import { pushLayout } from "../../../src/oci/registry.ts";
-import { makeImage } from "../../e2e/helpers/images.ts";
+import { makeImage } from "../../helpers/images.ts";
 
 let tmp: string;
 let single: string;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatRef, parseLayoutRef, parseRegistryRef } from "../../../src/oci/registry.ts";
+import { formatRegistryRef, parseLayoutRef, parseRegistryRef } from "../../../src/oci/index.ts";
 
 const D = `sha256:${"ab".repeat(32)}`;
 
@@ -26,7 +26,7 @@ test("registry references: prefixes, ports, tags, digests", () => {
   const both = parseRegistryRef(`localhost/x/y_z.w-1:1.2.3@${D}`);
   assert.equal(both.tag, "1.2.3");
   assert.equal(both.digest, D);
-  assert.equal(formatRef(both), `localhost/x/y_z.w-1:1.2.3@${D}`);
+  assert.equal(formatRegistryRef(both), `localhost/x/y_z.w-1:1.2.3@${D}`);
   assert.equal(parseRegistryRef("[::1]:5000/a:b").registry, "[::1]:5000");
 });
 
@@ -57,8 +57,9 @@ test("layout references: oci:DIR[:TAG]", () => {
   assert.deepEqual(parseLayoutRef("oci:/tmp/out:v1"), { dir: "/tmp/out", tag: "v1" });
   assert.deepEqual(parseLayoutRef("oci:/tmp/out"), { dir: "/tmp/out" });
   assert.deepEqual(parseLayoutRef("oci:rel/dir:latest"), { dir: "rel/dir", tag: "latest" });
-  // a ':' followed by a path is part of the directory
-  assert.deepEqual(parseLayoutRef("oci:/a:b/c"), { dir: "/a:b/c" });
+  // as in skopeo, the directory ends at the first ':' (a path cannot hold one)
+  assert.deepEqual(parseLayoutRef("oci:/a:b/c"), { dir: "/a", tag: "b/c" });
+  assert.deepEqual(parseLayoutRef("oci:a:b:c"), { dir: "a", tag: "b:c" });
   assert.throws(() => parseLayoutRef("/tmp/out"), /not an OCI layout reference/);
   assert.throws(() => parseLayoutRef("oci:"), /no directory/);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { OciImageConfig } from "../../../src/oci/image.ts";
+import type { OciImageConfig } from "../../../src/formats/index.ts";
 import { containerEnv, mainArgv, resolveUserSpec, runtimeSpec } from "../../../src/runtime/runc.ts";
 
 const PASSWD = "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n";

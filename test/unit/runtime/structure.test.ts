@@ -4,16 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
-import type { OciImageConfig } from "../../../src/oci/image.ts";
+import type { OciImageConfig } from "../../../src/formats/index.ts";
+import { parseStructure } from "../../../src/runtime/structure/config.ts";
 import {
   expandEnv,
   matchOutput,
-  parseStructure,
   permString,
   runFileContentTest,
   runFileExistenceTest,
   runMetadataTest,
-} from "../../../src/runtime/structure.ts";
+} from "../../../src/runtime/structure/run.ts";
 
 const DOC = `
 schemaVersion: 2.0.0

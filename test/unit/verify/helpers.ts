@@ -2,7 +2,7 @@
 import { Readable } from "node:stream";
 import type { TarEntry } from "../../../src/oci/tar.ts";
 import { tarToBuffer } from "../../../src/oci/tar.ts";
-import { type ImageFs, type LayerSource, readImageFs } from "../../../src/verify/fs.ts";
+import { type ImageFs, type LayerSource, readImageFs } from "../../../src/verify/image-fs.ts";
 
 export interface ElfSpec {
   bits?: 32 | 64;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { ImageFs } from "../../../src/verify/fs.ts";
+import type { ImageFs } from "../../../src/verify/image-fs.ts";
 import { defaultPolicy } from "../../../src/verify/policy.ts";
 import type { Finding, ImageConfigJson } from "../../../src/verify/rules/types.ts";
 import { runRules } from "../../../src/verify/verify.ts";

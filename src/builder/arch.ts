@@ -1,0 +1,104 @@
+/**
+ * One architecture's image, step by step: fetch and read the packages, plan the root
+ * filesystem, then the layers — the Debian packages (in their groups), the Node.js runtime, the
+ * generated configuration, the spec's files — and the image (config and manifest) on top.
+ */
+import { type BuiltImage, buildImage, type Compression } from "../oci/index.ts";
+import type { Spec } from "../spec/index.ts";
+import { releaseMemory } from "../util/memory.ts";
+import { humanBytes, info, trace } from "../util/progress.ts";
+import { configLayer } from "./config-layer.ts";
+import type { ArchContext, BuiltLayer } from "./context.ts";
+import type { DebInfo } from "./debinfo.ts";
+import { fetchPackages } from "./fetch.ts";
+import { filesLayer } from "./files-layer.ts";
+import { imageConfig, platformFor } from "./image-config.ts";
+import type { Lockfile } from "./lock.ts";
+import type { NodeRuntime } from "./noderuntime.ts";
+import { packageLayers } from "./package-layers.ts";
+import { type ArchReport, archReport } from "./report.ts";
+import type { ResolvedArch } from "./resolve.ts";
+import { planRootfs, type RootfsPlan } from "./rootfs.ts";
+import { nodeRuntimeLayer } from "./runtime-layer.ts";
+
+/** One architecture's result: what the SBOMs, the lock and the output are made from. */
+export interface ArchWork {
+  resolved: ResolvedArch;
+  image: BuiltImage;
+  report: ArchReport;
+  node?: NodeRuntime;
+  infos: Map<string, DebInfo>;
+}
+
+export interface ArchOptions {
+  cacheDir: string;
+  blobDir: string;
+  compression: Compression;
+  sourceDateEpoch: number;
+  /** shellfree-init's configuration (init.json), when the spec has an `init:` section */
+  initJson?: string;
+  lock?: { file: string; lock: Lockfile };
+  /** the Node.js version for every architecture (see commonNodeVersion) */
+  nodeVersion?: string;
+}
+
+export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOptions): Promise<ArchWork> {
+  const { arch, packages } = resolved;
+  releaseMemory(); // a loaded index and the resolver's state are garbage from here on
+  trace(`${arch}: memory released`);
+  const ctx: ArchContext = {
+    spec,
+    arch,
+    packages,
+    cacheDir: opts.cacheDir,
+    blobDir: opts.blobDir,
+    compression: opts.compression,
+    sourceDateEpoch: opts.sourceDateEpoch,
+  };
+  const fetched = await fetchPackages(arch, packages, opts.cacheDir);
+  const plan = planFor(ctx, fetched.infos);
+  const layers: BuiltLayer[] = await packageLayers(ctx, plan, fetched);
+  const runtime = await nodeRuntimeLayer(ctx, plan, {
+    version: opts.nodeVersion,
+    locked: opts.lock?.lock.architectures[arch]?.node,
+  });
+  if (runtime) layers.push(runtime.layer);
+  const config = await configLayer(ctx, plan, fetched.infos, { initJson: opts.initJson });
+  layers.push(config.layer);
+  const files = await filesLayer(ctx, plan);
+  if (files) layers.push(files);
+  const image = await buildImage(
+    {
+      platform: platformFor(arch),
+      layers: layers.map((l) => l.layer),
+      config: imageConfig(spec, config.accounts, config.caBundle),
+      created: new Date(opts.sourceDateEpoch * 1000),
+      history: layers.map((l) => ({ created_by: `shellfree build (${l.name})`, comment: l.comment })),
+    },
+    opts.blobDir,
+  );
+  const report = archReport(arch, image.manifest.digest, layers, {
+    packages,
+    excluded: resolved.excluded,
+    alternatives: config.alternatives,
+    dropped: plan.dropped,
+    node: runtime?.node,
+  });
+  info(
+    `${arch}: ${layers.length} layers, ${humanBytes(report.uncompressedSize)} uncompressed, ${humanBytes(report.size)} compressed`,
+  );
+  return { resolved, image, report, node: runtime?.node, infos: fetched.infos };
+}
+
+/** Where every package file goes (and which are dropped, merged, linked). */
+function planFor(ctx: ArchContext, infos: Map<string, DebInfo>): RootfsPlan {
+  return planRootfs(
+    ctx.packages.map((p) => ({
+      name: p.name,
+      architecture: p.architecture,
+      multiArch: (infos.get(p.name) as DebInfo).control["Multi-Arch"] ?? p.multiArch,
+      info: infos.get(p.name) as DebInfo,
+    })),
+    { arch: ctx.arch },
+  );
+}

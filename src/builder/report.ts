@@ -1,0 +1,102 @@
+/** What a build reports (`shellfree build` prints it; `--json` as is, without the lock). */
+import type { Compression } from "../oci/index.ts";
+import type { AltChoice } from "./alternatives.ts";
+import type { BuiltLayer } from "./context.ts";
+import type { Lockfile } from "./lock.ts";
+import type { NodeRuntime } from "./noderuntime.ts";
+
+export interface LayerReport {
+  name: string;
+  digest: string;
+  diffId: string;
+  size: number;
+  uncompressedSize: number;
+  entries: number;
+  cached: boolean;
+}
+
+export interface ArchReport {
+  architecture: string;
+  manifest: string;
+  layers: LayerReport[];
+  packages: Array<{ name: string; version: string; architecture: string }>;
+  excluded: Array<{ name: string; wantedBy: string[] }>;
+  alternatives: Array<{ name: string; link: string; path: string; priority: number; mode: string }>;
+  dropped: { files: number; bytes: number };
+  node?: { version: string; integrity: string; size: number; stripped: boolean };
+  size: number;
+  uncompressedSize: number;
+}
+
+export interface BuildResult {
+  name: string;
+  target: string;
+  digest: string;
+  mediaType: string;
+  /** one per architecture: platform, manifest digest and size (as in the index) */
+  manifests: Array<{
+    platform: { os: string; architecture: string; variant?: string };
+    digest: string;
+    size: number;
+  }>;
+  sourceDateEpoch: number;
+  compression: Compression;
+  architectures: ArchReport[];
+  /** SBOM files written beside the output */
+  sboms: string[];
+  /** attestation manifests attached to the image, one per architecture (not in docker-archive) */
+  attestations: Array<{
+    architecture: string;
+    /** the image manifest the SBOMs describe */
+    subject: string;
+    digest: string;
+    size: number;
+    statements: Array<{ predicateType: string; digest: string; size: number }>;
+  }>;
+  /** the resolution this build used, as a lockfile */
+  lock: Lockfile;
+}
+
+/** One architecture's report. */
+export function archReport(
+  arch: string,
+  manifest: string,
+  layers: BuiltLayer[],
+  facts: {
+    packages: Array<{ name: string; version: string; architecture: string }>;
+    excluded: ArchReport["excluded"];
+    alternatives: AltChoice[];
+    dropped: ArchReport["dropped"];
+    node?: NodeRuntime;
+  },
+): ArchReport {
+  const { node } = facts;
+  return {
+    architecture: arch,
+    manifest,
+    layers: layers.map((l) => ({
+      name: l.name,
+      digest: l.layer.digest,
+      diffId: l.layer.diffId,
+      size: l.layer.size,
+      uncompressedSize: l.layer.uncompressedSize,
+      entries: l.layer.entries,
+      cached: l.cached,
+    })),
+    packages: facts.packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture })),
+    excluded: facts.excluded,
+    alternatives: facts.alternatives.map((c) => ({
+      name: c.name,
+      link: c.link,
+      path: c.path,
+      priority: c.priority,
+      mode: c.mode,
+    })),
+    dropped: facts.dropped,
+    node: node
+      ? { version: node.version, integrity: node.integrity, size: node.size, stripped: node.stripped }
+      : undefined,
+    size: layers.reduce((sum, l) => sum + l.layer.size, 0),
+    uncompressedSize: layers.reduce((sum, l) => sum + l.layer.uncompressedSize, 0),
+  };
+}

@@ -1,0 +1,95 @@
+/** SBOM input for one architecture's image: its packages with licenses and copyrights, the runtime, the init. */
+import { parseOsRelease } from "../../formats/index.ts";
+import { INIT_JS_PATH } from "../../init/index.ts";
+import type { Spec } from "../../spec/index.ts";
+import type { ArchWork } from "../arch.ts";
+import { parseCopyright } from "../copyright.ts";
+import { type DebInfo, extractText } from "../debinfo.ts";
+import { initVersion } from "../init-bundle.ts";
+import { genericPurl, npmPurl } from "./purl.ts";
+import type { SbomComponent, SbomInput, SbomPackage } from "./types.ts";
+
+/** The copyright file of a package, following a usr/share/doc/NAME → OTHER symlink. */
+function copyrightOf(name: string, infos: Map<string, DebInfo>): string | undefined {
+  const own = infos.get(name);
+  if (!own) return undefined;
+  const direct = extractText(own, `usr/share/doc/${name}/copyright`);
+  if (direct !== undefined) return direct;
+  const link = own.entries.find((e) => e.type === "symlink" && e.path === `usr/share/doc/${name}`);
+  if (!link?.linkTarget) return undefined;
+  const other = link.linkTarget.replace(/\/+$/, "").split("/").pop() as string;
+  for (const inf of infos.values()) {
+    const t = extractText(inf, `usr/share/doc/${other}/copyright`);
+    if (t !== undefined) return t;
+  }
+  return undefined;
+}
+
+/** SBOM input for one architecture's image. */
+export function sbomInput(spec: Spec, w: ArchWork, epoch: number, hasInit: boolean): SbomInput {
+  const { resolved, infos } = w;
+  const bf = infos.get("base-files");
+  const osr = parseOsRelease(bf ? (extractText(bf, "usr/lib/os-release") ?? "") : "");
+  const packages: SbomPackage[] = resolved.packages.map((p) => {
+    const inf = infos.get(p.name);
+    const c = inf?.control ?? {};
+    const text = copyrightOf(p.name, infos);
+    const cr = text ? parseCopyright(text) : undefined;
+    const src = (c.Source ?? "").trim();
+    const m = /^(\S+)(?:\s+\(([^)]+)\))?$/.exec(src);
+    return {
+      name: p.name,
+      version: p.version,
+      arch: p.architecture,
+      source: m && m[1] !== p.name ? m[1] : undefined,
+      sourceVersion: m?.[2],
+      licenses: cr?.licenses ?? [],
+      copyright: cr?.copyrights.length ? cr.copyrights.join("\n") : undefined,
+      sha256: p.sha256,
+      maintainer: c.Maintainer,
+      homepage: c.Homepage,
+      description: c.Description?.split("\n")[0],
+    };
+  });
+  const components: SbomComponent[] = [];
+  if (w.node) {
+    components.push({
+      name: "node",
+      version: w.node.version,
+      purl: npmPurl(w.node.packageName, w.node.version),
+      type: "application",
+      licenses: [w.node.license],
+      sha256: w.node.sha256,
+      path: "/usr/local/bin/node",
+      description: "Node.js runtime (official binary)",
+      properties: w.node.stripped
+        ? { "shellfree:stripped": `debug sections removed: ${w.node.removedSections.join(" ")}` }
+        : undefined,
+    });
+  }
+  if (hasInit) {
+    components.push({
+      name: "shellfree-init",
+      version: initVersion(),
+      purl: genericPurl("shellfree-init", initVersion()),
+      type: "application",
+      licenses: ["Apache-2.0"],
+      path: INIT_JS_PATH,
+      description: "shellfree's in-image supervisor",
+    });
+  }
+  return {
+    imageName: spec.name,
+    created: new Date(epoch * 1000),
+    arch: resolved.arch,
+    distro: {
+      id: "debian",
+      versionId: osr.get("VERSION_ID") ?? "",
+      codename: osr.get("VERSION_CODENAME") ?? spec.suite,
+    },
+    packages,
+    components,
+    imageDigest: w.image.manifest.digest,
+    toolVersion: initVersion(),
+  };
+}

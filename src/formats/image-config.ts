@@ -1,0 +1,56 @@
+/**
+ * The image config JSON (OCI image spec, config.md, with Docker's Healthcheck extension): what
+ * the builder writes (src/oci/image.ts makes it deterministic) and what verify, the runtime
+ * drivers and inspect read back. Fields other tools may write as `null` are typed so.
+ */
+
+/** Docker's HEALTHCHECK, honoured by podman and docker. Durations in nanoseconds. */
+export interface OciHealthcheck {
+  /** ["CMD", argv...] (exec form) or ["NONE"] */
+  Test?: string[] | null;
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+/** The runtime part of an image config (`config` in the config JSON). */
+export interface OciContainerConfig {
+  /** "uid[:gid]" or "name[:group]" */
+  User?: string;
+  /** "PORT/proto" → {} */
+  ExposedPorts?: Record<string, object> | null;
+  /** "KEY=value" */
+  Env?: string[] | null;
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  /** absolute path → {} */
+  Volumes?: Record<string, object> | null;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+  Healthcheck?: OciHealthcheck;
+  ArgsEscaped?: boolean;
+}
+
+export interface OciImageConfig {
+  /** RFC 3339 */
+  created?: string;
+  author?: string;
+  architecture: string;
+  os: string;
+  "os.version"?: string;
+  "os.features"?: string[];
+  variant?: string;
+  config?: OciContainerConfig;
+  /** the uncompressed layers' digests, bottom first */
+  rootfs: { type: "layers"; diff_ids: string[] };
+  history?: Array<{
+    created?: string;
+    created_by?: string;
+    author?: string;
+    comment?: string;
+    empty_layer?: boolean;
+  }>;
+}

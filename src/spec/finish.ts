@@ -1,0 +1,87 @@
+/** A fully merged fragment made a Spec: defaults filled in, rules across sections checked. */
+import { SpecError } from "./errors.ts";
+import { uniq } from "./merge.ts";
+import type { Spec, SpecFragment } from "./types.ts";
+
+function hostArch(): string {
+  return process.arch === "arm64" ? "arm64" : "amd64";
+}
+
+/** Fill defaults and check cross-field rules on a fully merged fragment. */
+export function finishSpec(frag: SpecFragment, source: string, baseDir: string, presets: string[]): Spec {
+  const fail = (field: string, message: string): never => {
+    throw new SpecError("E_SPEC", `${source}: ${field}: ${message}`);
+  };
+  const spec: Spec = {
+    source,
+    baseDir,
+    name: frag.name ?? (presets.length ? presets[presets.length - 1] : "image"),
+    suite: frag.suite ?? "trixie",
+    architectures: uniq(frag.architectures ?? [hostArch()]),
+    presets,
+    packages: {
+      include: frag.packages?.include ?? [],
+      exclude: frag.packages?.exclude ?? [],
+      keep: frag.packages?.keep ?? [],
+      pins: frag.packages?.pins ?? {},
+      allow: frag.packages?.allow ?? [],
+    },
+    sources: {
+      security: frag.sources?.security ?? false,
+      components: frag.sources?.components ?? ["main"],
+      extraSuites: frag.sources?.extraSuites ?? [],
+    },
+    runtime: frag.runtime ?? {},
+    accounts: {
+      groups: frag.accounts?.groups ?? [],
+      users: frag.accounts?.users ?? [],
+      runAs: frag.accounts?.runAs,
+    },
+    paths: frag.paths ?? [],
+    files: frag.files ?? [],
+    init: frag.init,
+    config: {
+      entrypoint: frag.config?.entrypoint,
+      cmd: frag.config?.cmd,
+      env: frag.config?.env ?? {},
+      workdir: frag.config?.workdir,
+      user: frag.config?.user,
+      exposedPorts: frag.config?.exposedPorts ?? [],
+      volumes: frag.config?.volumes ?? [],
+      labels: frag.config?.labels ?? {},
+      annotations: frag.config?.annotations ?? {},
+      stopSignal: frag.config?.stopSignal,
+      healthcheck: frag.config?.healthcheck,
+    },
+    layers: frag.layers ?? [],
+    alternatives: frag.alternatives ?? {},
+  };
+  if (spec.packages.include.length === 0)
+    fail("packages.include", "no packages to install (add some or use a preset)");
+  // accounts: unique names and ids; run-as must name a user
+  const names = new Set(["root", "nobody", "nonroot"]);
+  for (const user of spec.accounts.users) {
+    if (names.has(user.name) && !["root", "nobody", "nonroot"].includes(user.name)) {
+      fail("accounts.users", `duplicate user "${user.name}"`);
+    }
+    names.add(user.name);
+  }
+  if (spec.accounts.runAs !== undefined) {
+    const who = spec.accounts.runAs.split(":")[0];
+    if (!/^\d+$/.test(who) && !names.has(who)) {
+      fail("accounts.run-as", `"${who}" is not a user (define it under accounts.users)`);
+    }
+  }
+  if (spec.init !== undefined && !spec.runtime.node) {
+    fail("init", 'shellfree-init runs on Node.js: add runtime.node (e.g. runtime: { node: "24" })');
+  }
+  const inLayers = new Map<string, string>();
+  for (const layer of spec.layers) {
+    for (const pkg of layer.packages) {
+      if (inLayers.has(pkg))
+        fail("layers", `"${pkg}" is in layers "${inLayers.get(pkg)}" and "${layer.name}"`);
+      inLayers.set(pkg, layer.name);
+    }
+  }
+  return spec;
+}

@@ -1,0 +1,76 @@
+/** A spec file with its `extends`/`preset` chain merged underneath it, checked, with defaults. */
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
+import { SpecError } from "./errors.ts";
+import { finishSpec } from "./finish.ts";
+import { mergeFragments } from "./merge.ts";
+import { parseSpecText } from "./parse.ts";
+import { PRESETS, presetNames } from "./presets/index.ts";
+import type { Spec, SpecFragment } from "./types.ts";
+
+function isPresetRef(ref: string): boolean {
+  return !ref.includes("/") && !/\.ya?ml$/.test(ref);
+}
+
+/** Load a fragment with its `extends`/`preset` chain merged underneath it. */
+function loadChain(
+  file: string,
+  seen: string[],
+  presetsUsed: string[],
+): { frag: SpecFragment; baseDir: string } {
+  const abs = resolvePath(file);
+  if (seen.includes(abs)) {
+    throw new SpecError("E_SPEC", `${file}: extends loops back to itself (${[...seen, abs].join(" → ")})`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch (e) {
+    throw new SpecError("E_SPEC_FILE", `cannot read spec ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  const baseDir = dirname(abs);
+  const own = parseSpecText(text, file, baseDir);
+  let base: SpecFragment = {};
+  if (own.preset) base = mergeFragments(base, presetFragment(own.preset, presetsUsed));
+  if (own.extends) {
+    if (isPresetRef(own.extends)) {
+      if (!PRESETS[own.extends]) {
+        throw new SpecError(
+          "E_SPEC",
+          `${file}: extends: unknown preset "${own.extends}" (known: ${presetNames().join(", ")}; a spec file must end in .yaml)`,
+        );
+      }
+      base = mergeFragments(base, presetFragment(own.extends, presetsUsed));
+    } else {
+      const parentPath = isAbsolute(own.extends) ? own.extends : resolvePath(baseDir, own.extends);
+      base = mergeFragments(base, loadChain(parentPath, [...seen, abs], presetsUsed).frag);
+    }
+  }
+  return { frag: mergeFragments(base, own), baseDir };
+}
+
+/** A preset's fragment with the presets it extends merged underneath; `used` collects their names. */
+function presetFragment(name: string, used: string[]): SpecFragment {
+  const preset = PRESETS[name];
+  if (!preset)
+    throw new SpecError("E_PRESET", `unknown preset "${name}" (known: ${presetNames().join(", ")})`);
+  let frag: SpecFragment = {};
+  if (preset.extends) frag = presetFragment(preset.extends, used);
+  if (!used.includes(name)) used.push(name);
+  return mergeFragments(frag, preset.fragment);
+}
+
+/** Load a spec file with its extends/preset chain, checked and with defaults. */
+export function loadSpec(file: string): Spec {
+  const presets: string[] = [];
+  const { frag, baseDir } = loadChain(file, [], presets);
+  return finishSpec(frag, file, baseDir, presets);
+}
+
+/** The spec of a preset on its own (`shellfree build --preset NAME`). */
+export function presetSpec(name: string, overrides: { architectures?: string[] } = {}): Spec {
+  const presets: string[] = [];
+  const frag = presetFragment(name, presets);
+  if (overrides.architectures) frag.architectures = overrides.architectures;
+  return finishSpec(frag, `preset:${name}`, process.cwd(), presets);
+}

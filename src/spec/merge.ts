@@ -1,0 +1,56 @@
+/** Merging spec fragments: a spec over what it extends, a preset under a spec. */
+import type { SpecFragment } from "./types.ts";
+
+export const uniq = (xs: string[]) => [...new Set(xs)];
+
+/** `over` applied on top of `base`: scalars replace, package lists union, entry lists append. */
+export function mergeFragments(base: SpecFragment, over: SpecFragment): SpecFragment {
+  const lists = <T>(a?: T[], b?: T[]) => (a || b ? [...(a ?? []), ...(b ?? [])] : undefined);
+  const strs = (a?: string[], b?: string[]) => (a || b ? uniq([...(a ?? []), ...(b ?? [])]) : undefined);
+  const out: SpecFragment = {
+    ...base,
+    ...over,
+    packages:
+      base.packages || over.packages
+        ? {
+            include: strs(base.packages?.include, over.packages?.include),
+            exclude: strs(base.packages?.exclude, over.packages?.exclude),
+            keep: strs(base.packages?.keep, over.packages?.keep),
+            allow: strs(base.packages?.allow, over.packages?.allow),
+            pins: { ...base.packages?.pins, ...over.packages?.pins },
+          }
+        : undefined,
+    sources: base.sources || over.sources ? { ...base.sources, ...over.sources } : undefined,
+    runtime: base.runtime || over.runtime ? { ...base.runtime, ...over.runtime } : undefined,
+    accounts:
+      base.accounts || over.accounts
+        ? {
+            groups: lists(base.accounts?.groups, over.accounts?.groups),
+            users: lists(base.accounts?.users, over.accounts?.users),
+            runAs: over.accounts?.runAs ?? base.accounts?.runAs,
+          }
+        : undefined,
+    paths: lists(base.paths, over.paths),
+    files: lists(base.files, over.files),
+    init: over.init ?? base.init,
+    config:
+      base.config || over.config
+        ? {
+            ...base.config,
+            ...over.config,
+            env: { ...base.config?.env, ...over.config?.env },
+            labels: { ...base.config?.labels, ...over.config?.labels },
+            annotations: { ...base.config?.annotations, ...over.config?.annotations },
+            exposedPorts: strs(base.config?.exposedPorts, over.config?.exposedPorts),
+            volumes: strs(base.config?.volumes, over.config?.volumes),
+          }
+        : undefined,
+    layers: lists(base.layers, over.layers),
+    alternatives: { ...base.alternatives, ...over.alternatives },
+  };
+  // an explicit entrypoint in `over` without a cmd drops the base cmd (as Docker does)
+  if (over.config?.entrypoint && !over.config.cmd && out.config) delete out.config.cmd;
+  delete out.extends;
+  delete out.preset;
+  return out;
+}

@@ -1,0 +1,59 @@
+/**
+ * `files[]`: src (a local file or directory, relative to the spec; it must exist), dest (an
+ * absolute path in the image), mode, uid, gid or owner ("UID[:GID]").
+ */
+import { statSync } from "node:fs";
+import { isAbsolute, resolve as resolvePath } from "node:path";
+import { absPath, int, list, MAX_ID, mapOf, mode, type SpecDoc, str, type YamlNode } from "../check.ts";
+import { SpecError } from "../errors.ts";
+import type { FileSpec } from "../types.ts";
+
+export function parseFiles(doc: SpecDoc, node: YamlNode, field: string, baseDir: string): FileSpec[] {
+  return list(doc, node, field, (item, at) => parseFile(doc, item, at, baseDir));
+}
+
+function parseFile(doc: SpecDoc, node: YamlNode, field: string, baseDir: string): FileSpec {
+  let src: string | undefined;
+  let srcNode: YamlNode;
+  let dest: string | undefined;
+  let fileMode: number | undefined;
+  let uid = 0;
+  let gid = 0;
+  mapOf(doc, node, field, {
+    src: (value, at) => {
+      src = str(doc, value, at);
+      srcNode = value;
+    },
+    dest: (value, at) => {
+      dest = absPath(doc, value, at);
+    },
+    mode: (value, at) => {
+      fileMode = mode(doc, value, at);
+    },
+    uid: (value, at) => {
+      uid = int(doc, value, at, 0, MAX_ID);
+    },
+    gid: (value, at) => {
+      gid = int(doc, value, at, 0, MAX_ID);
+    },
+    owner: (value, at) => {
+      const owner = str(doc, value, at, /^\d+(:\d+)?$/, "UID:GID (numbers)");
+      const [ownerUid, ownerGid] = owner.split(":");
+      uid = Number(ownerUid);
+      gid = Number(ownerGid ?? ownerUid);
+    },
+  });
+  if (src === undefined) doc.fail(node, field, "needs src (a local file or directory, relative to the spec)");
+  if (dest === undefined) doc.fail(node, field, "needs dest (an absolute path in the image)");
+  const abs = isAbsolute(src) ? src : resolvePath(baseDir, src);
+  const where = `${doc.file}:${doc.line(srcNode)}`;
+  try {
+    statSync(abs);
+  } catch {
+    throw new SpecError(
+      "E_FILE_MISSING",
+      `${where}: ${field}.src: local file ${JSON.stringify(src)} does not exist (looked for ${abs})`,
+    );
+  }
+  return { src: abs, dest, mode: fileMode, uid, gid, where };
+}

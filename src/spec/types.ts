@@ -1,0 +1,151 @@
+/**
+ * The image spec (`shellfree.yaml`) as plain data: what the checker (check.ts, sections/) makes
+ * of a file, with defaults filled in (finish.ts). Field names are the YAML keys in camelCase.
+ */
+
+/** The Debian architectures a spec may name. */
+export const KNOWN_ARCHES = ["amd64", "arm64", "armhf", "i386", "ppc64el", "s390x", "riscv64"] as const;
+
+/** `accounts.groups[]`: a group in /etc/group. */
+export interface GroupSpec {
+  name: string;
+  gid: number;
+}
+
+/** `accounts.users[]`: a user in /etc/passwd (no login shell unless `shell` names one). */
+export interface UserSpec {
+  name: string;
+  uid: number;
+  /** default: the uid */
+  gid: number;
+  /** default: /home/NAME */
+  home: string;
+  shell?: string;
+}
+
+/** `paths[]`: a directory, symlink or small file the image gets (default type: directory). */
+export type PathSpec =
+  | { path: string; type: "directory"; uid: number; gid: number; mode: number }
+  | { path: string; type: "symlink"; target: string; uid: number; gid: number }
+  | { path: string; type: "file"; content: string; uid: number; gid: number; mode: number };
+
+/** `files[]`: a file or directory of the build host copied into the image. */
+export interface FileSpec {
+  /** absolute path on the build host (the spec's relative `src` resolved against its directory) */
+  src: string;
+  /** absolute path in the image */
+  dest: string;
+  /** file mode (directories copied with their own modes unless `mode` given: then files get it) */
+  mode?: number;
+  uid: number;
+  gid: number;
+  /** where it was declared (file:line), for error messages */
+  where: string;
+}
+
+/** `config.healthcheck`: Docker's HEALTHCHECK, exec form only. */
+export interface HealthcheckSpec {
+  test: string[];
+  /** Go-style durations: "10s", "1m30s" */
+  interval?: string;
+  timeout?: string;
+  startPeriod?: string;
+  retries?: number;
+}
+
+/** `config`: the image config (OCI), exec form only. */
+export interface ConfigSpec {
+  entrypoint?: string[];
+  cmd?: string[];
+  env: Record<string, string>;
+  workdir?: string;
+  /** "uid[:gid]" or "name[:group]"; default: from `accounts.run-as` */
+  user?: string;
+  /** "PORT/proto" (a bare PORT is made PORT/tcp) */
+  exposedPorts: string[];
+  volumes: string[];
+  labels: Record<string, string>;
+  /** on the image index (several architectures) or the manifest */
+  annotations: Record<string, string>;
+  stopSignal?: string;
+  healthcheck?: HealthcheckSpec;
+}
+
+/** `layers[]`: packages given their own layer (the rest share the "debian" layer). */
+export interface LayerSpec {
+  name: string;
+  packages: string[];
+}
+
+/** A spec with its `extends`/`preset` chain merged and its defaults filled in. */
+export interface Spec {
+  /** where the spec came from: a file path or "preset:NAME" */
+  source: string;
+  /** directory `files:` sources are relative to */
+  baseDir: string;
+  /** the image name (default: the last preset's, else "image") */
+  name: string;
+  /** Debian suite (default trixie) */
+  suite: string;
+  /** default: the host's (amd64 or arm64) */
+  architectures: string[];
+  /** the presets merged in, base first */
+  presets: string[];
+  packages: {
+    /** NAME or NAME=VERSION */
+    include: string[];
+    /** added to the default excludes (package-policy.ts) */
+    exclude: string[];
+    /** taken back from the default excludes */
+    keep: string[];
+    /** NAME → VERSION */
+    pins: Record<string, string>;
+    /** shells or package managers allowed into the closure after all */
+    allow: string[];
+  };
+  sources: {
+    /** add the suite's -security source */
+    security: boolean;
+    /** default [main] */
+    components: string[];
+    /** more suites of the same mirror (e.g. trixie-backports) */
+    extraSuites: string[];
+  };
+  /** `runtime.node`: a Node.js version ("24", "24.9.0") to add the official binary */
+  runtime: { node?: string };
+  accounts: {
+    groups: GroupSpec[];
+    users: UserSpec[];
+    /** "name[:group]" or "uid[:gid]": the image's User */
+    runAs?: string;
+  };
+  paths: PathSpec[];
+  files: FileSpec[];
+  /** the `init:` section as plain data (checked by src/init's parseInitConfig) */
+  init?: unknown;
+  config: ConfigSpec;
+  layers: LayerSpec[];
+  /** alternative name → the candidate path chosen (else the highest priority wins) */
+  alternatives: Record<string, string>;
+}
+
+/** One spec file (or preset) before merging: every field optional. */
+export interface SpecFragment {
+  name?: string;
+  suite?: string;
+  architectures?: string[];
+  /** a preset merged underneath */
+  preset?: string;
+  /** a preset name or another spec file (relative to this one) merged underneath */
+  extends?: string;
+  packages?: Partial<Spec["packages"]>;
+  sources?: Partial<Spec["sources"]>;
+  runtime?: Spec["runtime"];
+  accounts?: Partial<Spec["accounts"]>;
+  paths?: PathSpec[];
+  files?: FileSpec[];
+  init?: unknown;
+  config?: Partial<ConfigSpec>;
+  layers?: LayerSpec[];
+  alternatives?: Record<string, string>;
+}

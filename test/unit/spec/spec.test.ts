@@ -1,0 +1,235 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import {
+  DEFAULT_EXCLUDES,
+  effectiveExcludes,
+  loadSpec,
+  parseSpecText,
+  presetSpec,
+  resolutionInputsHash,
+} from "../../../src/spec/index.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "sf-spec-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function specError(text: string): { code: string; message: string } {
+  try {
+    parseSpecText(text, "shellfree.yaml", dir);
+  } catch (e) {
+    return e as { code: string; message: string };
+  }
+  assert.fail("expected an error");
+}
+
+describe("spec errors name file, line and field", () => {
+  test("shell-form entrypoint", () => {
+    const e = specError("name: x\npackages:\n  include: [libc6]\nconfig:\n  entrypoint: /bin/app --flag\n");
+    assert.equal(e.code, "E_SPEC");
+    assert.equal(
+      e.message,
+      "shellfree.yaml:5: config.entrypoint: must be an array (exec form); a shell-form string is not allowed",
+    );
+  });
+  test("shell-form healthcheck test and cmd", () => {
+    assert.match(
+      specError("config:\n  healthcheck:\n    test: curl -f localhost\n").message,
+      /^shellfree\.yaml:3: config\.healthcheck\.test: must be an array \(exec form\)/,
+    );
+    assert.match(
+      specError("config:\n  cmd: run it\n").message,
+      /^shellfree\.yaml:2: config\.cmd: must be an array/,
+    );
+  });
+  test("unknown key at top level and nested", () => {
+    const e = specError("name: x\nsuite: trixie\npackagez: [a]\n");
+    assert.equal(e.code, "E_SPEC");
+    assert.match(e.message, /^shellfree\.yaml:3: packagez: unknown key "packagez" \(allowed: name, suite, /);
+    assert.match(
+      specError("accounts:\n  users:\n    - name: a\n      uid: 1\n      homedir: /x\n").message,
+      /^shellfree\.yaml:5: accounts\.users\[0\]\.homedir: unknown key "homedir"/,
+    );
+  });
+  test("type errors", () => {
+    assert.match(
+      specError("architectures: amd64\n").message,
+      /^shellfree\.yaml:1: architectures: must be a list/,
+    );
+    assert.match(
+      specError("architectures: [amd64, sparc]\n").message,
+      /:1: architectures\[1\]: unknown architecture "sparc"/,
+    );
+    assert.match(
+      specError("paths:\n  - { path: /x, mode: 0755 }\n").message,
+      /:2: paths\[0\]\.mode: must be a quoted octal/,
+    );
+    assert.match(
+      specError("paths:\n  - { path: x }\n").message,
+      /:2: paths\[0\]\.path: must be an absolute path/,
+    );
+    assert.match(
+      specError("accounts:\n  users:\n  - { name: a, uid: -1 }\n").message,
+      /:3: accounts\.users\[0\]\.uid: must be between/,
+    );
+    assert.match(
+      specError("config:\n  exposed-ports: [80/http]\n").message,
+      /:2: config\.exposed-ports\[0\]: invalid port/,
+    );
+    assert.match(
+      specError("packages:\n  pins: [libc6]\n").message,
+      /:2: packages\.pins\[0\]: invalid pin "libc6"/,
+    );
+    assert.match(
+      specError("preset: tiny\n").message,
+      /:1: preset: unknown preset "tiny" \(known: static, base, cc, node\)/,
+    );
+    assert.match(specError("name: [a\n").message, /^shellfree\.yaml:2: invalid YAML: /);
+    assert.match(specError("- a\n- b\n").message, /^shellfree\.yaml:1: spec: must be a mapping/);
+    assert.match(specError("name: a\nname: b\n").message, /:2: name: duplicate key/);
+    assert.match(
+      specError("paths:\n  - { path: /l, type: symlink }\n").message,
+      /:2: paths\[0\]: a symlink needs a target/,
+    );
+  });
+  test("missing local file names the line and the path", () => {
+    try {
+      parseSpecText("files:\n  - { src: ./nope.conf, dest: /etc/x.conf }\n", "shellfree.yaml", dir);
+      assert.fail("expected an error");
+    } catch (e) {
+      const err = e as { code: string; message: string };
+      assert.equal(err.code, "E_FILE_MISSING");
+      assert.match(
+        err.message,
+        /^shellfree\.yaml:2: files\[0\]\.src: local file "\.\/nope\.conf" does not exist/,
+      );
+    }
+  });
+});
+
+describe("valid specs", () => {
+  test("full spec parses with kebab keys mapped", () => {
+    write("squid.conf", "http_port 3128\n");
+    const f = parseSpecText(
+      [
+        "name: squid-proxy",
+        "suite: trixie",
+        "architectures: [amd64, arm64]",
+        "packages:",
+        "  include: [squid-openssl, ca-certificates, tzdata=2025b-1]",
+        "  exclude: [foo]",
+        "  keep: [openssl]",
+        "  pins: [libc6=2.41-12]",
+        "  allow: [dash]",
+        "sources: { security: true }",
+        "runtime: { node: 24 }",
+        "accounts:",
+        "  groups: [{ name: proxy, gid: 13 }]",
+        "  users: [{ name: proxy, uid: 1000, gid: 0, home: /var/spool/squid }]",
+        "  run-as: 1000",
+        "paths:",
+        '  - { path: /var/spool/squid, type: directory, uid: 1000, gid: 0, mode: "0770" }',
+        "  - { path: /etc/alt, type: symlink, target: /etc/squid }",
+        "files:",
+        '  - { src: ./squid.conf, dest: /etc/squid/squid.conf, mode: "0644", owner: "0:0" }',
+        "config:",
+        "  entrypoint: [/usr/sbin/squid, -N]",
+        "  env: { TZ: UTC, N: 3 }",
+        "  exposed-ports: [3128/tcp, 8080]",
+        "  healthcheck: { test: [/x, probe], interval: 10s, start-period: 1m30s, retries: 3 }",
+        "  stop-signal: SIGTERM",
+        "layers:",
+        "  - { name: squid, packages: [squid-openssl, squid] }",
+        "alternatives: { squid: /usr/sbin/squid-openssl }",
+      ].join("\n"),
+      "shellfree.yaml",
+      dir,
+    );
+    assert.deepEqual(f.architectures, ["amd64", "arm64"]);
+    assert.deepEqual(f.packages?.pins, { libc6: "2.41-12" });
+    assert.equal(f.runtime?.node, "24");
+    assert.equal(f.accounts?.runAs, "1000");
+    assert.deepEqual(f.paths?.[0], {
+      path: "/var/spool/squid",
+      type: "directory",
+      uid: 1000,
+      gid: 0,
+      mode: 0o770,
+    });
+    assert.equal(f.files?.[0].src, join(dir, "squid.conf"));
+    assert.deepEqual(f.config?.env, { TZ: "UTC", N: "3" });
+    assert.deepEqual(f.config?.exposedPorts, ["3128/tcp", "8080/tcp"]);
+    assert.equal(f.config?.healthcheck?.startPeriod, "1m30s");
+    assert.deepEqual(f.alternatives, { squid: "/usr/sbin/squid-openssl" });
+  });
+
+  test("extends a preset and another file; child wins, package lists union", () => {
+    write(
+      "parent.yaml",
+      "preset: base\npackages: { include: [tzdata, libzstd1] }\nconfig: { env: { A: '1', B: '1' } }\n",
+    );
+    const child = write(
+      "child.yaml",
+      "extends: ./parent.yaml\nname: child\npackages: { include: [libzstd1, zlib1g] }\nconfig: { env: { B: '2' } }\n",
+    );
+    const spec = loadSpec(child);
+    assert.equal(spec.name, "child");
+    assert.deepEqual(spec.presets, ["static", "base"]);
+    for (const p of ["base-files", "libc6", "libssl3t64", "libzstd1", "zlib1g"]) {
+      assert.ok(spec.packages.include.includes(p), p);
+    }
+    assert.equal(spec.packages.include.filter((p) => p === "libzstd1").length, 1);
+    assert.deepEqual(spec.config.env, { A: "1", B: "2" });
+  });
+
+  test("extends loop is an error", () => {
+    write("a.yaml", "extends: ./b.yaml\n");
+    const b = write("b.yaml", "extends: ./a.yaml\n");
+    assert.throws(() => loadSpec(b), /extends loops back/);
+  });
+
+  test("presets", () => {
+    const s = presetSpec("node", { architectures: ["arm64"] });
+    assert.deepEqual(s.architectures, ["arm64"]);
+    assert.equal(s.runtime.node, "24");
+    assert.deepEqual(s.config.entrypoint, ["/usr/local/bin/node"]);
+    assert.ok(s.packages.include.includes("libstdc++6"));
+    assert.ok(!s.packages.include.includes("libssl3t64"));
+    const st = presetSpec("static");
+    assert.deepEqual([...st.packages.include].sort(), ["base-files", "ca-certificates", "netbase", "tzdata"]);
+  });
+
+  test("keep takes a default exclude back; included packages are never excluded", () => {
+    const p = write("k.yaml", "packages: { include: [squid, debconf], keep: [openssl], exclude: [foo] }\n");
+    const ex = effectiveExcludes(loadSpec(p));
+    assert.ok(!ex.includes("openssl"));
+    assert.ok(!ex.includes("debconf"));
+    assert.ok(ex.includes("foo"));
+    assert.ok(ex.includes("perl-base"));
+    assert.ok(DEFAULT_EXCLUDES.includes("openssl"));
+  });
+
+  test("cross-field: run-as names a user; init needs runtime.node; empty include", () => {
+    const a = write("r.yaml", "packages: { include: [x1] }\naccounts: { run-as: ghost }\n");
+    assert.throws(() => loadSpec(a), /accounts\.run-as: "ghost" is not a user/);
+    const b = write("i.yaml", "packages: { include: [x1] }\ninit: { main: [/x] }\n");
+    assert.throws(() => loadSpec(b), /init: shellfree-init runs on Node\.js/);
+    const c = write("e.yaml", "name: e\n");
+    assert.throws(() => loadSpec(c), /packages\.include: no packages/);
+  });
+
+  test("resolution hash changes with packages, not with config", () => {
+    const a = write("h1.yaml", "packages: { include: [x1] }\nconfig: { env: { A: '1' } }\n");
+    const b = write("h2.yaml", "packages: { include: [x1] }\nconfig: { env: { A: '2' } }\n");
+    const c = write("h3.yaml", "packages: { include: [x1, x2] }\n");
+    assert.equal(resolutionInputsHash(loadSpec(a)), resolutionInputsHash(loadSpec(b)));
+    assert.notEqual(resolutionInputsHash(loadSpec(a)), resolutionInputsHash(loadSpec(c)));
+  });
+});
