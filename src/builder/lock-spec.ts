@@ -2,10 +2,23 @@
  * Lockfiles made from a spec: `shellfree lock` (every architecture resolved, the Node.js runtime
  * pinned) and the lock of what a build used.
  */
+import type { FetchedWheel, LockedWheel } from "../python/index.ts";
 import { resolutionInputsHash, type Spec } from "../spec/index.ts";
+import { defaultCacheDir } from "../util/cache-dir.ts";
 import { LOCK_VERSION, type LockedArch, type Lockfile, lockedPackage } from "./lock.ts";
 import { commonNodeVersion, fetchNodeRuntime, nodeArch } from "./noderuntime.ts";
+import { resolveWheels } from "./python-deps.ts";
 import { type ArchiveSettings, type ResolvedArch, resolveArch, sourceDateEpochOf } from "./resolve.ts";
+
+/** A fetched wheel as the lock records it. */
+function lockedWheel(w: FetchedWheel): LockedWheel {
+  return {
+    name: w.requirement.name,
+    version: w.requirement.version,
+    filename: w.file.filename,
+    sha256: w.sha256,
+  };
+}
 
 /** The lockfile for a spec (what `shellfree lock` writes). */
 export async function lockSpec(
@@ -32,6 +45,8 @@ export async function lockSpec(
       });
       la.node = { version: n.version, integrity: n.integrity };
     }
+    const py = await resolveWheels(spec, arch, r.packages, s.cacheDir ?? defaultCacheDir());
+    if (py) la.python = { wheels: py.wheels.map(lockedWheel) };
     archs[arch] = la;
   }
   const sde = s.sourceDateEpoch ?? sourceDateEpochOf(resolved[0]?.releaseDate);
@@ -50,7 +65,11 @@ export async function lockSpec(
 /** The lockfile of what a build used (BuildResult.lock). */
 export function lockFromBuild(
   spec: Spec,
-  work: Array<{ resolved: ResolvedArch; node?: { version: string; integrity: string } }>,
+  work: Array<{
+    resolved: ResolvedArch;
+    node?: { version: string; integrity: string };
+    python?: { wheels: FetchedWheel[] };
+  }>,
   sourceDateEpoch: number,
 ): Lockfile {
   const architectures: Record<string, LockedArch> = {};
@@ -59,6 +78,7 @@ export function lockFromBuild(
       packages: w.resolved.packages.map(lockedPackage),
       excluded: w.resolved.excluded.map((e) => e.name),
       node: w.node ? { version: w.node.version, integrity: w.node.integrity } : undefined,
+      python: w.python ? { wheels: w.python.wheels.map(lockedWheel) } : undefined,
     };
   }
   return {

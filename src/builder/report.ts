@@ -1,9 +1,11 @@
 /** What a build reports (`shellfree build` prints it; `--json` as is, without the lock). */
 import type { Compression } from "../oci/index.ts";
 import type { AltChoice } from "./alternatives.ts";
+import type { BytecodeReport } from "./bytecode.ts";
 import type { BuiltLayer } from "./context.ts";
 import type { Lockfile } from "./lock.ts";
 import type { NodeRuntime } from "./noderuntime.ts";
+import type { PythonDeps } from "./python-deps.ts";
 
 export interface LayerReport {
   name: string;
@@ -24,6 +26,13 @@ export interface ArchReport {
   alternatives: Array<{ name: string; link: string; path: string; priority: number; mode: string }>;
   dropped: { files: number; bytes: number };
   node?: { version: string; integrity: string; size: number; stripped: boolean };
+  /** the wheels `python:` installed and the target they were chosen for */
+  python?: {
+    target: { python: string; arch: string; glibc: string };
+    wheels: Array<{ name: string; version: string; filename: string; sha256: string; tag: string }>;
+  };
+  /** the bytecode step (images with CPython) */
+  bytecode?: BytecodeReport;
   size: number;
   uncompressedSize: number;
 }
@@ -68,6 +77,8 @@ export function archReport(
     alternatives: AltChoice[];
     dropped: ArchReport["dropped"];
     node?: NodeRuntime;
+    python?: PythonDeps;
+    bytecode?: BytecodeReport;
   },
 ): ArchReport {
   const { node } = facts;
@@ -96,6 +107,19 @@ export function archReport(
     node: node
       ? { version: node.version, integrity: node.integrity, size: node.size, stripped: node.stripped }
       : undefined,
+    python: facts.python
+      ? {
+          target: facts.python.target,
+          wheels: facts.python.installed.map((d) => ({
+            name: d.name,
+            version: d.version,
+            filename: d.wheel,
+            sha256: d.sha256,
+            tag: d.tag,
+          })),
+        }
+      : undefined,
+    bytecode: facts.bytecode,
     size: layers.reduce((sum, l) => sum + l.layer.size, 0),
     uncompressedSize: layers.reduce((sum, l) => sum + l.layer.uncompressedSize, 0),
   };

@@ -10,12 +10,25 @@ import { loadSpec, presetSpec, type Spec } from "../spec/index.ts";
 import { humanBytes } from "../util/progress.ts";
 import { action, collectList, output } from "./common.ts";
 
-export function specFromOptions(opts: { spec?: string; preset?: string; arch?: string[] }): Spec {
+export function specFromOptions(opts: {
+  spec?: string;
+  preset?: string;
+  arch?: string[];
+  suite?: string;
+}): Spec {
   if (opts.spec && opts.preset) {
     throw new BuildError("E_USAGE", "give either --spec or --preset, not both", { exitCode: 2 });
   }
+  if (opts.suite && !opts.preset) {
+    throw new BuildError("E_USAGE", "--suite goes with --preset (a spec file names its suite)", {
+      exitCode: 2,
+    });
+  }
   if (opts.preset)
-    return presetSpec(opts.preset, { architectures: opts.arch?.length ? opts.arch : undefined });
+    return presetSpec(opts.preset, {
+      architectures: opts.arch?.length ? opts.arch : undefined,
+      suite: opts.suite,
+    });
   return loadSpec(opts.spec ?? "shellfree.yaml");
 }
 
@@ -43,7 +56,11 @@ export function sourceDateEpochFromEnv(): number | undefined {
 export function addSpecArchiveOptions(cmd: Command): Command {
   return cmd
     .option("-f, --spec <file>", "spec file (default: ./shellfree.yaml)")
-    .option("--preset <name>", "build a preset (static, base, cc, node) without a spec file")
+    .option("--preset <name>", "build a preset (static, base, cc, node, python) without a spec file")
+    .option(
+      "--suite <codename>",
+      "with --preset: the Debian suite (bookworm, trixie, forky, sid; default trixie)",
+    )
     .option("--arch <arch>", "only these architectures (repeatable or comma-separated)", collectList, [])
     .option("--lockfile <file>", "lockfile (default: shellfree.lock beside the spec)")
     .option("--mirror <url>", "Debian archive URL (default: $SHELLFREE_MIRROR, else the host's apt sources)")
@@ -58,6 +75,7 @@ export function addSpecArchiveOptions(cmd: Command): Command {
 export interface SpecArchiveCliOptions {
   spec?: string;
   preset?: string;
+  suite?: string;
   arch?: string[];
   lockfile?: string;
   mirror?: string;
@@ -150,6 +168,19 @@ export function formatBuildResult(r: BuildResult): string {
         `  dropped ${a.dropped.files} doc/man/locale and shell-only files (${humanBytes(a.dropped.bytes)})`,
       );
     if (a.node) lines.push(`  node ${a.node.version}${a.node.stripped ? " (debug sections removed)" : ""}`);
+    if (a.python) {
+      lines.push(
+        `  python wheels for CPython ${a.python.target.python}, glibc ${a.python.target.glibc}: ${a.python.wheels.map((w) => w.filename).join(", ")}`,
+      );
+    }
+    const bc = a.bytecode;
+    if (bc) {
+      lines.push(
+        bc.status === "skipped"
+          ? `  bytecode left out: ${bc.reason}`
+          : `  bytecode ${bc.files} .pyc (${bc.mode}${bc.status === "cached" ? ", cached" : ""}) by ${bc.compiler}${bc.failed.length ? `; ${bc.failed.length} .py did not compile` : ""}`,
+      );
+    }
   }
   for (const s of r.sboms) lines.push(`sbom ${s}`);
   for (const a of r.attestations) {

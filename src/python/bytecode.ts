@@ -39,14 +39,27 @@ export type BytecodeResult =
       files: PycFile[];
       /** sources that did not compile (syntax errors, Python 2 files …), with the first line of the error */
       failed: Array<{ path: string; error: string }>;
-      /** how the interpreter ran: "loader" or "qemu", and its version */
+      /** how the interpreter ran: "loader" or "qemu" (`compiler` given: the host's build through its loader), and its version */
       via: "loader" | "qemu";
       version: string;
       seconds: number;
     }
   | { status: "skipped"; reason: string };
 
+/**
+ * What the bytecode a build writes depends on beyond the sources and the interpreter: the driver
+ * below, the file naming. Bump it with any change there (cached bytecode layers are keyed by it).
+ */
+export const BYTECODE_VERSION = 1;
+
 export interface BytecodeOptions extends FindOptions {
+  /**
+   * Compile with the interpreter in `compiler.root` (built for `compiler.arch`) instead of the
+   * one in `root`: the host's build of the image's exact CPython version, for an image of
+   * another architecture (the caller decides when that gives the same bytes; docs/design.md).
+   * The sources are still read from `root`.
+   */
+  compiler?: { root: string; arch: string };
   /** sources to compile (relative in-image paths); default: every regular `*.py` under `root` */
   files?: string[];
   /** default "checked-hash" */
@@ -104,7 +117,9 @@ export async function compileBytecode(
   target: PythonTarget,
   opts: BytecodeOptions = {},
 ): Promise<BytecodeResult> {
-  const found = await findImageInterpreter(root, target, opts);
+  const found = opts.compiler
+    ? await findImageInterpreter(opts.compiler.root, { ...target, arch: opts.compiler.arch }, opts)
+    : await findImageInterpreter(root, target, opts);
   if (!found.ok) return { status: "skipped", reason: found.reason };
   const py = found.interpreter;
   const started = Date.now();
