@@ -59,7 +59,10 @@ export const SHELL_SIGNATURES: Signature[] = [
  */
 export const INTERPRETER_SIGNATURES: Signature[] = [
   // (CPython's arm64 builds do not keep these NUL-bounded)
-  { name: "python", all: ["~PYTHONDONTWRITEBYTECODE", "~PYTHONSTARTUP", "~PYTHONINSPECT", "~PYTHONSAFEPATH"] },
+  {
+    name: "python",
+    all: ["~PYTHONDONTWRITEBYTECODE", "~PYTHONSTARTUP", "~PYTHONINSPECT", "~PYTHONSAFEPATH"],
+  },
   { name: "perl", all: ["PERL5LIB", "PERL5OPT"] },
   { name: "php", all: ["PHP_INI_SCAN_DIR", "PHPRC"] },
 ];
