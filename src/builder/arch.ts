@@ -1,8 +1,8 @@
 /**
  * One architecture's image, step by step: fetch and read the packages, plan the root
- * filesystem, then the layers — the Debian packages (in their groups), the Node.js runtime, the
- * Python wheels, the generated configuration, the spec's files, the bytecode of every .py in
- * them — and the image (config and manifest) on top.
+ * filesystem, then the layers — the Debian packages (in their groups), the Node.js runtime,
+ * shellfree-init, the Python wheels, the generated configuration, the spec's files, the bytecode
+ * of every .py in them — and the image (config and manifest) on top.
  */
 import { type BuiltImage, buildImage, type Compression } from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
@@ -15,6 +15,7 @@ import type { DebInfo } from "./debinfo.ts";
 import { fetchPackages } from "./fetch.ts";
 import { filesLayer, type LocalFile } from "./files-layer.ts";
 import { imageConfig, platformFor } from "./image-config.ts";
+import { type InitBinaryFacts, initLayer } from "./init-layer.ts";
 import type { Lockfile } from "./lock.ts";
 import type { NodeRuntime } from "./noderuntime.ts";
 import { packageLayers } from "./package-layers.ts";
@@ -30,6 +31,8 @@ export interface ArchWork {
   image: BuiltImage;
   report: ArchReport;
   node?: NodeRuntime;
+  /** shellfree-init, when the spec has `init:` */
+  init?: InitBinaryFacts;
   infos: Map<string, DebInfo>;
   /** the wheels installed (`python:`) */
   python?: PythonDeps;
@@ -73,6 +76,8 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
     locked: opts.lock?.lock.architectures[arch]?.node,
   });
   if (runtime) layers.push(runtime.layer);
+  const init = await initLayer(ctx, plan, { lock: opts.lock });
+  if (init) layers.push(init.layer);
   const lockedPython = opts.lock?.lock.architectures[arch]?.python;
   const python = await pythonDepsLayer(
     ctx,
@@ -104,6 +109,7 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
     node: runtime?.node,
     python: python?.deps,
     bytecode: bytecode?.report,
+    init: init?.init,
   });
   info(
     `${arch}: ${layers.length} layers, ${humanBytes(report.uncompressedSize)} uncompressed, ${humanBytes(report.size)} compressed`,
@@ -113,6 +119,7 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
     image,
     report,
     node: runtime?.node,
+    init: init?.init,
     infos: fetched.infos,
     python: python?.deps,
     bytecode: bytecode?.report,

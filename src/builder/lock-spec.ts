@@ -1,10 +1,11 @@
 /**
  * Lockfiles made from a spec: `shellfree lock` (every architecture resolved, the Node.js runtime
- * pinned) and the lock of what a build used.
+ * and shellfree-init pinned) and the lock of what a build used.
  */
 import type { FetchedWheel, LockedWheel } from "../python/index.ts";
 import { resolutionInputsHash, type Spec } from "../spec/index.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
+import { initBinaryFor } from "./init-layer.ts";
 import { LOCK_VERSION, type LockedArch, type Lockfile, lockedPackage } from "./lock.ts";
 import { commonNodeVersion, fetchNodeRuntime, nodeArch } from "./noderuntime.ts";
 import { resolveWheels } from "./python-deps.ts";
@@ -47,6 +48,10 @@ export async function lockSpec(
     }
     const py = await resolveWheels(spec, arch, r.packages, s.cacheDir ?? defaultCacheDir());
     if (py) la.python = { wheels: py.wheels.map(lockedWheel) };
+    if (spec.init !== undefined) {
+      const init = initBinaryFor(arch);
+      la.init = { version: init.version, sha256: init.sha256 };
+    }
     archs[arch] = la;
   }
   const sde = s.sourceDateEpoch ?? sourceDateEpochOf(resolved[0]?.releaseDate);
@@ -69,6 +74,7 @@ export function lockFromBuild(
     resolved: ResolvedArch;
     node?: { version: string; integrity: string };
     python?: { wheels: FetchedWheel[] };
+    init?: { version: string; sha256: string };
   }>,
   sourceDateEpoch: number,
 ): Lockfile {
@@ -79,6 +85,7 @@ export function lockFromBuild(
       excluded: w.resolved.excluded.map((e) => e.name),
       node: w.node ? { version: w.node.version, integrity: w.node.integrity } : undefined,
       python: w.python ? { wheels: w.python.wheels.map(lockedWheel) } : undefined,
+      init: w.init ? { version: w.init.version, sha256: w.init.sha256 } : undefined,
     };
   }
   return {

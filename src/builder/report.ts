@@ -3,6 +3,7 @@ import type { Compression } from "../oci/index.ts";
 import type { AltChoice } from "./alternatives.ts";
 import type { BytecodeReport } from "./bytecode.ts";
 import type { BuiltLayer } from "./context.ts";
+import type { InitBinaryFacts } from "./init-layer.ts";
 import type { Lockfile } from "./lock.ts";
 import type { NodeRuntime } from "./noderuntime.ts";
 import type { PythonDeps } from "./python-deps.ts";
@@ -33,6 +34,8 @@ export interface ArchReport {
   };
   /** the bytecode step (images with CPython) */
   bytecode?: BytecodeReport;
+  /** shellfree-init as installed (when the spec has `init:`) */
+  init?: InitBinaryFacts;
   size: number;
   uncompressedSize: number;
 }
@@ -79,6 +82,7 @@ export function archReport(
     node?: NodeRuntime;
     python?: PythonDeps;
     bytecode?: BytecodeReport;
+    init?: InitBinaryFacts;
   },
 ): ArchReport {
   const { node } = facts;
@@ -120,6 +124,7 @@ export function archReport(
         }
       : undefined,
     bytecode: facts.bytecode,
+    init: facts.init,
     size: layers.reduce((sum, l) => sum + l.layer.size, 0),
     uncompressedSize: layers.reduce((sum, l) => sum + l.layer.uncompressedSize, 0),
   };

@@ -181,6 +181,10 @@ export function formatBuildResult(r: BuildResult): string {
           : `  bytecode ${bc.files} .pyc (${bc.mode}${bc.status === "cached" ? ", cached" : ""}) by ${bc.compiler}${bc.failed.length ? `; ${bc.failed.length} .py did not compile` : ""}`,
       );
     }
+    if (a.init)
+      lines.push(
+        `  shellfree-init ${a.init.version} at ${a.init.path}: ${humanBytes(a.init.size)} (${a.init.size} bytes), sha256:${a.init.sha256}`,
+      );
   }
   for (const s of r.sboms) lines.push(`sbom ${s}`);
   for (const a of r.attestations) {
