@@ -136,6 +136,6 @@ function planFor(ctx: ArchContext, infos: Map<string, DebInfo>): RootfsPlan {
       multiArch: (infos.get(p.name) as DebInfo).control["Multi-Arch"] ?? p.multiArch,
       info: infos.get(p.name) as DebInfo,
     })),
-    { arch: ctx.arch },
+    { arch: ctx.arch, dropPaths: ctx.spec.packages.dropPaths },
   );
 }

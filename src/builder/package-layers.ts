@@ -54,6 +54,7 @@ export async function packageLayers(
           sde: ctx.sourceDateEpoch,
           closure: closureKey,
           group: [...group.packages].sort(),
+          drop: ctx.spec.packages.dropPaths.length ? [...ctx.spec.packages.dropPaths].sort() : undefined,
         }),
       );
       const { layer, cached } = await cachedLayer(

@@ -8,7 +8,8 @@
  *   declares Replaces on the other (then it wins and the loser no longer lists the path);
  * - documentation, man/info pages, locales and shell-only files (init.d, completions, cron
  *   jobs, update-ca-certificates) are dropped by default — but each package's copyright file is kept — and dropped
- *   paths leave the package's dpkg file list, md5sums and Conffiles, so dpkg stays consistent.
+ *   paths leave the package's dpkg file list, md5sums and Conffiles, so dpkg stays consistent;
+ *   so do the paths the spec's `packages.drop-paths` names.
  * Then layers are assembled per group of packages, each with the directories above its files.
  */
 import { parseRelations } from "../debian/index.ts";
@@ -60,6 +61,10 @@ const DROP_DIRS =
  */
 const DROP_FILES = new Set([
   "usr/sbin/update-ca-certificates", // ca-certificates (the bundle is generated, see cacerts.ts)
+  // python3's hooks for when a Python runtime is installed or removed (run by its maintainer
+  // scripts through py3compile/py3clean; the build compiles the bytecode itself, bytecode.ts)
+  "usr/share/python3/runtime.d/public_modules.rtinstall",
+  "usr/share/python3/runtime.d/public_modules.rtremove",
 ]);
 
 /** Is this .deb path dropped by the default policy? (copyright files are kept) */
@@ -72,6 +77,26 @@ export function isDropped(path: string): boolean {
     return rest.slice(slash + 1) !== "copyright";
   }
   return DROP_DIRS.test(path);
+}
+
+/**
+ * A matcher for `packages.drop-paths` globs (no leading "/"): `*` and `?` within one path
+ * component, `**` across components; a path matches when it or one of its parent directories does.
+ */
+export function dropPathMatcher(globs: readonly string[]): (path: string) => boolean {
+  if (globs.length === 0) return () => false;
+  const one = (glob: string) =>
+    glob
+      .split("**")
+      .map((part) =>
+        part
+          .split("")
+          .map((c) => (c === "*" ? "[^/]*" : c === "?" ? "[^/]" : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+          .join(""),
+      )
+      .join(".*");
+  const re = new RegExp(`^(?:${globs.map(one).join("|")})(?:/.*)?$`);
+  return (path) => re.test(path);
 }
 
 function normalizeParts(parts: string[]): string[] {
@@ -123,7 +148,7 @@ function replacesNames(info: DebInfo): Set<string> {
  * with any change to planRootfs or packageLayerEntries (what is dropped, merged, linked).
  * Cached layers are keyed by it, with DEBINFO_VERSION and the OCI LAYER_FORMAT_VERSION.
  */
-export const ROOTFS_PLAN_VERSION = 1;
+export const ROOTFS_PLAN_VERSION = 2;
 
 /** base-files first, then the given order (the resolver's: by name). */
 export function installOrder<T extends { name: string }>(pkgs: T[]): T[] {
@@ -132,9 +157,10 @@ export function installOrder<T extends { name: string }>(pkgs: T[]): T[] {
 
 export function planRootfs(
   inputs: RootfsInput[],
-  opts: { dropDocs?: boolean; mergedUsr?: boolean; arch?: string } = {},
+  opts: { dropDocs?: boolean; mergedUsr?: boolean; arch?: string; dropPaths?: readonly string[] } = {},
 ): RootfsPlan {
   const dropDocs = opts.dropDocs !== false;
+  const userDrop = dropPathMatcher(opts.dropPaths ?? []);
   const tree = new Map<string, PlannedEntry>();
   const packages = new Map<string, PackagePlan>();
   const replaces = new Map<string, Set<string>>();
@@ -177,7 +203,7 @@ export function planRootfs(
     replaces.set(input.name, replacesNames(input.info));
     for (const e of input.info.entries) {
       const cp = canonicalPath(e.path, lookup);
-      if (dropDocs && (isDropped(e.path) || isDropped(cp))) {
+      if ((dropDocs && (isDropped(e.path) || isDropped(cp))) || userDrop(cp)) {
         pp.droppedPaths.add(e.path);
         if (e.type === "file") {
           dropped.files++;

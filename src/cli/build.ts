@@ -158,14 +158,14 @@ export function formatBuildResult(r: BuildResult): string {
     );
     if (a.excluded.length) {
       lines.push(
-        `  excluded (maintainer-script-only): ${a.excluded.map((e) => (e.wantedBy.length ? `${e.name} (wanted by ${e.wantedBy.join(", ")})` : e.name)).join(", ")}`,
+        `  excluded (maintainer-script-only or packages.exclude): ${a.excluded.map((e) => (e.wantedBy.length ? `${e.name} (wanted by ${e.wantedBy.join(", ")})` : e.name)).join(", ")}`,
       );
     }
     for (const alt of a.alternatives)
       lines.push(`  alternative ${alt.link} → ${alt.path} (${alt.mode}, priority ${alt.priority})`);
     if (a.dropped.files)
       lines.push(
-        `  dropped ${a.dropped.files} doc/man/locale and shell-only files (${humanBytes(a.dropped.bytes)})`,
+        `  dropped ${a.dropped.files} doc/man/locale, shell-only and packages.drop-paths files (${humanBytes(a.dropped.bytes)})`,
       );
     if (a.node) lines.push(`  node ${a.node.version}${a.node.stripped ? " (debug sections removed)" : ""}`);
     if (a.python) {

@@ -17,6 +17,7 @@ export function mergeFragments(base: SpecFragment, over: SpecFragment): SpecFrag
             exclude: strs(base.packages?.exclude, over.packages?.exclude),
             keep: strs(base.packages?.keep, over.packages?.keep),
             allow: strs(base.packages?.allow, over.packages?.allow),
+            dropPaths: strs(base.packages?.dropPaths, over.packages?.dropPaths),
             pins: { ...base.packages?.pins, ...over.packages?.pins },
           }
         : undefined,

@@ -140,6 +140,11 @@ export interface Spec {
     pins: Record<string, string>;
     /** shells or package managers allowed into the closure after all */
     allow: string[];
+    /**
+     * paths of the packages left out of the image (globs over the path in the image, no leading
+     * "/": `*` within a name, `**` across names; a directory takes everything under it)
+     */
+    dropPaths: string[];
   };
   sources: {
     /** add the suite's -security source */

@@ -1,4 +1,4 @@
-/** `packages:` include (NAME or NAME=VERSION), exclude, keep, allow, pins. */
+/** `packages:` include (NAME or NAME=VERSION), exclude, keep, allow, pins, drop-paths. */
 import { isMap } from "yaml";
 import { list, mapOf, PACKAGE_NAME, type SpecDoc, str, stringMap, type YamlNode } from "../check.ts";
 import type { SpecFragment } from "../types.ts";
@@ -34,8 +34,25 @@ export function parsePackages(
     pins: (value, at) => {
       packages.pins = parsePins(doc, value, at);
     },
+    "drop-paths": (value, at) => {
+      packages.dropPaths = list(doc, value, at, (item, itemAt) => {
+        const glob = str(doc, item, itemAt).replace(/^\/+/, "").replace(/\/+$/, "");
+        const problem = dropGlobProblem(glob);
+        if (problem) doc.fail(item, itemAt, `invalid path pattern "${str(doc, item, itemAt)}": ${problem}`);
+        return glob;
+      });
+    },
   });
   return packages;
+}
+
+/** Why a `drop-paths` glob is refused, or undefined. */
+function dropGlobProblem(glob: string): string | undefined {
+  if (glob === "" || glob === "**") return "it would drop everything";
+  if (glob.split("/").some((part) => part === "" || part === "." || part === ".."))
+    return 'empty, "." and ".." path components are not allowed';
+  if (/[[\]{}\\]/.test(glob)) return "only *, ** and ? are special (no [], {} or \\)";
+  return undefined;
 }
 
 /** `pins:` as a mapping NAME: VERSION, or a list of NAME=VERSION. */

@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import type { DebInfo, DebInfoEntry } from "../../../src/builder/debinfo.ts";
 import {
   canonicalPath,
+  dropPathMatcher,
   GeneratedLayer,
   isDropped,
   packageLayerEntries,
@@ -79,6 +80,38 @@ describe("rootfs plan", () => {
     assert.equal(isDropped("usr/share/zoneinfo/UTC"), false);
     assert.equal(isDropped("usr/sbin/update-ca-certificates"), true);
     assert.equal(isDropped("usr/sbin/update-ca-certificates.d"), false);
+    assert.equal(isDropped("usr/share/python3/runtime.d/public_modules.rtinstall"), true);
+    assert.equal(isDropped("usr/share/python3/runtime.d/public_modules.rtremove"), true);
+    assert.equal(isDropped("usr/share/python3/debian_defaults"), false);
+  });
+
+  test("packages.drop-paths: globs over the image path, a directory takes what is under it", () => {
+    const m = dropPathMatcher(["usr/lib/*/gconv", "usr/share/**/*.pyi", "opt/a?c"]);
+    assert.equal(m("usr/lib/x86_64-linux-gnu/gconv"), true);
+    assert.equal(m("usr/lib/x86_64-linux-gnu/gconv/UTF-16.so"), true);
+    assert.equal(m("usr/lib/x86_64-linux-gnu/gconv-extra"), false);
+    assert.equal(m("usr/lib/a/b/gconv"), false, "* stays within one name");
+    assert.equal(m("usr/share/x/y/z.pyi"), true);
+    assert.equal(m("usr/share/x/y/z.py"), false);
+    assert.equal(m("opt/abc"), true);
+    assert.equal(m("opt/a/c"), false);
+    assert.equal(m("opt/aXc.d"), false, "dots are literal");
+    assert.equal(dropPathMatcher([])("usr"), false);
+    // matched through the merged-/usr symlink (the .deb says lib/...), and dpkg's list forgets it
+    const libc = info("libc6", [
+      dir("lib"),
+      dir("lib/x86_64-linux-gnu"),
+      file("lib/x86_64-linux-gnu/libc.so.6"),
+      dir("lib/x86_64-linux-gnu/gconv"),
+      file("lib/x86_64-linux-gnu/gconv/UTF-16.so"),
+    ]);
+    const plan = planRootfs([libc, baseFiles], { dropPaths: ["usr/lib/*/gconv"] });
+    assert.equal(plan.tree.has("usr/lib/x86_64-linux-gnu/gconv/UTF-16.so"), false);
+    assert.equal(plan.tree.has("usr/lib/x86_64-linux-gnu/gconv"), false);
+    assert.ok(plan.tree.has("usr/lib/x86_64-linux-gnu/libc.so.6"));
+    const pp = plan.packages.get("libc6");
+    assert.ok(pp?.droppedPaths.has("lib/x86_64-linux-gnu/gconv/UTF-16.so"));
+    assert.ok(!pp?.installed.includes("lib/x86_64-linux-gnu/gconv/UTF-16.so"));
   });
 
   test("base-files first: paths under /lib land in usr/lib, a shipped lib/ dir keeps the symlink", () => {

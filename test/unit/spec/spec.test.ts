@@ -89,6 +89,11 @@ describe("spec errors name file, line and field", () => {
       /:2: packages\.pins\[0\]: invalid pin "libc6"/,
     );
     assert.match(
+      specError("packages:\n  drop-paths: [usr/../etc]\n").message,
+      /:2: packages\.drop-paths\[0\]: invalid path pattern "usr\/\.\.\/etc": empty, "\." and "\.\." path components are not allowed$/,
+    );
+    assert.match(specError("packages:\n  drop-paths: [/]\n").message, /it would drop everything$/);
+    assert.match(
       specError("preset: tiny\n").message,
       /:1: preset: unknown preset "tiny" \(known: static, base, cc, node, python\)/,
     );
@@ -129,6 +134,7 @@ describe("valid specs", () => {
         "  keep: [openssl]",
         "  pins: [libc6=2.41-12]",
         "  allow: [dash]",
+        "  drop-paths: [/usr/lib/*/gconv/, usr/share/**/*.pyi]",
         "sources: { security: true }",
         "runtime: { node: 24 }",
         "accounts:",
@@ -155,6 +161,7 @@ describe("valid specs", () => {
     );
     assert.deepEqual(f.architectures, ["amd64", "arm64"]);
     assert.deepEqual(f.packages?.pins, { libc6: "2.41-12" });
+    assert.deepEqual(f.packages?.dropPaths, ["usr/lib/*/gconv", "usr/share/**/*.pyi"]);
     assert.equal(f.runtime?.node, "24");
     assert.equal(f.accounts?.runAs, "1000");
     assert.deepEqual(f.paths?.[0], {
