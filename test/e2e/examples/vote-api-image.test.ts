@@ -7,12 +7,14 @@
  *   choice, GET and HEAD on the init's /live, /health and /ready (and the app's), /ready 503 while PostgreSQL is down
  *   and 200 again when it is back, SIGTERM → exit 0;
  * - with nothing set (SQLite, the newcomer's default) as UID 1234567: a vote and its result,
- *   SIGTERM → exit 0.
+ *   the build's .pyc and no gconv in the root, SIGTERM with a request in flight → that request
+ *   answered 201, then exit 0.
  * Ports: the app's PORT and the init's SHELLFREE_HEALTH_PORT are free ports of the host's
  * loopback (the container shares the host's network namespace).
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { freePort } from "../../helpers/net.ts";
@@ -178,7 +180,7 @@ describe("examples/vote-api as a shell-free image (runc, PostgreSQL)", () => {
       }
     });
 
-    test("SQLite by default, any UID in group 0, SIGTERM → 0", async () => {
+    test("SQLite by default, any UID in group 0, SIGTERM finishes a request in flight → 0", async () => {
       // the bundle's config.json keeps what the last run set: DATABASE_URL empty means SQLite
       const { c, app, health } = await start(1234567, { DATABASE_URL: "" });
       try {
@@ -197,7 +199,29 @@ describe("examples/vote-api as a shell-free image (runc, PostgreSQL)", () => {
           assert.ok(existsSync(join(bundle, "rootfs", pyc)), pyc);
         assert.ok(!existsSync(join(bundle, "rootfs/usr/lib/x86_64-linux-gnu/gconv")), "packages.drop-paths");
         assert.ok(existsSync(join(bundle, "rootfs/usr/lib/x86_64-linux-gnu/libc.so.6")));
+        // a request in flight (headers and part of the body sent) when SIGTERM comes: the init
+        // drains (1 s here), then uvicorn waits for it; it is answered, then the container exits 0
+        const body = '{"choice": "cats"}';
+        const sock = connect(app, "127.0.0.1");
+        let answer = "";
+        sock.setEncoding("utf8").on("data", (d: string) => {
+          answer += d;
+        });
+        const closed = new Promise<void>((r) => sock.on("close", () => r()));
+        await new Promise<void>((r, j) => sock.once("connect", () => r()).once("error", j));
+        sock.write(
+          `POST /api/vote HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+        );
+        await new Promise((r) => setTimeout(r, 500));
         await c.kill("TERM");
+        await until("uvicorn waiting for the request in flight", 15_000, async () =>
+          c.output().includes("Waiting for connections to close"),
+        );
+        assert.equal(answer, "", "no answer before the body is complete");
+        sock.write(body.slice(5));
+        await Promise.race([closed, new Promise((r) => setTimeout(r, 15_000))]);
+        assert.match(answer, /^HTTP\/1\.1 201 /, answer);
+        assert.match(answer, /\{"choice":"cats"\}$/);
         const end = await Promise.race([
           c.exited,
           new Promise<null>((r) => setTimeout(() => r(null), 30_000)),
