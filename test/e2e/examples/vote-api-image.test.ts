@@ -9,15 +9,21 @@
  * - with nothing set (SQLite, the newcomer's default) as UID 1234567: a vote and its result,
  *   the build's .pyc and no gconv in the root, SIGTERM with a request in flight → that request
  *   answered 201, then exit 0.
+ * - under podman (private storage, pulled from the oci: layout): UID 1234567 in group 0,
+ *   --read-only, no capabilities, the image's VOLUME for SQLite, a vote, `podman healthcheck run`
+ *   of the init's probe, `podman stop` → exit 0.
  * Ports: the app's PORT and the init's SHELLFREE_HEALTH_PORT are free ports of the host's
  * loopback (the container shares the host's network namespace).
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { rm, symlink } from "node:fs/promises";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { freePort } from "../../helpers/net.ts";
+import { withPodman } from "../../helpers/podman.ts";
 import { type Postgres, startPostgres } from "../../helpers/postgres.ts";
 import { type Running, startContainer, unpackBundle } from "../../helpers/runc.ts";
 import { removeDir, tempDir } from "../../helpers/tmp.ts";
@@ -55,7 +61,7 @@ const status =
   async () =>
     (await request(port, path, method)).status;
 
-describe("examples/vote-api as a shell-free image (runc, PostgreSQL)", () => {
+describe("examples/vote-api as a shell-free image (runc with PostgreSQL, podman)", () => {
   let dir = "";
   let layout = "";
   let build: BuildJson["architectures"][number] & Record<string, unknown>;
@@ -232,5 +238,54 @@ describe("examples/vote-api as a shell-free image (runc, PostgreSQL)", () => {
         await c.stop();
       }
     });
+  });
+  test("under podman: any UID, read-only root, the image's VOLUME, the init's probe, stop → exit 0", async () => {
+    // podman names an oci: image after its path, which must be lower case (mkdtemp's is not)
+    const lower = join(tmpdir(), `shellfree-vote-${process.pid}`);
+    await rm(lower, { force: true });
+    await symlink(layout, lower);
+    await withPodman(async (pm) => {
+      await pm.run(["pull", "-q", `oci:${lower}:latest`], { timeoutMs: 180_000 });
+      const app = await freePort();
+      const health = await freePort();
+      await pm.run([
+        "run",
+        "-d",
+        "--name",
+        "vote",
+        "--read-only",
+        "--user",
+        "1234567:0",
+        "--cap-drop",
+        "all",
+        "--network",
+        "host",
+        "-e",
+        `PORT=${app}`,
+        "-e",
+        `SHELLFREE_HEALTH_PORT=${health}`,
+        "-e",
+        "SHELLFREE_DRAIN=1s",
+        // podman keeps a HEALTHCHECK only from Docker-format images: the image's own command
+        "--health-cmd",
+        '["/usr/bin/shellfree-init", "probe", "/ready"]',
+        `oci:${lower}:latest`,
+      ]);
+      const logs = async () => (await pm.run(["logs", "vote"], { allowFail: true })).stderr;
+      try {
+        await until("/ready 200", 60_000, async () => (await status(health, "/ready")()) === 200);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n${await logs()}`);
+      }
+      assert.equal((await request(app, "/api/vote", "POST", { choice: "cats" })).status, 201);
+      assert.deepEqual(JSON.parse((await request(app, "/api/results")).body), { cats: 1, dogs: 0, total: 1 });
+      assert.equal((await request(health, "/ready", "HEAD")).status, 200);
+      // shellfree-init probe /ready, run by podman in the container
+      const hc = await pm.run(["healthcheck", "run", "vote"], { allowFail: true });
+      assert.equal(hc.code, 0, hc.stdout + hc.stderr);
+      await pm.run(["stop", "-t", "30", "vote"], { timeoutMs: 60_000 });
+      const code = (await pm.run(["inspect", "--format", "{{.State.ExitCode}}", "vote"])).stdout.trim();
+      assert.equal(code, "0", await logs());
+    }).finally(() => rm(lower, { force: true }));
   });
 });
