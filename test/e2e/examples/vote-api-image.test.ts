@@ -105,9 +105,12 @@ describe("examples/vote-api as a shell-free image (runc with PostgreSQL, podman)
     const r = await shellfree(["verify", `oci:${layout}`, "--json"], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const out = JSON.parse(r.stdout) as {
-      findings?: Array<{ severity: string; rule: string; message: string }>;
+      passed: boolean;
+      findings: Array<{ severity: string; rule: string; message: string }>;
     };
-    const bad = (out.findings ?? []).filter((f) => f.severity !== "info");
+    assert.equal(out.passed, true);
+    assert.ok(Array.isArray(out.findings));
+    const bad = out.findings.filter((f) => f.severity !== "info");
     assert.deepEqual(bad, []);
   });
 
