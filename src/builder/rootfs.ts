@@ -82,9 +82,12 @@ export function isDropped(path: string): boolean {
 /**
  * A matcher for `packages.drop-paths` globs (no leading "/"): `*` and `?` within one path
  * component, `**` across components; a path matches when it or one of its parent directories does.
+ * A glob written `!GLOB` takes paths back (a spec keeping what its preset drops).
  */
 export function dropPathMatcher(globs: readonly string[]): (path: string) => boolean {
-  if (globs.length === 0) return () => false;
+  const drop = globs.filter((g) => !g.startsWith("!"));
+  const keep = globs.filter((g) => g.startsWith("!")).map((g) => g.slice(1));
+  if (drop.length === 0) return () => false;
   const one = (glob: string) =>
     glob
       .split("**")
@@ -95,8 +98,10 @@ export function dropPathMatcher(globs: readonly string[]): (path: string) => boo
           .join(""),
       )
       .join(".*");
-  const re = new RegExp(`^(?:${globs.map(one).join("|")})(?:/.*)?$`);
-  return (path) => re.test(path);
+  const re = (list: string[]) => new RegExp(`^(?:${list.map(one).join("|")})(?:/.*)?$`);
+  const dropRe = re(drop);
+  const keepRe = keep.length ? re(keep) : undefined;
+  return (path) => dropRe.test(path) && !keepRe?.test(path);
 }
 
 function normalizeParts(parts: string[]): string[] {

@@ -142,7 +142,8 @@ export interface Spec {
     allow: string[];
     /**
      * paths of the packages left out of the image (globs over the path in the image, no leading
-     * "/": `*` within a name, `**` across names; a directory takes everything under it)
+     * "/": `*` within a name, `**` across names; a directory takes everything under it;
+     * `!GLOB` takes paths back)
      */
     dropPaths: string[];
   };

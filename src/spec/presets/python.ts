@@ -5,7 +5,7 @@ import { perSuite } from "./suites.ts";
  * distroless/python3 (`python3-debian12` on bookworm, `python3-debian13` on trixie): static +
  * Debian's own CPython — `python3` (/usr/bin/python3 → python3.X, the standard library with
  * ssl, sqlite3, ctypes, zoneinfo over tzdata) — and no pip or ensurepip (Debian ships those in
- * python3-pip and python3.X-venv). The build compiles every .py to bytecode with this
+ * python3-pip and python3.X-venv), nor glibc's iconv modules (gconv). The build compiles every .py to bytecode with this
  * interpreter (spec `python.bytecode`). The CPython version is the suite's default: named per
  * suite where the preset means a specific one.
  */
@@ -19,5 +19,10 @@ export const python: Preset = {
     forky: [],
     sid: [],
   }),
-  fragment: { config: { entrypoint: ["/usr/bin/python3"] } },
+  fragment: {
+    // glibc's iconv modules (8 MiB): CPython's codecs are its own; a spec whose C extensions
+    // call iconv takes them back with `drop-paths: ["!usr/lib/*/gconv"]`
+    packages: { dropPaths: ["usr/lib/*/gconv"] },
+    config: { entrypoint: ["/usr/bin/python3"] },
+  },
 };

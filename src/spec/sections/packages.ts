@@ -36,10 +36,12 @@ export function parsePackages(
     },
     "drop-paths": (value, at) => {
       packages.dropPaths = list(doc, value, at, (item, itemAt) => {
-        const glob = str(doc, item, itemAt).replace(/^\/+/, "").replace(/\/+$/, "");
+        const raw = str(doc, item, itemAt);
+        const bang = raw.startsWith("!") ? "!" : "";
+        const glob = raw.slice(bang.length).replace(/^\/+/, "").replace(/\/+$/, "");
         const problem = dropGlobProblem(glob);
-        if (problem) doc.fail(item, itemAt, `invalid path pattern "${str(doc, item, itemAt)}": ${problem}`);
-        return glob;
+        if (problem) doc.fail(item, itemAt, `invalid path pattern "${raw}": ${problem}`);
+        return bang + glob;
       });
     },
   });

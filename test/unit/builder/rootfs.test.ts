@@ -97,6 +97,11 @@ describe("rootfs plan", () => {
     assert.equal(m("opt/a/c"), false);
     assert.equal(m("opt/aXc.d"), false, "dots are literal");
     assert.equal(dropPathMatcher([])("usr"), false);
+    // a spec takes back what its preset drops
+    const k = dropPathMatcher(["usr/lib/*/gconv", "!usr/lib/*/gconv/UTF-16.so"]);
+    assert.equal(k("usr/lib/x86_64-linux-gnu/gconv/UTF-32.so"), true);
+    assert.equal(k("usr/lib/x86_64-linux-gnu/gconv/UTF-16.so"), false);
+    assert.equal(dropPathMatcher(["!usr"])("usr/lib"), false);
     // matched through the merged-/usr symlink (the .deb says lib/...), and dpkg's list forgets it
     const libc = info("libc6", [
       dir("lib"),

@@ -134,7 +134,7 @@ describe("valid specs", () => {
         "  keep: [openssl]",
         "  pins: [libc6=2.41-12]",
         "  allow: [dash]",
-        "  drop-paths: [/usr/lib/*/gconv/, usr/share/**/*.pyi]",
+        '  drop-paths: [/usr/lib/*/gconv/, usr/share/**/*.pyi, "!/usr/lib/*/gconv/UTF-16.so"]',
         "sources: { security: true }",
         "runtime: { node: 24 }",
         "accounts:",
@@ -161,7 +161,11 @@ describe("valid specs", () => {
     );
     assert.deepEqual(f.architectures, ["amd64", "arm64"]);
     assert.deepEqual(f.packages?.pins, { libc6: "2.41-12" });
-    assert.deepEqual(f.packages?.dropPaths, ["usr/lib/*/gconv", "usr/share/**/*.pyi"]);
+    assert.deepEqual(f.packages?.dropPaths, [
+      "usr/lib/*/gconv",
+      "usr/share/**/*.pyi",
+      "!usr/lib/*/gconv/UTF-16.so",
+    ]);
     assert.equal(f.runtime?.node, "24");
     assert.equal(f.accounts?.runAs, "1000");
     assert.deepEqual(f.paths?.[0], {
