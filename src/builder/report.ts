@@ -4,6 +4,7 @@ import type { AltChoice } from "./alternatives.ts";
 import type { BuiltLayer } from "./context.ts";
 import type { Lockfile } from "./lock.ts";
 import type { NodeRuntime } from "./noderuntime.ts";
+import type { DropOutcome } from "./rootfs.ts";
 
 export interface LayerReport {
   name: string;
@@ -23,6 +24,8 @@ export interface ArchReport {
   excluded: Array<{ name: string; wantedBy: string[] }>;
   alternatives: Array<{ name: string; link: string; path: string; priority: number; mode: string }>;
   dropped: { files: number; bytes: number };
+  /** what each `packages.drop-paths` glob left out (in the spec's order) */
+  dropPaths: DropOutcome[];
   node?: { version: string; integrity: string; size: number; stripped: boolean };
   size: number;
   uncompressedSize: number;
@@ -67,6 +70,7 @@ export function archReport(
     excluded: ArchReport["excluded"];
     alternatives: AltChoice[];
     dropped: ArchReport["dropped"];
+    dropPaths: DropOutcome[];
     node?: NodeRuntime;
   },
 ): ArchReport {
@@ -93,6 +97,13 @@ export function archReport(
       mode: c.mode,
     })),
     dropped: facts.dropped,
+    dropPaths: facts.dropPaths.map(({ glob, package: pkg, paths, files, bytes }) => ({
+      glob,
+      ...(pkg ? { package: pkg } : {}),
+      files,
+      bytes,
+      paths,
+    })),
     node: node
       ? { version: node.version, integrity: node.integrity, size: node.size, stripped: node.stripped }
       : undefined,

@@ -25,6 +25,7 @@ export function finishSpec(frag: SpecFragment, source: string, baseDir: string, 
       keep: frag.packages?.keep ?? [],
       pins: frag.packages?.pins ?? {},
       allow: frag.packages?.allow ?? [],
+      dropPaths: frag.packages?.dropPaths ?? [],
     },
     sources: {
       security: frag.sources?.security ?? false,

@@ -71,6 +71,22 @@ export interface ConfigSpec {
   healthcheck?: HealthcheckSpec;
 }
 
+/**
+ * `packages.drop-paths[]`: files of the installed packages left out of the image (and out of
+ * their dpkg file lists and md5sums, so the database stays true). A glob is an absolute image
+ * path: `*` and `?` within one path segment, `**` across segments, a trailing `/` for
+ * everything below a directory; a glob that matches a directory drops the directory and
+ * everything below it. Written as a plain GLOB (any package's files) or as
+ * `{ package: NAME, paths: [GLOB, ...] }` (only that package's files).
+ */
+export interface DropPathSpec {
+  glob: string;
+  /** only this package's files */
+  package?: string;
+  /** where it was declared (file:line), for messages */
+  where: string;
+}
+
 /** `layers[]`: packages given their own layer (the rest share the "debian" layer). */
 export interface LayerSpec {
   name: string;
@@ -102,6 +118,8 @@ export interface Spec {
     pins: Record<string, string>;
     /** shells or package managers allowed into the closure after all */
     allow: string[];
+    /** files of included packages left out of the image */
+    dropPaths: DropPathSpec[];
   };
   sources: {
     /** add the suite's -security source */

@@ -114,6 +114,89 @@ describe("spec errors name file, line and field", () => {
   });
 });
 
+describe("packages.drop-paths", () => {
+  test("plain globs and per-package lists, each with its line", () => {
+    const f = parseSpecText(
+      [
+        "packages:",
+        "  include: [squid-openssl]",
+        "  drop-paths:",
+        "    - /usr/sbin/squid-gnutls",
+        "    - package: squid",
+        "      paths:",
+        "        - /usr/lib/squid/*.sh",
+        "        - /usr/lib/squid/cert_tool",
+        "    - /usr/share/squid-langpack/**",
+        "",
+      ].join("\n"),
+      "shellfree.yaml",
+      dir,
+    );
+    assert.deepEqual(f.packages?.dropPaths, [
+      { glob: "/usr/sbin/squid-gnutls", where: "shellfree.yaml:4" },
+      { glob: "/usr/lib/squid/*.sh", package: "squid", where: "shellfree.yaml:7" },
+      { glob: "/usr/lib/squid/cert_tool", package: "squid", where: "shellfree.yaml:8" },
+      { glob: "/usr/share/squid-langpack/**", where: "shellfree.yaml:9" },
+    ]);
+  });
+
+  test("bad globs and entries are errors with file:line", () => {
+    const cases: Array<[string, RegExp]> = [
+      ["  drop-paths: /usr/sbin/x\n", /:2: packages\.drop-paths: must be a list/],
+      ["  drop-paths: [usr/sbin/x]\n", /:2: packages\.drop-paths\[0\]: must be an absolute path glob/],
+      ["  drop-paths: [/usr/../etc]\n", /:2: packages\.drop-paths\[0\]: must not contain "\." or "\.\."/],
+      ["  drop-paths: [/**]\n", /:2: packages\.drop-paths\[0\]: "\/\*\*" would drop everything/],
+      ["  drop-paths: [/]\n", /would drop everything/],
+      ["  drop-paths: ['']\n", /:2: packages\.drop-paths\[0\]: must not be empty/],
+      ["  drop-paths:\n    - { paths: [/x] }\n", /:3: packages\.drop-paths\[0\]: needs a package/],
+      ["  drop-paths:\n    - { package: squid }\n", /:3: packages\.drop-paths\[0\]: needs paths/],
+      [
+        "  drop-paths:\n    - { package: squid, paths: [] }\n",
+        /:3: packages\.drop-paths\[0\]\.paths: must name at least one/,
+      ],
+      [
+        "  drop-paths:\n    - { package: Squid!, paths: [/x] }\n",
+        /packages\.drop-paths\[0\]\.package: invalid value/,
+      ],
+      [
+        "  drop-paths:\n    - { package: squid, path: [/x] }\n",
+        /packages\.drop-paths\[0\]\.path: unknown key "path"/,
+      ],
+      ["  drop-paths:\n    - [/x]\n", /:3: packages\.drop-paths\[0\]: must be a mapping/],
+    ];
+    for (const [text, re] of cases) {
+      const e = specError(`packages:\n${text}`);
+      assert.equal(e.code, "E_SPEC", text);
+      assert.match(e.message, re, text);
+    }
+  });
+
+  test("extends: both files' globs, each once; the default is none", () => {
+    write("dp-parent.yaml", "packages: { include: [x1], drop-paths: [/a, /b] }\n");
+    const child = write(
+      "dp-child.yaml",
+      "extends: ./dp-parent.yaml\npackages: { drop-paths: [/b, { package: x1, paths: [/b] }, /c] }\n",
+    );
+    const spec = loadSpec(child);
+    assert.deepEqual(
+      spec.packages.dropPaths.map((d) => [d.package ?? "*", d.glob]),
+      [
+        ["*", "/a"],
+        ["*", "/b"],
+        ["x1", "/b"],
+        ["*", "/c"],
+      ],
+    );
+    assert.match(spec.packages.dropPaths[1].where, /dp-parent\.yaml:1$/);
+    assert.deepEqual(loadSpec(write("dp-none.yaml", "packages: { include: [x1] }\n")).packages.dropPaths, []);
+    // what the image contains is not what resolution depends on
+    assert.equal(
+      resolutionInputsHash(spec),
+      resolutionInputsHash(loadSpec(write("dp-same.yaml", "extends: ./dp-parent.yaml\n"))),
+    );
+  });
+});
+
 describe("valid specs", () => {
   test("full spec parses with kebab keys mapped", () => {
     write("squid.conf", "http_port 3128\n");
