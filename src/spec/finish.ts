@@ -76,6 +76,12 @@ export function finishSpec(frag: SpecFragment, source: string, baseDir: string, 
   if (spec.init !== undefined && !spec.runtime.node) {
     fail("init", 'shellfree-init runs on Node.js: add runtime.node (e.g. runtime: { node: "24" })');
   }
+  if ("dev.shellfree.writable" in spec.config.labels) {
+    fail(
+      "config.labels.dev.shellfree.writable",
+      "is set by the build: mark the directories `writable: true` under paths",
+    );
+  }
   const inLayers = new Map<string, string>();
   for (const layer of spec.layers) {
     for (const pkg of layer.packages) {

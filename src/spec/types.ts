@@ -25,7 +25,15 @@ export interface UserSpec {
 
 /** `paths[]`: a directory, symlink or small file the image gets (default type: directory). */
 export type PathSpec =
-  | { path: string; type: "directory"; uid: number; gid: number; mode: number }
+  | {
+      path: string;
+      type: "directory";
+      uid: number;
+      gid: number;
+      mode: number;
+      /** needed writable at run time (a tmpfs/emptyDir under a read-only root): the image's `dev.shellfree.writable` label */
+      writable?: boolean;
+    }
   | { path: string; type: "symlink"; target: string; uid: number; gid: number }
   | { path: string; type: "file"; content: string; uid: number; gid: number; mode: number };
 

@@ -197,6 +197,55 @@ describe("packages.drop-paths", () => {
   });
 });
 
+describe("paths[].writable", () => {
+  test("directories only; the image gets them, sorted, in the dev.shellfree.writable label", async () => {
+    const f = parseSpecText(
+      [
+        "paths:",
+        '  - { path: /var/spool/squid, uid: 1000, gid: 0, mode: "0770", writable: true }',
+        "  - { path: /run/squid, writable: true }",
+        "  - { path: /etc/x, writable: false }",
+      ].join("\n"),
+      "shellfree.yaml",
+      dir,
+    );
+    assert.equal(f.paths?.[0].type === "directory" && f.paths[0].writable, true);
+    assert.equal(f.paths?.[2].type === "directory" && f.paths[2].writable, undefined);
+    const { imageConfig } = await import("../../../src/builder/image-config.ts");
+    const spec = loadSpec(
+      write(
+        "w.yaml",
+        "packages: { include: [x1] }\nconfig: { labels: { a: b } }\npaths:\n  - { path: /var/spool/squid, writable: true }\n  - { path: /run/squid, writable: true }\n  - { path: /etc/ro }\n",
+      ),
+    );
+    const accounts = { passwd: "", group: "", homes: [], users: [], groups: [] };
+    const labels = imageConfig(spec, accounts as never, false).labels;
+    assert.deepEqual(labels, { a: "b", "dev.shellfree.writable": "/run/squid,/var/spool/squid" });
+    const none = loadSpec(write("nw.yaml", "packages: { include: [x1] }\nconfig: { labels: { a: b } }\n"));
+    assert.deepEqual(imageConfig(none, accounts as never, false).labels, { a: "b" });
+  });
+
+  test("errors: not a directory, a comma, a boolean, the label set by hand", () => {
+    assert.match(
+      specError("paths:\n  - { path: /l, type: symlink, target: /x, writable: true }\n").message,
+      /:2: paths\[0\]\.writable: only a directory can be writable/,
+    );
+    assert.match(
+      specError("paths:\n  - { path: '/a,b', writable: true }\n").message,
+      /:2: paths\[0\]\.path: a writable path must not contain a comma/,
+    );
+    assert.match(
+      specError("paths:\n  - { path: /a, writable: yes }\n").message,
+      /:2: paths\[0\]\.writable: must be true or false/,
+    );
+    const p = write(
+      "lw.yaml",
+      "packages: { include: [x1] }\nconfig: { labels: { dev.shellfree.writable: /a } }\n",
+    );
+    assert.throws(() => loadSpec(p), /config\.labels\.dev\.shellfree\.writable: is set by the build/);
+  });
+});
+
 describe("valid specs", () => {
   test("full spec parses with kebab keys mapped", () => {
     write("squid.conf", "http_port 3128\n");
