@@ -2,6 +2,7 @@
 import type { Compression } from "../oci/index.ts";
 import type { AltChoice } from "./alternatives.ts";
 import type { BuiltLayer } from "./context.ts";
+import type { InitBinaryFacts } from "./init-layer.ts";
 import type { Lockfile } from "./lock.ts";
 import type { NodeRuntime } from "./noderuntime.ts";
 import type { DropOutcome } from "./rootfs.ts";
@@ -27,6 +28,8 @@ export interface ArchReport {
   /** what each `packages.drop-paths` glob left out (in the spec's order) */
   dropPaths: DropOutcome[];
   node?: { version: string; integrity: string; size: number; stripped: boolean };
+  /** shellfree-init as installed (when the spec has `init:`) */
+  init?: InitBinaryFacts;
   size: number;
   uncompressedSize: number;
 }
@@ -72,6 +75,7 @@ export function archReport(
     dropped: ArchReport["dropped"];
     dropPaths: DropOutcome[];
     node?: NodeRuntime;
+    init?: InitBinaryFacts;
   },
 ): ArchReport {
   const { node } = facts;
@@ -107,6 +111,7 @@ export function archReport(
     node: node
       ? { version: node.version, integrity: node.integrity, size: node.size, stripped: node.stripped }
       : undefined,
+    init: facts.init,
     size: layers.reduce((sum, l) => sum + l.layer.size, 0),
     uncompressedSize: layers.reduce((sum, l) => sum + l.layer.uncompressedSize, 0),
   };

@@ -41,6 +41,7 @@ export function finishSpec(frag: SpecFragment, source: string, baseDir: string, 
     paths: frag.paths ?? [],
     files: frag.files ?? [],
     init: frag.init,
+    initWhere: frag.initWhere,
     config: {
       entrypoint: frag.config?.entrypoint,
       cmd: frag.config?.cmd,
@@ -72,9 +73,6 @@ export function finishSpec(frag: SpecFragment, source: string, baseDir: string, 
     if (!/^\d+$/.test(who) && !names.has(who)) {
       fail("accounts.run-as", `"${who}" is not a user (define it under accounts.users)`);
     }
-  }
-  if (spec.init !== undefined && !spec.runtime.node) {
-    fail("init", 'shellfree-init runs on Node.js: add runtime.node (e.g. runtime: { node: "24" })');
   }
   if ("dev.shellfree.writable" in spec.config.labels) {
     fail(
