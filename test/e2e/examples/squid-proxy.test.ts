@@ -15,7 +15,7 @@ import { shellfree } from "../../helpers/cli.ts";
 import { TEST_CACHE } from "../../helpers/mirror.ts";
 import { runCommand } from "../../helpers/run.ts";
 import { removeDir, tempDir } from "../../helpers/tmp.ts";
-import { buildSquidImage, SPEC, type SquidImage, STRUCTURE_TEST } from "./squid/image.ts";
+import { ARCH, buildSquidImage, SPEC, type SquidImage, STRUCTURE_TEST } from "./squid/image.ts";
 import { createNetns } from "./squid/netns.ts";
 
 const MIB = 1024 * 1024;
@@ -175,6 +175,40 @@ describe("examples/squid-proxy: the image", () => {
     const spdx = JSON.parse(readFileSync(join(dir, "multi.amd64.spdx.json"), "utf8"));
     const pkg = spdx.packages.find((p: { name: string }) => p.name === "squid");
     assert.match(pkg.comment, /\/usr\/sbin\/squid-gnutls/);
+  });
+
+  // the other architecture's image cannot run here as a container (no binfmt), but its own
+  // binaries can, one by one, under qemu-user with the image's root as their library prefix
+  const other = ARCH === "amd64" ? "arm64" : "amd64";
+  const qemu = other === "arm64" ? "/usr/bin/qemu-aarch64-static" : "/usr/bin/qemu-x86_64-static";
+  test(`${other}: the image's own Squid parses the shipped squid.conf and its init accepts its configuration (qemu-user)`, {
+    skip: existsSync(qemu) ? false : `${qemu} is not installed (scripts/setup-host.sh installs it)`,
+  }, async () => {
+    const must = async (cmd: string, args: string[]) => {
+      const r = await runCommand(cmd, args, { allowFail: true, timeoutMs: 180_000 });
+      assert.equal(r.code, 0, `${cmd} ${args.join(" ")}: ${r.stderr}`);
+      return r;
+    };
+    await must("skopeo", [
+      "copy",
+      "-q",
+      "--override-arch",
+      other,
+      `oci:${dir}/multi`,
+      `oci:${dir}/${other}:latest`,
+    ]);
+    await must("umoci", ["unpack", "--image", `${dir}/${other}:latest`, `${dir}/${other}-bundle`]);
+    const root = join(dir, `${other}-bundle/rootfs`);
+    const inImage = (path: string, args: string[]) => must(qemu, ["-L", root, join(root, path), ...args]);
+    const file = (await must("file", ["-b", join(root, "usr/sbin/squid-openssl")])).stdout;
+    assert.match(file, other === "arm64" ? /ARM aarch64/ : /x86-64/);
+    assert.match((await inImage("usr/sbin/squid-openssl", ["-v"])).stdout, /^Squid Cache: Version 6\./m);
+    // qemu-user opens /etc/... under the image's root when it exists there
+    const parse = await inImage("usr/sbin/squid-openssl", ["-k", "parse", "-f", "/etc/squid/squid.conf"]);
+    assert.match(parse.stderr, /Processing: http_port 3128/);
+    assert.doesNotMatch(parse.stderr, /FATAL|ERROR/);
+    assert.match((await inImage("usr/bin/shellfree-init", ["--version"])).stdout, /^shellfree-init \S+/);
+    await inImage("usr/bin/shellfree-init", ["--check-config"]);
   });
 
   for (const driver of ["runc", "podman"]) {
