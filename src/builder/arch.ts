@@ -7,7 +7,7 @@
 import { type BuiltImage, buildImage, type Compression } from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
 import { releaseMemory } from "../util/memory.ts";
-import { humanBytes, info, trace } from "../util/progress.ts";
+import { humanBytes, info, trace, warn } from "../util/progress.ts";
 import { type BytecodeReport, bytecodeLayer } from "./bytecode.ts";
 import { configLayer } from "./config-layer.ts";
 import type { ArchContext, BuiltLayer } from "./context.ts";
@@ -39,6 +39,8 @@ export interface ArchWork {
   bytecode?: BytecodeReport;
   /** the files `files:` copied from the build host */
   localFiles: LocalFile[];
+  /** package → the image paths drop-paths left out of it (for the SBOMs) */
+  specDropped: Map<string, string[]>;
 }
 
 export interface ArchOptions {
@@ -70,6 +72,8 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
   };
   const fetched = await fetchPackages(arch, packages, opts.cacheDir);
   const plan = planFor(ctx, fetched.infos);
+  for (const link of plan.danglingLinks)
+    warn(`${arch}: packages.drop-paths: the symlink ${link} now points at nothing`);
   const layers: BuiltLayer[] = await packageLayers(ctx, plan, fetched);
   const runtime = await nodeRuntimeLayer(ctx, plan, {
     version: opts.nodeVersion,
@@ -106,6 +110,7 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
     excluded: resolved.excluded,
     alternatives: config.alternatives,
     dropped: plan.dropped,
+    dropPaths: plan.dropPaths,
     node: runtime?.node,
     python: python?.deps,
     bytecode: bytecode?.report,
@@ -114,6 +119,8 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
   info(
     `${arch}: ${layers.length} layers, ${humanBytes(report.uncompressedSize)} uncompressed, ${humanBytes(report.size)} compressed`,
   );
+  const specDropped = new Map<string, string[]>();
+  for (const [name, pp] of plan.packages) if (pp.specDropped.length) specDropped.set(name, pp.specDropped);
   return {
     resolved,
     image,
@@ -124,6 +131,7 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
     python: python?.deps,
     bytecode: bytecode?.report,
     localFiles: files?.files ?? [],
+    specDropped,
   };
 }
 

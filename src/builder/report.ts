@@ -7,6 +7,7 @@ import type { InitBinaryFacts } from "./init-layer.ts";
 import type { Lockfile } from "./lock.ts";
 import type { NodeRuntime } from "./noderuntime.ts";
 import type { PythonDeps } from "./python-deps.ts";
+import type { DropOutcome } from "./rootfs.ts";
 
 export interface LayerReport {
   name: string;
@@ -26,6 +27,8 @@ export interface ArchReport {
   excluded: Array<{ name: string; wantedBy: string[] }>;
   alternatives: Array<{ name: string; link: string; path: string; priority: number; mode: string }>;
   dropped: { files: number; bytes: number };
+  /** what each `packages.drop-paths` glob left out (in the spec's order) */
+  dropPaths: DropOutcome[];
   node?: { version: string; integrity: string; size: number; stripped: boolean };
   /** the wheels `python:` installed and the target they were chosen for */
   python?: {
@@ -79,6 +82,7 @@ export function archReport(
     excluded: ArchReport["excluded"];
     alternatives: AltChoice[];
     dropped: ArchReport["dropped"];
+    dropPaths: DropOutcome[];
     node?: NodeRuntime;
     python?: PythonDeps;
     bytecode?: BytecodeReport;
@@ -108,6 +112,13 @@ export function archReport(
       mode: c.mode,
     })),
     dropped: facts.dropped,
+    dropPaths: facts.dropPaths.map(({ glob, package: pkg, paths, files, bytes }) => ({
+      glob,
+      ...(pkg ? { package: pkg } : {}),
+      files,
+      bytes,
+      paths,
+    })),
     node: node
       ? { version: node.version, integrity: node.integrity, size: node.size, stripped: node.stripped }
       : undefined,

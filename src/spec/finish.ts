@@ -98,6 +98,12 @@ export function finishSpec(frag: SpecFragment, source: string, baseDir: string, 
       fail("accounts.run-as", `"${who}" is not a user (define it under accounts.users)`);
     }
   }
+  if ("dev.shellfree.writable" in spec.config.labels) {
+    fail(
+      "config.labels.dev.shellfree.writable",
+      "is set by the build: mark the directories `writable: true` under paths",
+    );
+  }
   const inLayers = new Map<string, string>();
   for (const layer of spec.layers) {
     for (const pkg of layer.packages) {

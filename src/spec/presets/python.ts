@@ -20,9 +20,9 @@ export const python: Preset = {
     sid: [],
   }),
   fragment: {
-    // glibc's iconv modules (8 MiB): CPython's codecs are its own; a spec whose C extensions
-    // call iconv takes them back with `drop-paths: ["!usr/lib/*/gconv"]`
-    packages: { dropPaths: ["usr/lib/*/gconv"] },
+    // glibc's iconv modules (8 MiB): CPython's codecs are its own (a spec whose C extensions
+    // call iconv cannot take them back yet: use preset base + python3 instead)
+    packages: { dropPaths: [{ glob: "/usr/lib/*/gconv", where: "preset python" }] },
     config: { entrypoint: ["/usr/bin/python3"] },
   },
 };
