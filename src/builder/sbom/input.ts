@@ -1,4 +1,5 @@
 /** SBOM input for one architecture's image: its packages with licenses and copyrights, the runtime, the init. */
+import { isAbsolute, relative } from "node:path";
 import { parseOsRelease } from "../../formats/index.ts";
 import { initVersion } from "../../init/index.ts";
 import { sbomEntry } from "../../python/index.ts";
@@ -110,9 +111,17 @@ export function sbomInput(spec: Spec, w: ArchWork, epoch: number): SbomInput {
       path: f.path,
       sha256: f.sha256,
       sha1: f.sha1,
-      comment: `copied by files: (${f.where})`,
+      comment: `copied by files: (${specRelative(spec.baseDir, f.where)})`,
     })),
     imageDigest: w.image.manifest.digest,
     toolVersion: initVersion(),
   };
+}
+
+/** "FILE:LINE" with FILE relative to the spec's directory: the SBOM must not depend on where the build ran. */
+function specRelative(baseDir: string, where: string): string {
+  const colon = where.lastIndexOf(":");
+  const file = colon > 0 ? where.slice(0, colon) : where;
+  if (!isAbsolute(file)) return where;
+  return relative(baseDir, file) + where.slice(file.length);
 }

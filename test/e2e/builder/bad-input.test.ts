@@ -62,7 +62,7 @@ describe("bad input is one clear error and leaves no output", () => {
       f,
       1,
       new RegExp(
-        `^shellfree: ${f}:4: packages\\.incldue: unknown key "incldue" \\(allowed: include, exclude, keep, allow, pins\\)$`,
+        `^shellfree: ${f}:4: packages\\.incldue: unknown key "incldue" \\(allowed: include, exclude, keep, allow, pins, drop-paths\\)$`,
       ),
     );
   });
