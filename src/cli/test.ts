@@ -71,7 +71,7 @@ export function register(program: Command): void {
     .option("--driver <name>", `runc (default as root), podman or docker (${DRIVERS.join(", ")})`)
     .option(
       "-c, --config <file>",
-      "container-structure-test YAML/JSON (schemaVersion 2.0.0); repeatable",
+      "container-structure-test YAML/JSON (schemaVersion 1.0.0 or 2.0.0), run as the real tool runs it: RE2 regexes (^/$ match the whole text unless (?m)), permissions in Go form (dtrwxrwxrwx, Lrwxrwxrwx), $VAR from the image's env, licenseTests; repeatable",
       collectList,
     )
     .option(

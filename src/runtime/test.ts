@@ -95,7 +95,11 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
     const results: TestResult[] = [];
     const onResult = (r: TestResult) => info(`test: ${r.passed ? "ok  " : "FAIL"} ${r.kind} ${r.name}`);
     const needFiles = structures.some(
-      (s) => (s.fileExistenceTests?.length ?? 0) + (s.fileContentTests?.length ?? 0) > 0,
+      (s) =>
+        (s.fileExistenceTests?.length ?? 0) +
+          (s.fileContentTests?.length ?? 0) +
+          (s.licenseTests?.length ?? 0) >
+        0,
     );
     let root = "";
     if (needFiles) {
