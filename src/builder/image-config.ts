@@ -3,6 +3,7 @@ import type { ImageConfigInput, Platform } from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
 import { type AccountsResult, resolveRunAs } from "./accounts.ts";
 import { CA_BUNDLE_PATH } from "./cacerts.ts";
+import { provenanceLabels } from "./provenance.ts";
 
 /** PATH as Debian's login.defs (and Docker) set it for root. */
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -25,7 +26,8 @@ export function imageConfig(spec: Spec, accounts: AccountsResult, hasCaBundle: b
     user,
     exposedPorts: spec.config.exposedPorts,
     volumes: spec.config.volumes,
-    labels: spec.config.labels,
+    // where the spec is (verify's SARIF points at it); the spec's own labels win
+    labels: { ...provenanceLabels(spec), ...spec.config.labels },
     stopSignal: spec.config.stopSignal,
     healthcheck: spec.config.healthcheck,
   };

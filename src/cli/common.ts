@@ -7,9 +7,15 @@ import { readFileSync } from "node:fs";
 import { type Command, CommanderError } from "commander";
 import { isShellfreeError, ShellfreeError } from "../errors.ts";
 
-export const VERSION: string = JSON.parse(
-  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
-).version;
+const PACKAGE = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+  homepage?: string;
+};
+
+export const VERSION: string = PACKAGE.version;
+
+/** The project's documentation URL (package.json `homepage`), when it has one. */
+export const HOMEPAGE: string | undefined = PACKAGE.homepage;
 
 export function fail(e: unknown): never {
   if (isShellfreeError(e)) {

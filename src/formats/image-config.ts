@@ -54,3 +54,10 @@ export interface OciImageConfig {
     empty_layer?: boolean;
   }>;
 }
+
+/**
+ * The image label naming the spec an image was built from: its path relative to the root of the
+ * git repository it is in (else its file name), e.g. "examples/hello-node/shellfree.yaml".
+ * `verify --format sarif` points findings about the image config at that file's lines.
+ */
+export const SPEC_LABEL = "dev.shellfree.spec";

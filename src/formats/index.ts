@@ -4,6 +4,7 @@
  * from the other subsystems, and they all may import it.
  */
 export type * from "./image-config.ts";
+export { SPEC_LABEL } from "./image-config.ts";
 export * from "./os-release.ts";
 export * from "./passwd.ts";
 export * from "./whiteout.ts";

@@ -4,6 +4,7 @@
  */
 export * from "./errors.ts";
 export * from "./finish.ts";
+export * from "./lines.ts";
 export * from "./load.ts";
 export * from "./merge.ts";
 export * from "./package-policy.ts";
