@@ -19,7 +19,13 @@ import {
 } from "../runtime/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { info, warn } from "../util/progress.ts";
-import { action, addImageReadOptions, collectList, type ImageReadFlags } from "./common.ts";
+import {
+  action,
+  addImageReadOptions,
+  checkRegistryFlags,
+  collectList,
+  type ImageReadFlags,
+} from "./common.ts";
 
 interface Opts extends ImageReadFlags {
   driver?: string;
@@ -101,7 +107,8 @@ export function register(program: Command): void {
     .option("-o, --output <file>", "write the report to FILE instead of stdout")
     .action(
       action(async (image: string, opts: Opts) => {
-        const registry = { creds: opts.creds, insecure: opts.insecure };
+        checkRegistryFlags(opts);
+        const registry = { creds: opts.creds, insecure: opts.insecure, tlsVerify: opts.tlsVerify };
         const format = opts.json ? "json" : (opts.format ?? "text");
         if (!["text", "json", "junit"].includes(format))
           throw new RuntimeError("E_USAGE", `unknown report format "${format}" (text, json, junit)`, {

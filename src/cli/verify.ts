@@ -18,7 +18,14 @@ import {
   VerifyError,
   verifyRef,
 } from "../verify/index.ts";
-import { action, addImageReadOptions, HOMEPAGE, type ImageReadFlags, VERSION } from "./common.ts";
+import {
+  action,
+  addImageReadOptions,
+  checkRegistryFlags,
+  HOMEPAGE,
+  type ImageReadFlags,
+  VERSION,
+} from "./common.ts";
 
 interface Opts extends ImageReadFlags {
   policy?: string;
@@ -77,7 +84,8 @@ export function register(program: Command): void {
     )
     .action(
       action(async (image: string, opts: Opts) => {
-        const registry = { creds: opts.creds, insecure: opts.insecure };
+        checkRegistryFlags(opts);
+        const registry = { creds: opts.creds, insecure: opts.insecure, tlsVerify: opts.tlsVerify };
         const format = (opts.json ? "json" : (opts.format ?? "text")) as ReportFormat;
         if (!REPORT_FORMATS.includes(format)) {
           throw new VerifyError(

@@ -30,6 +30,7 @@ export interface TestOptions {
   /** registry credentials / insecure registry, for registry: references */
   creds?: string;
   insecure?: boolean;
+  tlsVerify?: boolean;
 }
 
 const active = new Set<() => Promise<void>>();
@@ -79,6 +80,7 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
     platform: opts.platform,
     creds: opts.creds,
     insecure: opts.insecure,
+    tlsVerify: opts.tlsVerify,
   });
   let driver: Driver | undefined;
   let fileRoot: string | undefined;

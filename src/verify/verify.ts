@@ -157,7 +157,7 @@ export async function verifyImage(input: VerifyInput, opts: VerifyOptions = {}):
  */
 export async function verifyRef(
   ref: string,
-  opts: VerifyOptions & { platform?: string; creds?: string; insecure?: boolean } = {},
+  opts: VerifyOptions & { platform?: string; creds?: string; insecure?: boolean; tlsVerify?: boolean } = {},
 ): Promise<VerifyReport> {
   const img = await openImage(ref, opts);
   try {
