@@ -56,10 +56,14 @@ export function fail(e: unknown): never {
   process.stderr.write(
     `shellfree: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
   );
-  if (json)
-    process.stdout.write(
-      errorJson("E_INTERNAL", `internal error: ${e instanceof Error ? e.message : String(e)}`, 70),
+  if (json) {
+    const bug = new ShellfreeError(
+      "E_INTERNAL",
+      `internal error: ${e instanceof Error ? e.message : String(e)}`,
+      { exitCode: 70 },
     );
+    process.stdout.write(errorJson(bug.code, bug.message, bug.exitCode));
+  }
   process.exit(70);
 }
 
