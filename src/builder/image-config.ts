@@ -1,4 +1,5 @@
 /** The image config and platform of one architecture's image, from the spec. */
+import { ociPlatform } from "../formats/index.ts";
 import { INIT_BINARY_PATH } from "../init/index.ts";
 import type { ImageConfigInput, Platform } from "../oci/index.ts";
 import type { HealthcheckSpec, Spec } from "../spec/index.ts";
@@ -52,7 +53,7 @@ export function imageConfig(spec: Spec, accounts: AccountsResult, hasCaBundle: b
   };
 }
 
-/** linux/ARCH (arm64 with its v8 variant, as registries list it). */
+/** The OCI platform of a Debian architecture, as registries list it (armhf → linux/arm/v7, ppc64el → linux/ppc64le, arm64 → linux/arm64/v8). */
 export function platformFor(arch: string): Platform {
-  return { os: "linux", architecture: arch, ...(arch === "arm64" ? { variant: "v8" } : {}) };
+  return ociPlatform(arch);
 }

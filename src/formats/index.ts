@@ -1,10 +1,11 @@
 /**
  * formats: the file formats the builder writes into images and verify/runtime read back
- * (passwd/group, os-release, the image config, layer whiteouts). A leaf: it imports nothing
+ * (passwd/group, os-release, the image config, layer whiteouts, Debian ↔ OCI platform names). A leaf: it imports nothing
  * from the other subsystems, and they all may import it.
  */
 export type * from "./image-config.ts";
 export { SPEC_LABEL } from "./image-config.ts";
 export * from "./os-release.ts";
 export * from "./passwd.ts";
+export * from "./platform.ts";
 export * from "./whiteout.ts";
