@@ -63,6 +63,32 @@ describe("positionals: pull SRC DEST, build [SPEC]", () => {
     assert.equal(none.stderr.split("\n")[0], "shellfree: missing DEST");
   });
 
+  test("inspect reads a registry (docker:// and registry:) as it reads the pulled layout", async () => {
+    const local = join(tmp, "for-inspect");
+    const p = await shellfree(["pull", `${reg.host}/shape/app:v1`, `oci:${local}:v1`]);
+    assert.equal(p.code, 0, p.stderr);
+    const want = await shellfree(["inspect", `oci:${local}:v1`, "--json"]);
+    assert.equal(want.code, 0, want.stderr);
+    for (const ref of [`docker://${reg.host}/shape/app:v1`, `registry:${reg.host}/shape/app:v1`]) {
+      const r = await shellfree(["inspect", ref, "--json"]);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.ref, ref);
+      assert.deepEqual(j.images, JSON.parse(want.stdout).images);
+    }
+    const text = await shellfree(["inspect", `docker://${reg.host}/shape/app:v1`]);
+    assert.match(
+      text.stdout,
+      new RegExp(
+        `^docker://${reg.host.replace(/[.]/g, "\\.")}/shape/app:v1\n\nlinux/amd64  manifest sha256:`,
+      ),
+    );
+    const missing = await shellfree(["inspect", `docker://${reg.host}/shape/none:v1`]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^shellfree: .*shape\/none.*$/m);
+    assert.doesNotMatch(missing.stderr, /\n\s+at /);
+  });
+
   test("build SPEC reads that spec (as -f SPEC); both only when they agree", async () => {
     const spec = join(tmp, "nowhere", "app.yaml");
     const out = `oci:${join(tmp, "built")}`;
