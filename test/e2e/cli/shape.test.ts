@@ -5,7 +5,7 @@
  * a TTY), and `shellfree completion bash|zsh|fish` run by the real shells.
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -87,6 +87,43 @@ describe("positionals: pull SRC DEST, build [SPEC]", () => {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^shellfree: .*shape\/none.*$/m);
     assert.doesNotMatch(missing.stderr, /\n\s+at /);
+  });
+
+  test("push reads an oci-archive as the layout it holds (same digest; the temporary layout removed)", async () => {
+    const layout = join(tmp, "for-archive");
+    const p = await shellfree(["pull", `${reg.host}/shape/app:v1`, `oci:${layout}:v1`]);
+    assert.equal(p.code, 0, p.stderr);
+    const archive = join(tmp, "app.tar");
+    const tar = await run("tar", ["-C", layout, "-cf", archive, "."]);
+    assert.equal(tar.code, 0, tar.stderr);
+    const fromDir = await shellfree(["push", `oci:${layout}:v1`, `${reg.host}/shape/dir:v1`, "--json"]);
+    assert.equal(fromDir.code, 0, fromDir.stderr);
+    const fromArchive = await shellfree([
+      "push",
+      `oci-archive:${archive}:v1`,
+      `${reg.host}/shape/archive:v1`,
+      "--json",
+    ]);
+    assert.equal(fromArchive.code, 0, fromArchive.stderr);
+    assert.equal(JSON.parse(fromArchive.stdout).digest, JSON.parse(fromDir.stdout).digest);
+    // skopeo reads back what was pushed
+    const sk = await run("skopeo", [
+      "inspect",
+      "--tls-verify=false",
+      "--raw",
+      `docker://${reg.host}/shape/archive:v1`,
+    ]);
+    assert.equal(sk.code, 0, sk.stderr);
+    // the temporary layout is gone
+    const left = (await readdir(tmpdir())).filter((n) => n.startsWith("shellfree-push-"));
+    assert.deepEqual(left, []);
+    const notArchive = await shellfree([
+      "push",
+      `oci-archive:${join(tmp, "nothing.tar")}:v1`,
+      `${reg.host}/shape/x:v1`,
+    ]);
+    assert.equal(notArchive.code, 1);
+    assert.match(notArchive.stderr, /^shellfree: cannot open .*nothing\.tar: ENOENT$/m);
   });
 
   test("build SPEC reads that spec (as -f SPEC); both only when they agree", async () => {
