@@ -1,6 +1,6 @@
 /**
- * `shellfree push IMAGE DEST`: push an image from an OCI layout (oci:DIR[:TAG], or an
- * oci-archive:FILE[:TAG] unpacked into a temporary one) to a registry
+ * `shellfree push IMAGE DEST`: push an image from an OCI layout (oci:DIR[:TAG]; an
+ * oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME[:TAG]] through a temporary one) to a registry
  * (HOST[:PORT]/REPO[:TAG|@DIGEST]) over the OCI Distribution API. Progress per blob on stderr;
  * the pushed digest and references on stdout (`--json` for a machine-readable summary). A single
  * image's attached SBOMs (its attestation manifest) become an OCI 1.1 referrer of it.
@@ -10,7 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { ShellfreeError } from "../errors.ts";
-import { parseImageRef, pushLayout, unpackOciArchive } from "../oci/index.ts";
+import {
+  type DockerArchiveImageRef,
+  dockerArchiveToLayout,
+  parseImageRef,
+  pushLayout,
+  unpackOciArchive,
+} from "../oci/index.ts";
 import { humanBytes } from "../util/progress.ts";
 import {
   action,
@@ -39,14 +45,16 @@ function intFlag(flag: string, v: string | undefined, min: number): number | und
 }
 
 /**
- * Run `f` on an oci: reference for `image`: itself, or for oci-archive:FILE[:TAG] the archive
- * unpacked into a temporary layout (removed afterwards, also on Ctrl-C).
+ * Run `f` on an oci: reference for `image`: itself; for oci-archive:FILE[:TAG] the archive
+ * unpacked into a temporary layout; for docker-archive:FILE[:NAME[:TAG]] the image written as one
+ * (layers gzip-compressed, as skopeo copies it). The temporary layout is removed afterwards, also
+ * on Ctrl-C.
  */
 async function withLayout<T>(image: string, f: (layout: string) => Promise<T>): Promise<T> {
-  if (!image.startsWith("oci-archive:")) return f(image);
+  if (!image.startsWith("oci-archive:") && !image.startsWith("docker-archive:")) return f(image);
   const r = parseImageRef(image);
-  if (r.transport !== "oci-archive") return f(image);
-  if (r.digest)
+  if (r.transport !== "oci-archive" && r.transport !== "docker-archive") return f(image);
+  if (r.transport === "oci-archive" && r.digest)
     throw new ShellfreeError("E_USAGE", `${image}: push takes a tag, not a digest, from an archive`, {
       exitCode: 2,
     });
@@ -55,8 +63,13 @@ async function withLayout<T>(image: string, f: (layout: string) => Promise<T>): 
     void rm(dir, { recursive: true, force: true }).finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
   process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
   try {
-    await unpackOciArchive(r.path, join(dir, "layout"));
-    return await f(`oci:${join(dir, "layout")}${r.tag ? `:${r.tag}` : ""}`);
+    const layout = join(dir, "layout");
+    if (r.transport === "oci-archive") {
+      await unpackOciArchive(r.path, layout);
+      return await f(`oci:${layout}${r.tag ? `:${r.tag}` : ""}`);
+    }
+    await dockerArchiveToLayout(r as DockerArchiveImageRef, layout, "pushed");
+    return await f(`oci:${layout}:pushed`);
   } finally {
     process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
     await rm(dir, { recursive: true, force: true });
@@ -69,7 +82,10 @@ export function register(program: Command): void {
     .description(
       "push an image from an OCI layout to a registry (no daemon); attached SBOMs go along (OCI 1.1 referrers)",
     )
-    .argument("<image>", "the image: oci:DIR[:TAG] or oci-archive:FILE[:TAG]")
+    .argument(
+      "<image>",
+      "the image: oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME[:TAG]]",
+    )
     .argument(
       "<dest>",
       "where to: HOST[:PORT]/REPOSITORY[:TAG|@sha256:DIGEST] (registry: or docker:// prefix allowed)",

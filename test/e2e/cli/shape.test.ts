@@ -126,6 +126,43 @@ describe("positionals: pull SRC DEST, build [SPEC]", () => {
     assert.match(notArchive.stderr, /^shellfree: cannot open .*nothing\.tar: ENOENT$/m);
   });
 
+  test("push reads a docker-archive (skopeo's): the same config and layer contents, gzip layers", async () => {
+    const layout = join(tmp, "for-docker-archive");
+    const p = await shellfree(["pull", `${reg.host}/shape/app:v1`, `oci:${layout}:v1`]);
+    assert.equal(p.code, 0, p.stderr);
+    const archive = join(tmp, "app-docker.tar");
+    const sk = await run("skopeo", ["copy", `oci:${layout}:v1`, `docker-archive:${archive}:shape/app:v1`]);
+    assert.equal(sk.code, 0, sk.stderr);
+    const r = await shellfree([
+      "push",
+      `docker-archive:${archive}`,
+      `${reg.host}/shape/from-docker:v1`,
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const local = JSON.parse((await shellfree(["inspect", `oci:${layout}:v1`, "--json"])).stdout).images[0];
+    const pushed = await shellfree(["inspect", `docker://${reg.host}/shape/from-docker:v1`, "--json"]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const remote = JSON.parse(pushed.stdout).images[0];
+    assert.equal(remote.configDigest, local.configDigest);
+    assert.ok(
+      local.layers.length > 0 &&
+        local.layers.every((l: { diffId?: string }) => /^sha256:/.test(l.diffId ?? "")),
+    );
+    assert.deepEqual(
+      remote.layers.map((l: { diffId?: string }) => l.diffId),
+      local.layers.map((l: { diffId?: string }) => l.diffId),
+    );
+    assert.ok(remote.layers.every((l: { mediaType: string }) => l.mediaType.endsWith("tar.gzip")));
+    // skopeo reads it back from the registry
+    const back = await run("skopeo", [
+      "inspect",
+      "--tls-verify=false",
+      `docker://${reg.host}/shape/from-docker:v1`,
+    ]);
+    assert.equal(back.code, 0, back.stderr);
+  });
+
   test("build SPEC reads that spec (as -f SPEC); both only when they agree", async () => {
     const spec = join(tmp, "nowhere", "app.yaml");
     const out = `oci:${join(tmp, "built")}`;
