@@ -116,6 +116,29 @@ export function positionalOrOption(
   return v as string;
 }
 
+/**
+ * `-o, --output <value>` for a command that writes a directory or file, with the older `--out`
+ * kept as a hidden alias: -o/--output is the command's destination in every command.
+ */
+export function addOutputOption(cmd: Command, flags: string, description: string): Command {
+  return cmd
+    .option(`-o, --output ${flags}`, description)
+    .addOption(new Option(`--out ${flags}`, "the same as --output").hideHelp());
+}
+
+/** The value of -o/--output (or its alias --out); a usage error when neither or two different ones are given. */
+export function outputValue(opts: { output?: string; out?: string }): string {
+  if (opts.output !== undefined && opts.out !== undefined && opts.output !== opts.out)
+    throw new ShellfreeError("E_USAGE", `--output and --out name different places`, { exitCode: 2 });
+  const v = opts.output ?? opts.out;
+  if (v === undefined)
+    throw new ShellfreeError("E_USAGE", "missing -o/--output", {
+      hint: "give where to write with -o DIR",
+      exitCode: 2,
+    });
+  return v;
+}
+
 /** "a,b" and repeated flags → ["a","b"] */
 export function collectList(value: string, previous: string[] = []): string[] {
   return previous.concat(

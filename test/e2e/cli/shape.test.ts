@@ -242,6 +242,44 @@ describe("--tls-verify as in skopeo", () => {
   });
 });
 
+describe("-o/--output is where a command writes, in every command", () => {
+  test("build, pull, fetch, debian extract, verify and test document -o, --output; --out stays an alias", async () => {
+    for (const cmd of [["build"], ["pull"], ["fetch"], ["debian", "extract"], ["verify"], ["test"]]) {
+      const h = await shellfree([...cmd, "--help"]);
+      assert.equal(h.code, 0, h.stderr);
+      assert.match(h.stdout, /^\s+-o, --output <[^>]+>/m, cmd.join(" "));
+    }
+    const tmp = await mkdtemp(join(tmpdir(), "shellfree-shape-out-"));
+    try {
+      const root = join(tmp, "pkg");
+      await mkdir(join(root, "DEBIAN"), { recursive: true });
+      await mkdir(join(root, "usr/share/shape"), { recursive: true });
+      await writeFile(join(root, "usr/share/shape/hello"), "hello\n");
+      await writeFile(
+        join(root, "DEBIAN/control"),
+        "Package: shape-test\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: t\n",
+      );
+      const deb = join(tmp, "shape-test.deb");
+      const b = await run("dpkg-deb", ["--root-owner-group", "-Zxz", "--build", root, deb]);
+      assert.equal(b.code, 0, b.stderr);
+      const o = await shellfree(["debian", "extract", deb, "-o", join(tmp, "a"), "--json"]);
+      const out = await shellfree(["debian", "extract", deb, "--out", join(tmp, "b"), "--json"]);
+      assert.equal(o.code, 0, o.stderr);
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(await readFile(join(tmp, "a/usr/share/shape/hello"), "utf8"), "hello\n");
+      assert.equal(JSON.parse(o.stdout).entries, JSON.parse(out.stdout).entries);
+      const both = await shellfree(["debian", "extract", deb, "-o", join(tmp, "c"), "--out", join(tmp, "d")]);
+      assert.equal(both.code, 2);
+      assert.equal(both.stderr.split("\n")[0], "shellfree: --output and --out name different places");
+      const none = await shellfree(["debian", "extract", deb]);
+      assert.equal(none.code, 2);
+      assert.equal(none.stderr.split("\n")[0], "shellfree: missing -o/--output");
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("--json errors, no colour", () => {
   test("under --json an error is a JSON document on stdout (the line stays on stderr)", async () => {
     const missing = join(tmpdir(), `shellfree-shape-missing-${process.pid}`);
