@@ -1,5 +1,5 @@
 /** The image config and platform of one architecture's image, from the spec. */
-import { ociPlatform } from "../formats/index.ts";
+import { LABEL_WRITABLE, ociPlatform } from "../formats/index.ts";
 import { INIT_BINARY_PATH } from "../init/index.ts";
 import type { ImageConfigInput, Platform } from "../oci/index.ts";
 import type { HealthcheckSpec, Spec } from "../spec/index.ts";
@@ -47,10 +47,21 @@ export function imageConfig(spec: Spec, accounts: AccountsResult, hasCaBundle: b
     exposedPorts: spec.config.exposedPorts,
     volumes: spec.config.volumes,
     // where the spec is (verify's SARIF points at it); the spec's own labels win
-    labels: { ...provenanceLabels(spec), ...spec.config.labels },
+    labels: { ...provenanceLabels(spec), ...withWritable(spec) },
     stopSignal: spec.config.stopSignal,
     healthcheck: spec.config.healthcheck ?? (init ? INIT_HEALTHCHECK : undefined),
   };
+}
+
+/** The spec's labels, plus `dev.shellfree.writable` naming its writable paths (when it has any). */
+function withWritable(spec: Spec): Record<string, string> {
+  const writable = spec.paths
+    .filter((p) => p.type === "directory" && p.writable)
+    .map((p) => p.path)
+    .sort();
+  return writable.length
+    ? { ...spec.config.labels, [LABEL_WRITABLE]: writable.join(",") }
+    : spec.config.labels;
 }
 
 /** The OCI platform of a Debian architecture, as registries list it (armhf → linux/arm/v7, ppc64el → linux/ppc64le, arm64 → linux/arm64/v8). */

@@ -165,11 +165,13 @@ export function cyclonedxDocument(input: SbomInput): object {
       ...(p.copyright?.trim() ? { copyright: p.copyright } : {}),
       purl,
       ...(isUrl(p.homepage) ? { externalReferences: [{ type: "website", url: p.homepage }] } : {}),
+      // one property per path left out (CycloneDX properties may repeat a name)
       properties: props([
         ...trivySourceProperties(p),
         ["shellfree:deb:architecture", p.arch],
         ["shellfree:deb:source", p.source],
         ["shellfree:deb:source-version", p.sourceVersion],
+        ...(p.droppedPaths ?? []).map((path): [string, string] => ["shellfree:dropped-path", path]),
       ]),
     };
   });

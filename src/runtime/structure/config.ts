@@ -93,8 +93,10 @@ export interface StructureConfig {
   metadataTest?: MetadataTest;
   licenseTests?: LicenseTest[];
   containerRunOptions?: { user?: string; envVars?: string[] };
-  /** shellfree's own section: built-in checks and their options */
-  shellfree?: { checks?: string[]; [option: string]: unknown };
+  /** shellfree's own section: built-in checks to run, checks that do not fit the image (`skip`), and the checks' options */
+  shellfree?: { checks?: string[]; skip?: string[]; [option: string]: unknown };
+  /** where it was read from (for messages) */
+  source?: string;
 }
 
 function fail(where: string, msg: string, version?: string): never {
@@ -388,6 +390,7 @@ export function parseStructure(doc: unknown, source = "structure test"): Structu
   onlyKeys(d, known, source, version);
   const out: StructureConfig = {
     schemaVersion: version,
+    source,
     globalEnvVars: envList(d.globalEnvVars, `${source}: globalEnvVars`, version),
   };
   for (const e of out.globalEnvVars ?? [])
@@ -426,7 +429,11 @@ export function parseStructure(doc: unknown, source = "structure test"): Structu
   }
   if (d.shellfree !== undefined) {
     const x = mapping(d.shellfree ?? {}, `${source}: shellfree`);
-    out.shellfree = { ...x, checks: strList(x.checks, `${source}: shellfree.checks`) };
+    out.shellfree = {
+      ...x,
+      checks: strList(x.checks, `${source}: shellfree.checks`),
+      skip: strList(x.skip, `${source}: shellfree.skip`),
+    };
   }
   return out;
 }
