@@ -3,6 +3,7 @@
 import { closureDependencies } from "../../debian/index.ts";
 import { parseOsRelease } from "../../formats/index.ts";
 import { initVersion } from "../../init/index.ts";
+import { sbomEntry } from "../../python/index.ts";
 import type { Spec } from "../../spec/index.ts";
 import type { ArchWork } from "../arch.ts";
 import { parseCopyright } from "../copyright.ts";
@@ -73,6 +74,21 @@ export function sbomInput(spec: Spec, w: ArchWork, epoch: number): SbomInput {
         : undefined,
     });
   }
+  for (const d of w.python?.installed ?? []) {
+    const e = sbomEntry(d);
+    const license = e.licenseExpression ?? e.licenseDeclared;
+    components.push({
+      name: e.name,
+      version: e.version,
+      purl: e.purl,
+      type: "library",
+      licenses: license ? [license] : [],
+      sha256: e.sha256,
+      path: `/${d.distInfo}`,
+      description: e.summary,
+      properties: { "shellfree:wheel": e.wheel, "shellfree:wheel-tag": d.tag },
+    });
+  }
   if (w.init) {
     components.push({
       name: "shellfree-init",
@@ -96,6 +112,12 @@ export function sbomInput(spec: Spec, w: ArchWork, epoch: number): SbomInput {
     },
     packages,
     components,
+    files: w.localFiles.map((f) => ({
+      path: f.path,
+      sha256: f.sha256,
+      sha1: f.sha1,
+      comment: `copied by files: (${f.where})`,
+    })),
     imageDigest: w.image.manifest.digest,
     toolVersion: initVersion(),
   };
