@@ -8,6 +8,7 @@
  * - E_NOT_FOUND: the resource asked for does not exist (HTTP 404)
  * - E_NETWORK: a host cannot be reached, even after retries
  * - E_USAGE: flags that contradict each other or have no valid value (exit 2)
+ * - E_INTERNAL: a bug (exit 70, with a stack trace); only the code of the JSON error under --json
  * - E_INIT_CONFIG: `shellfree init-config` cannot read or check its file
  */
 export class ShellfreeError extends Error {

@@ -1,10 +1,11 @@
 /** The image config and platform of one architecture's image, from the spec. */
-import { LABEL_WRITABLE } from "../formats/index.ts";
+import { LABEL_WRITABLE, ociPlatform } from "../formats/index.ts";
 import { INIT_BINARY_PATH } from "../init/index.ts";
 import type { ImageConfigInput, Platform } from "../oci/index.ts";
 import type { HealthcheckSpec, Spec } from "../spec/index.ts";
 import { type AccountsResult, resolveRunAs } from "./accounts.ts";
 import { CA_BUNDLE_PATH } from "./cacerts.ts";
+import { provenanceLabels } from "./provenance.ts";
 
 /** PATH as Debian's login.defs (and Docker) set it for root. */
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -45,7 +46,8 @@ export function imageConfig(spec: Spec, accounts: AccountsResult, hasCaBundle: b
     user,
     exposedPorts: spec.config.exposedPorts,
     volumes: spec.config.volumes,
-    labels: withWritable(spec),
+    // where the spec is (verify's SARIF points at it); the spec's own labels win
+    labels: { ...provenanceLabels(spec), ...withWritable(spec) },
     stopSignal: spec.config.stopSignal,
     healthcheck: spec.config.healthcheck ?? (init ? INIT_HEALTHCHECK : undefined),
   };
@@ -62,7 +64,7 @@ function withWritable(spec: Spec): Record<string, string> {
     : spec.config.labels;
 }
 
-/** linux/ARCH (arm64 with its v8 variant, as registries list it). */
+/** The OCI platform of a Debian architecture, as registries list it (armhf → linux/arm/v7, ppc64el → linux/ppc64le, arm64 → linux/arm64/v8). */
 export function platformFor(arch: string): Platform {
-  return { os: "linux", architecture: arch, ...(arch === "arm64" ? { variant: "v8" } : {}) };
+  return ociPlatform(arch);
 }

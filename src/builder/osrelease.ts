@@ -1,10 +1,14 @@
 /**
- * /etc/os-release and /usr/lib/os-release: Debian's own fields (from base-files) with a
+ * /etc/os-release and /usr/lib/os-release: Debian's own fields (from base-files), quoted as
+ * base-files quotes them (`ID=debian`, `VERSION_CODENAME=trixie`, `VERSION_ID="13"`), with a
  * PRETTY_NAME that says what the image is, e.g.
- * `PRETTY_NAME="shellfree image on Debian GNU/Linux 13 (trixie)"`.
+ * `PRETTY_NAME="shellfree image on Debian GNU/Linux 13 (trixie)"`, and VARIANT/VARIANT_ID.
  */
 
-import { formatOsRelease, parseOsRelease } from "../formats/index.ts";
+import { formatOsRelease, parseOsRelease, unquotedKeys } from "../formats/index.ts";
+
+/** The fields base-files writes without quotes (trixie's; bookworm's are a subset). */
+const DEBIAN_BARE = ["ID", "VERSION_CODENAME", "DEBIAN_VERSION_FULL"];
 
 const CODENAMES: Record<string, string> = { bookworm: "12", trixie: "13", forky: "14", duke: "15" };
 
@@ -39,5 +43,8 @@ export function osRelease(
   for (const [k, v] of f) if (!out.has(k)) out.set(k, v);
   out.set("VARIANT", "shellfree");
   out.set("VARIANT_ID", "shellfree");
-  return formatOsRelease(out);
+  // Debian's quoting where its file is there, base-files' usual one otherwise; IDs bare
+  const bare = new Set(debianOsRelease === undefined ? DEBIAN_BARE : unquotedKeys(debianOsRelease));
+  bare.add("VARIANT_ID");
+  return formatOsRelease(out, bare);
 }

@@ -1,5 +1,5 @@
 /**
- * `shellfree build [--spec FILE | --preset NAME] --output TARGET`: one spec to an OCI image
+ * `shellfree build [SPEC | -f SPEC | --preset NAME] -o TARGET`: one spec to an OCI image
  * (an image index for several architectures), SBOMs attached and beside it.
  */
 import { dirname, join } from "node:path";
@@ -8,7 +8,7 @@ import { BuildError, type BuildResult, build, LOCK_FILE, readLock } from "../bui
 import { PREDICATE_CYCLONEDX, PREDICATE_SPDX } from "../oci/index.ts";
 import { loadSpec, presetSpec, type Spec } from "../spec/index.ts";
 import { humanBytes } from "../util/progress.ts";
-import { action, collectList, output } from "./common.ts";
+import { action, collectList, output, positionalOrOption } from "./common.ts";
 
 export function specFromOptions(opts: {
   spec?: string;
@@ -17,7 +17,9 @@ export function specFromOptions(opts: {
   suite?: string;
 }): Spec {
   if (opts.spec && opts.preset) {
-    throw new BuildError("E_USAGE", "give either --spec or --preset, not both", { exitCode: 2 });
+    throw new BuildError("E_USAGE", "give either a spec (SPEC or --spec) or --preset, not both", {
+      exitCode: 2,
+    });
   }
   if (opts.suite && !opts.preset) {
     throw new BuildError("E_USAGE", "--suite goes with --preset (a spec file names its suite)", {
@@ -30,6 +32,11 @@ export function specFromOptions(opts: {
       suite: opts.suite,
     });
   return loadSpec(opts.spec ?? "shellfree.yaml");
+}
+
+/** SPEC as an argument or with -f/--spec (both only when they agree). */
+export function specArgument(specArg: string | undefined, opts: { spec?: string }): string | undefined {
+  return positionalOrOption("SPEC", specArg, "--spec", opts.spec, false);
 }
 
 export function lockPathFor(opts: { spec?: string; preset?: string; lockfile?: string }): string {
@@ -53,9 +60,11 @@ export function sourceDateEpochFromEnv(): number | undefined {
   return Number(v);
 }
 
+/** `[spec]` (also `-f/--spec`) and the flags that say where packages come from (build, lock). */
 export function addSpecArchiveOptions(cmd: Command): Command {
   return cmd
-    .option("-f, --spec <file>", "spec file (default: ./shellfree.yaml)")
+    .argument("[spec]", "spec file (default: ./shellfree.yaml)")
+    .option("-f, --spec <file>", "the same as SPEC")
     .option("--preset <name>", "build a preset (static, base, cc, node, python) without a spec file")
     .option(
       "--suite <codename>",
@@ -109,7 +118,8 @@ export function register(program: Command): void {
     );
   addSpecArchiveOptions(cmd);
   cmd.action(
-    action(async (opts: BuildCliOptions) => {
+    action(async (specArg: string | undefined, opts: BuildCliOptions) => {
+      opts.spec = specArgument(specArg, opts);
       const spec = specFromOptions(opts);
       let lock: Parameters<typeof build>[0]["lock"];
       if (opts.locked) {

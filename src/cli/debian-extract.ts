@@ -1,22 +1,22 @@
 /**
- * `shellfree debian extract X.deb --out DIR`: extract one package's data tree (verified ar and
+ * `shellfree debian extract X.deb -o DIR`: extract one package's data tree (verified ar and
  * tar structure, no path traversal) into DIR, which appears atomically.
  */
 import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import { DebianError, extractDeb } from "../debian/index.ts";
-import { action, group, output } from "./common.ts";
+import { action, addOutputOption, group, output, outputValue } from "./common.ts";
 
 export function register(program: Command): void {
-  group(program, "debian", "Debian archive tools")
+  const cmd = group(program, "debian", "Debian archive tools")
     .command("extract")
     .description("extract a .deb's data into a directory (replaced atomically)")
-    .argument("<deb>", "the .deb file")
-    .requiredOption("--out <dir>", "output directory")
+    .argument("<deb>", "the .deb file");
+  addOutputOption(cmd, "<dir>", "output directory")
     .option("--json", "print a JSON summary")
     .action(
-      action(async (deb: string, opts: { out: string; json?: boolean }) => {
-        const out = resolvePath(opts.out);
+      action(async (deb: string, opts: { output?: string; out?: string; json?: boolean }) => {
+        const out = resolvePath(outputValue(opts));
         if (out === "/") throw new DebianError("E_DEB", "refusing to extract over /", { exitCode: 2 });
         const c = await extractDeb(deb, out);
         const counts = { file: 0, dir: 0, symlink: 0, hardlink: 0 };

@@ -1,5 +1,5 @@
 /**
- * `shellfree fetch --suite trixie --arch amd64 PKG... --out DIR`: resolve the closure, download
+ * `shellfree fetch --suite trixie --arch amd64 PKG... -o DIR`: resolve the closure, download
  * every .deb into the verified cache and place them in DIR as `name_version_arch.deb` (epoch
  * colon written `%3a`, as dpkg does), hard-linked from the cache when possible.
  */
@@ -10,7 +10,7 @@ import { type BinaryPackage, DebianError, fetchDebs, resolve } from "../debian/i
 import { tempPathFor } from "../util/atomic.ts";
 import { humanBytes } from "../util/progress.ts";
 import { addArchiveOptions, universeFromOptions } from "./archive-options.ts";
-import { action, collectList, output } from "./common.ts";
+import { action, addOutputOption, collectList, output, outputValue } from "./common.ts";
 
 /** `name_version_arch.deb`, the epoch's colon encoded as `%3a`. */
 export function debFileName(p: Pick<BinaryPackage, "name" | "version" | "architecture">): string {
@@ -34,7 +34,8 @@ async function placeFile(src: string, dest: string): Promise<void> {
 }
 
 interface FetchOpts extends Record<string, unknown> {
-  out: string;
+  output?: string;
+  out?: string;
   exclude?: string[];
   withRecommends?: boolean;
   concurrency?: string;
@@ -47,8 +48,8 @@ export function register(program: Command): void {
     .description(
       "resolve packages and download their closure (signature- and SHA256-verified) into a directory",
     )
-    .argument("<packages...>", "package names (name, name=version)")
-    .requiredOption("--out <dir>", "directory to place the .deb files in")
+    .argument("<packages...>", "package names (name, name=version)");
+  addOutputOption(cmd, "<dir>", "directory to place the .deb files in")
     .option(
       "--exclude <list>",
       "package names to leave out of the closure (repeatable, comma-separated)",
@@ -70,7 +71,7 @@ export function register(program: Command): void {
         withRecommends: opts.withRecommends === true,
       });
       const got = await fetchDebs(res.packages, { cacheDir: archive.cacheDir, concurrency });
-      const out = resolvePath(opts.out);
+      const out = resolvePath(outputValue(opts));
       await mkdir(out, { recursive: true });
       const files: Array<{
         name: string;

@@ -1,23 +1,50 @@
 /**
  * `shellfree inspect IMAGE`: platforms, digests, layers and sizes, and a config summary of an
- * image in an OCI layout, oci-archive or docker-archive, and the SBOMs attached to it (attestation
- * manifests). Every manifest and config is verified against its digest while reading; layers are
- * not read.
+ * image in an OCI layout, oci-archive, docker-archive or a registry (docker://, registry:), and
+ * the SBOMs attached to it (attestation manifests). Every manifest and config is verified against
+ * its digest while reading; local layers are not read. A registry image is pulled into a
+ * temporary layout first (every blob verified, as `pull` does; removed afterwards).
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Command } from "commander";
 import {
   type AttachedAttestation,
   listAttestations,
   listManifests,
   openImage,
+  parseImageRef,
   platformString,
+  pullToLayout,
 } from "../oci/index.ts";
 import { humanBytes } from "../util/progress.ts";
-import { action, output } from "./common.ts";
+import { action, addRegistryOptions, checkRegistryFlags, output, type RegistryFlags } from "./common.ts";
 
-interface InspectFlags {
+interface InspectFlags extends RegistryFlags {
   platform?: string;
   json?: boolean;
+}
+
+/** inspectImage for any reference: a registry one through a temporary pull. */
+export async function inspectRef(
+  ref: string,
+  platform: string | undefined,
+  registry: RegistryFlags = {},
+): Promise<{ ref: string; images: InspectedImage[] }> {
+  if (parseImageRef(ref).transport !== "registry") return inspectImage(ref, platform);
+  const dir = await mkdtemp(join(tmpdir(), "shellfree-inspect-"));
+  const onSignal = (sig: NodeJS.Signals) =>
+    void rm(dir, { recursive: true, force: true }).finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
+  process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+  try {
+    const local = `oci:${join(dir, "layout")}:pulled`;
+    await pullToLayout(ref, local, { platform, ...registry, silent: true });
+    return { ...(await inspectImage(local, platform)), ref };
+  } finally {
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export interface InspectedImage {
@@ -142,20 +169,26 @@ function text(r: { ref: string; images: InspectedImage[] }): string {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("inspect")
     .description(
       "show platforms, digests, layers, the config and the attached SBOMs of an image (no runtime needed)",
     )
     .argument(
       "<image>",
-      "oci:DIR[:TAG|@sha256:...], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME[:TAG]]",
+      "oci:DIR[:TAG|@sha256:...], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME[:TAG]] or docker://HOST[:PORT]/REPO[:TAG|@sha256:...] (also registry:)",
     )
-    .option("--platform <os/arch[/variant]>", "only this platform of a multi-platform image")
+    .option("--platform <os/arch[/variant]>", "only this platform of a multi-platform image");
+  addRegistryOptions(cmd)
     .option("--json", "print the result as JSON")
     .action(
       action(async (ref: string, o: InspectFlags) => {
-        const r = await inspectImage(ref, o.platform);
+        checkRegistryFlags(o);
+        const r = await inspectRef(ref, o.platform, {
+          creds: o.creds,
+          insecure: o.insecure,
+          tlsVerify: o.tlsVerify,
+        });
         output(o.json === true, r, () => text(r));
       }),
     );

@@ -1,4 +1,4 @@
-/** `shellfree lock`: resolve the spec and write shellfree.lock. */
+/** `shellfree lock [SPEC]`: resolve the spec and write shellfree.lock. */
 import type { Command } from "commander";
 import { diffLock, lockSpec, readLock, writeLock } from "../builder/index.ts";
 import { info } from "../util/progress.ts";
@@ -7,6 +7,7 @@ import {
   lockPathFor,
   type SpecArchiveCliOptions,
   sourceDateEpochFromEnv,
+  specArgument,
   specFromOptions,
 } from "./build.ts";
 import { action, output } from "./common.ts";
@@ -18,7 +19,8 @@ export function register(program: Command): void {
     .option("--check", "do not write: exit 1 if the lockfile is missing or out of date");
   addSpecArchiveOptions(cmd);
   cmd.action(
-    action(async (opts: SpecArchiveCliOptions & { check?: boolean }) => {
+    action(async (specArg: string | undefined, opts: SpecArchiveCliOptions & { check?: boolean }) => {
+      opts.spec = specArgument(specArg, opts);
       const spec = specFromOptions(opts);
       const file = lockPathFor(opts);
       const old = await readLock(file).catch(() => undefined);

@@ -4,7 +4,7 @@
  */
 import { Command } from "commander";
 import { setQuiet } from "../util/progress.ts";
-import { fail, VERSION } from "./common.ts";
+import { fail, normalizeArgv, VERSION } from "./common.ts";
 
 type Registrar = { register(program: Command): void };
 
@@ -12,6 +12,7 @@ type Registrar = { register(program: Command): void };
 // being run are loaded, so one command's dependencies never slow down or break another.
 const COMMANDS: Record<string, Array<() => Promise<Registrar>>> = {
   build: [() => import("./build.ts")],
+  completion: [() => import("./completion.ts")],
   debian: [() => import("./debian-extract.ts"), () => import("./version-compare.ts")],
   fetch: [() => import("./fetch.ts")],
   "generate-key-pair": [() => import("./generate-key-pair.ts")],
@@ -39,11 +40,15 @@ const program = new Command("shellfree")
   });
 
 const first = process.argv.slice(2).find((a) => !a.startsWith("-"));
-const wanted = first && Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : Object.values(COMMANDS).flat();
+// completion describes every command: it loads them all
+const wanted =
+  first && first !== "completion" && Object.hasOwn(COMMANDS, first)
+    ? COMMANDS[first]
+    : Object.values(COMMANDS).flat();
 for (const load of wanted) (await load()).register(program);
 
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(normalizeArgv(process.argv));
 } catch (e) {
   fail(e);
 }

@@ -16,7 +16,7 @@ import {
   readInstalled,
 } from "../outdated/index.ts";
 import { warn } from "../util/progress.ts";
-import { action, addImageReadOptions, collectList, output } from "./common.ts";
+import { action, addImageReadOptions, checkRegistryFlags, collectList, output } from "./common.ts";
 
 interface Opts {
   preset?: string;
@@ -25,6 +25,7 @@ interface Opts {
   platform?: string;
   creds?: string;
   insecure?: boolean;
+  tlsVerify?: boolean;
   suite?: string;
   components?: string;
   extraSuite?: string[];
@@ -127,6 +128,7 @@ export function register(program: Command): void {
     .addHelpText("after", HELP)
     .action(
       action(async (target: string | undefined, opts: Opts & { spec?: string }) => {
+        checkRegistryFlags(opts);
         const onSignal = (sig: NodeJS.Signals) =>
           void cleanupPulls().finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
         process.once("SIGINT", onSignal);
@@ -143,6 +145,7 @@ export function register(program: Command): void {
           platform: opts.platform,
           creds: opts.creds,
           insecure: opts.insecure,
+          tlsVerify: opts.tlsVerify,
           suite: opts.suite,
           components: opts.components
             ?.split(",")

@@ -19,7 +19,13 @@ import {
 } from "../runtime/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { info, warn } from "../util/progress.ts";
-import { action, addImageReadOptions, collectList, type ImageReadFlags } from "./common.ts";
+import {
+  action,
+  addImageReadOptions,
+  checkRegistryFlags,
+  collectList,
+  type ImageReadFlags,
+} from "./common.ts";
 
 interface Opts extends ImageReadFlags {
   driver?: string;
@@ -73,7 +79,7 @@ export function register(program: Command): void {
     .option("--driver <name>", `runc (default as root), podman or docker (${DRIVERS.join(", ")})`)
     .option(
       "-c, --config <file>",
-      "container-structure-test YAML/JSON (schemaVersion 2.0.0); repeatable",
+      "container-structure-test YAML/JSON (schemaVersion 1.0.0 or 2.0.0), run as the real tool runs it: RE2 regexes (^/$ match the whole text unless (?m)), permissions in Go form (dtrwxrwxrwx, Lrwxrwxrwx), $VAR from the image's env, licenseTests; repeatable",
       collectList,
     )
     .option(
@@ -108,7 +114,8 @@ export function register(program: Command): void {
     .option("-o, --output <file>", "write the report to FILE instead of stdout")
     .action(
       action(async (image: string, opts: Opts) => {
-        const registry = { creds: opts.creds, insecure: opts.insecure };
+        checkRegistryFlags(opts);
+        const registry = { creds: opts.creds, insecure: opts.insecure, tlsVerify: opts.tlsVerify };
         const format = opts.json ? "json" : (opts.format ?? "text");
         if (!["text", "json", "junit"].includes(format))
           throw new RuntimeError("E_USAGE", `unknown report format "${format}" (text, json, junit)`, {

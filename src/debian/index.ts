@@ -4,6 +4,7 @@ export * from "./cache.ts";
 export * from "./deb.ts";
 export * from "./deb822.ts";
 export * from "./errors.ts";
+export * from "./graph.ts";
 export * from "./relation.ts";
 export * from "./release.ts";
 export * from "./resolve.ts";

@@ -56,6 +56,13 @@ export interface OciImageConfig {
 }
 
 /**
+ * The image label naming the spec an image was built from: its path relative to the root of the
+ * git repository it is in (else its file name), e.g. "examples/hello-node/shellfree.yaml".
+ * `verify --format sarif` points findings about the image config at that file's lines.
+ */
+export const SPEC_LABEL = "dev.shellfree.spec";
+
+/**
  * The label naming the directories an image needs writable at run time (the spec's
  * `paths[].writable`): absolute paths joined by commas, sorted. Under a read-only root each needs
  * a tmpfs, emptyDir or volume; `shellfree test`'s read-only check mounts one on each. A label

@@ -10,6 +10,8 @@ export * from "./media.ts";
 export * from "./output.ts";
 export type * from "./read/attestations.ts";
 export { listAttestations, readStatement } from "./read/attestations.ts";
+export { dockerArchiveToLayout } from "./read/docker-archive-layout.ts";
+export { unpackOciArchive } from "./read/oci-archive.ts";
 export * from "./read/open.ts";
 export type * from "./read/opened.ts";
 export { cleanupPulls, type RegistryReadOptions } from "./read/registry.ts";

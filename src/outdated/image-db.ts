@@ -7,7 +7,7 @@
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
-import { parseOsRelease } from "../formats/index.ts";
+import { debianArch as formatsDebianArch, parseOsRelease } from "../formats/index.ts";
 import type { OpenedImage } from "../oci/index.ts";
 import { isStatusDParagraphFile, mergeInstalled, parseDpkgStatus } from "./dpkg-status.ts";
 import { OutdatedError } from "./errors.ts";
@@ -165,16 +165,5 @@ export async function readImageDb(image: OpenedImage, what: string): Promise<Ima
 
 /** OCI architecture (+ variant) → Debian architecture. */
 export function debianArch(arch: string, variant?: string): string {
-  switch (arch) {
-    case "386":
-      return "i386";
-    case "ppc64le":
-      return "ppc64el";
-    case "arm":
-      return variant === "v5" || variant === "v6" ? "armel" : "armhf";
-    case "mips64le":
-      return "mips64el";
-    default:
-      return arch;
-  }
+  return formatsDebianArch(arch, variant);
 }

@@ -29,6 +29,7 @@ export interface InputOptions {
   platform?: string;
   creds?: string;
   insecure?: boolean;
+  tlsVerify?: boolean;
   /** image: the suite (default: VERSION_CODENAME of the image's os-release) */
   suite?: string;
   /** archive components (default: the spec's, else the lock's pool paths, else main) */
@@ -212,6 +213,7 @@ async function readImage(ref: string, opts: InputOptions): Promise<Installed> {
     platform: opts.platform,
     creds: opts.creds,
     insecure: opts.insecure,
+    tlsVerify: opts.tlsVerify,
   });
   const extra: OpenedImage[] = [];
   try {

@@ -39,12 +39,17 @@ export abstract class ChildContainer implements Container {
 
   /**
    * Start `command args` as the container's foreground process. A spawn failure is exit 127
-   * (its message on stderr after `errorPrefix`); an exit without a code (killed) is `killedCode`.
+   * (its message on stderr after `errorPrefix`); an exit without a code (killed) is `killedCode`;
+   * `exitCode` may translate the runtime's own status (e.g. runc's 1 for "executable not found").
    */
   protected spawnMain(
     command: string,
     args: string[],
-    opts: { errorPrefix: string; killedCode: (signal: NodeJS.Signals | null) => number },
+    opts: {
+      errorPrefix: string;
+      killedCode: (signal: NodeJS.Signals | null) => number;
+      exitCode?: (code: number, stderr: string) => number;
+    },
   ): void {
     const child = track(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
     capture(child.stdout, this.out);
@@ -54,7 +59,10 @@ export abstract class ChildContainer implements Container {
         this.err.text += `${opts.errorPrefix}${e.message}\n`;
         resolve(127);
       });
-      child.on("close", (code, signal) => resolve(code ?? opts.killedCode(signal)));
+      child.on("close", (code, signal) => {
+        if (code === null) resolve(opts.killedCode(signal));
+        else resolve(opts.exitCode ? opts.exitCode(code, this.err.text) : code);
+      });
     });
   }
 

@@ -2,7 +2,7 @@
 import { xmlEscape as x } from "../util/xml.ts";
 
 export interface TestResult {
-  kind: "command" | "fileExistence" | "fileContent" | "metadata" | "check";
+  kind: "command" | "fileExistence" | "fileContent" | "metadata" | "license" | "check";
   name: string;
   passed: boolean;
   /** on failure: what was expected and what happened (multi-line, readable) */

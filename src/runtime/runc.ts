@@ -339,6 +339,21 @@ export class RuncDriver implements Driver {
   }
 }
 
+/**
+ * The exit status a shell, podman and docker give when the executable cannot be started: 127
+ * when it is not there (runc says "no such file or directory" / "executable file not found"),
+ * 126 when it is there but cannot be executed. runc itself exits 1 for both; anything else is
+ * the container's own status.
+ */
+export function runcExitCode(code: number, stderr: string): number {
+  if (code !== 1) return code;
+  const m = /unable to start container process: exec: (.*)/.exec(stderr);
+  if (!m) return code;
+  if (/no such file or directory|executable file not found/.test(m[1])) return 127;
+  if (/permission denied|exec format error|is a directory/.test(m[1])) return 126;
+  return code;
+}
+
 class RuncContainer extends ChildContainer {
   private readonly runc: string;
   private readonly state: string;
@@ -357,6 +372,7 @@ class RuncContainer extends ChildContainer {
     this.spawnMain(this.runc, ["--root", this.state, "run", "--bundle", this.bundle, this.id], {
       errorPrefix: "runc: ",
       killedCode: (signal) => (signal ? 128 + 9 : 1),
+      exitCode: runcExitCode,
     });
   }
 
@@ -368,7 +384,8 @@ class RuncContainer extends ChildContainer {
     if (opts.user) args.push("--user", opts.user);
     for (const [k, v] of Object.entries(opts.env ?? {})) args.push("--env", `${k}=${v}`);
     args.push(this.id, ...argv);
-    return run(this.runc, args, { timeoutMs: opts.timeoutMs ?? 30_000 });
+    const r = await run(this.runc, args, { timeoutMs: opts.timeoutMs ?? 30_000 });
+    return { ...r, code: runcExitCode(r.code, r.stderr) };
   }
 
   async signal(sig: string): Promise<void> {

@@ -30,6 +30,7 @@ export interface TestOptions {
   /** registry credentials / insecure registry, for registry: references */
   creds?: string;
   insecure?: boolean;
+  tlsVerify?: boolean;
 }
 
 const active = new Set<() => Promise<void>>();
@@ -88,6 +89,7 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
     platform: opts.platform,
     creds: opts.creds,
     insecure: opts.insecure,
+    tlsVerify: opts.tlsVerify,
   });
   let driver: Driver | undefined;
   let fileRoot: string | undefined;
@@ -105,7 +107,11 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
     const onResult = (r: TestResult) => info(`test: ${r.passed ? "ok  " : "FAIL"} ${r.kind} ${r.name}`);
     for (const k of skipped) info(`test: skip check ${k.name} (${k.reason})`);
     const needFiles = structures.some(
-      (s) => (s.fileExistenceTests?.length ?? 0) + (s.fileContentTests?.length ?? 0) > 0,
+      (s) =>
+        (s.fileExistenceTests?.length ?? 0) +
+          (s.fileContentTests?.length ?? 0) +
+          (s.licenseTests?.length ?? 0) >
+        0,
     );
     let root = "";
     if (needFiles) {

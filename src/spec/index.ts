@@ -5,6 +5,7 @@
 export { fieldLines, lineOfField } from "./check.ts";
 export * from "./errors.ts";
 export * from "./finish.ts";
+export * from "./lines.ts";
 export * from "./load.ts";
 export * from "./merge.ts";
 export * from "./package-policy.ts";

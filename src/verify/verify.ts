@@ -3,6 +3,7 @@
  * every enabled rule, apply the policy (severities, allowed paths) and produce a report.
  */
 
+import { SPEC_LABEL } from "../formats/index.ts";
 import { openImage } from "../oci/index.ts";
 import { matchAny } from "../util/globs.ts";
 import { info } from "../util/progress.ts";
@@ -42,6 +43,10 @@ export interface VerifyReport {
   stats: ImageFsStats & { files: number; layers: number };
   durationMs: number;
   policy?: string;
+  /** the spec the image was built from, as its SPEC_LABEL label names it (repository-relative) */
+  spec?: string;
+  /** size in bytes of each path a finding names (a symlink: its target's length; SARIF regions) */
+  fileSizes?: Record<string, number>;
 }
 
 export interface VerifyOptions {
@@ -121,6 +126,14 @@ export async function verifyImage(input: VerifyInput, opts: VerifyOptions = {}):
   for (const f of findings) counts[f.severity]++;
   let files = 0;
   for (const _ of fs.files()) files++;
+  const fileSizes: Record<string, number> = {};
+  for (const f of findings) {
+    const n = f.path ? fs.get(f.path) : undefined;
+    if (f.path && n)
+      fileSizes[f.path] =
+        n.type === "file" ? n.size : n.type === "symlink" ? Buffer.byteLength(n.linkname ?? "") : 0;
+  }
+  const spec = input.config.config?.Labels?.[SPEC_LABEL];
   return {
     image: input.ref,
     platform: input.platform,
@@ -133,6 +146,8 @@ export async function verifyImage(input: VerifyInput, opts: VerifyOptions = {}):
     stats: { ...fs.stats(), files, layers: input.layers.length },
     durationMs: Math.round(performance.now() - t0),
     policy: policy.source,
+    ...(spec ? { spec } : {}),
+    ...(Object.keys(fileSizes).length ? { fileSizes } : {}),
   };
 }
 
@@ -142,7 +157,7 @@ export async function verifyImage(input: VerifyInput, opts: VerifyOptions = {}):
  */
 export async function verifyRef(
   ref: string,
-  opts: VerifyOptions & { platform?: string; creds?: string; insecure?: boolean } = {},
+  opts: VerifyOptions & { platform?: string; creds?: string; insecure?: boolean; tlsVerify?: boolean } = {},
 ): Promise<VerifyReport> {
   const img = await openImage(ref, opts);
   try {

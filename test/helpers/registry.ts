@@ -72,8 +72,8 @@ export interface TokenServer {
   service: string;
   issuer: string;
   certPath: string;
-  /** scopes asked for, one entry per token request */
-  requests: Array<{ scopes: string[]; user: string | null; granted: boolean }>;
+  /** scopes asked for, one entry per token request (`grant`: "refresh_token" for OAuth2 POSTs) */
+  requests: Array<{ scopes: string[]; user: string | null; granted: boolean; grant?: string }>;
   stop(): Promise<void>;
 }
 
@@ -111,11 +111,14 @@ const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
 /**
  * A token server (Docker registry token auth): GET /token?service=..&scope=.. with Basic
  * credentials → a JWT (RS256) granting the scopes asked for. Wrong credentials → 401.
- * Anonymous requests get a token with no access.
+ * Anonymous requests get a token with no access. With `refreshToken`, also the OAuth2 form
+ * docker uses for identity tokens: POST /token (form: grant_type=refresh_token, refresh_token,
+ * service, scope space-separated, client_id) → the same JWT as access_token; a wrong refresh
+ * token → 401 invalid_grant. Without it, POST is 404 (a server without OAuth).
  */
 export async function startTokenServer(
   dir: string,
-  opts: { user: string; password: string; service?: string; issuer?: string },
+  opts: { user: string; password: string; service?: string; issuer?: string; refreshToken?: string },
 ): Promise<TokenServer> {
   const service = opts.service ?? "shellfree-test-registry";
   const issuer = opts.issuer ?? "shellfree-test-issuer";
@@ -144,19 +147,34 @@ export async function startTokenServer(
   );
   const kid = libtrustKeyId(publicKey.export({ type: "spki", format: "der" }));
   const requests: TokenServer["requests"] = [];
-  const server = http.createServer((req, res) => {
+  const issue = (req: http.IncomingMessage, res: http.ServerResponse, form?: URLSearchParams) => {
     const u = new URL(req.url ?? "/", "http://x");
-    const scopes = u.searchParams.getAll("scope");
+    let scopes = u.searchParams.getAll("scope");
     const auth = req.headers.authorization ?? "";
     let user: string | null = null;
     let ok = true;
-    if (auth.startsWith("Basic ")) {
-      const dec = Buffer.from(auth.slice(6), "base64").toString("utf8");
-      const i = dec.indexOf(":");
-      user = dec.slice(0, i);
-      ok = user === opts.user && dec.slice(i + 1) === opts.password;
+    if (form) {
+      scopes = (form.get("scope") ?? "").split(" ").filter(Boolean);
+      ok = form.get("grant_type") === "refresh_token" && form.get("refresh_token") === opts.refreshToken;
+      user = ok ? opts.user : null;
+      requests.push({ scopes, user, granted: ok, grant: form.get("grant_type") ?? "" });
+      if (!ok) {
+        res.writeHead(401, { "Content-Type": "application/json" });
+        res.end(
+          JSON.stringify({ error: "invalid_grant", error_description: "the refresh token is not valid" }),
+        );
+        return;
+      }
+      u.searchParams.set("service", form.get("service") ?? service);
+    } else {
+      if (auth.startsWith("Basic ")) {
+        const dec = Buffer.from(auth.slice(6), "base64").toString("utf8");
+        const i = dec.indexOf(":");
+        user = dec.slice(0, i);
+        ok = user === opts.user && dec.slice(i + 1) === opts.password;
+      }
+      requests.push({ scopes, user, granted: ok && user !== null });
     }
-    requests.push({ scopes, user, granted: ok && user !== null });
     if (!ok) {
       res.writeHead(401, { "Content-Type": "application/json" });
       res.end(
@@ -191,6 +209,20 @@ export async function startTokenServer(
     res.end(
       JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }),
     );
+  };
+  const server = http.createServer((req, res) => {
+    if (req.method !== "POST") {
+      issue(req, res);
+      return;
+    }
+    if (opts.refreshToken === undefined) {
+      req.resume();
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => issue(req, res, new URLSearchParams(Buffer.concat(chunks).toString("utf8"))));
   });
   const port = await listen(server);
   return {
@@ -206,8 +238,8 @@ export async function startTokenServer(
 export interface StartOptions {
   /** htpasswd Basic auth with this one account */
   htpasswd?: { user: string; password: string };
-  /** token auth with a token server started here, accepting this one account */
-  token?: { user: string; password: string };
+  /** token auth with a token server started here, accepting this one account (and refresh token) */
+  token?: { user: string; password: string; refreshToken?: string };
   /**
    * Serve HTTPS with a self-signed certificate for 127.0.0.1 (`tlsCert` is its path). The
    * counting proxy speaks plain HTTP, so with TLS `host` is the registry itself and nothing is

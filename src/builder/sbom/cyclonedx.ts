@@ -3,9 +3,16 @@
  * Debian release (operating-system), every Debian package (library, with its purl, .deb SHA-256
  * and declared licenses) and every extra component. Deterministic: the serialNumber is a
  * name-based UUID of a hash of the input, the timestamp is the input's date, lists are sorted.
+ *
+ * Written for scanners: each package's source package is in its purl (`upstream=`, as Syft
+ * writes it) and in the properties Trivy's decoder reads (`aquasecurity:trivy:SrcName`,
+ * `SrcVersion`, `SrcRelease`, `SrcEpoch`: Debian's advisories are keyed by source package);
+ * `dependencies` is Trivy's shape: the image depends on the operating system and the extra
+ * components, the operating system on the Debian packages, each package on what it needs.
  */
+import { parseVersion } from "../../debian/index.ts";
 import { KNOWN_SPDX_IDS } from "../copyright.ts";
-import { debPurl, ociPurl } from "./purl.ts";
+import { debPurlOf, ociPurl } from "./purl.ts";
 import {
   distroQualifier,
   inputHash,
@@ -20,7 +27,7 @@ import {
   splitMaintainer,
   uuidV5,
 } from "./spdx.ts";
-import type { SbomInput } from "./types.ts";
+import type { SbomInput, SbomPackage } from "./types.ts";
 
 const known = new Set(KNOWN_SPDX_IDS);
 
@@ -41,11 +48,72 @@ export function cyclonedxLicenses(licenses: string[]): object[] | undefined {
   );
 }
 
+/** Trivy's property namespace (pkg/sbom/cyclonedx: ToolVendor + ":" + ToolName + ":"). */
+const TRIVY = "aquasecurity:trivy:";
+
+/**
+ * The source-package properties as Trivy writes them for a dpkg package: the source's name (the
+ * binary's when there is no Source field), its upstream version, Debian revision and epoch
+ * (omitted when 0), so its decoder does not fall back to the binary's name.
+ */
+export function trivySourceProperties(p: SbomPackage): Array<[string, string | undefined]> {
+  let v: { epoch: number; upstream: string; revision: string };
+  try {
+    v = parseVersion(p.sourceVersion ?? p.version);
+  } catch {
+    return [[`${TRIVY}SrcName`, p.source ?? p.name]];
+  }
+  return [
+    [`${TRIVY}SrcName`, p.source ?? p.name],
+    [`${TRIVY}SrcVersion`, v.upstream],
+    [`${TRIVY}SrcRelease`, v.revision || undefined],
+    [`${TRIVY}SrcEpoch`, v.epoch ? String(v.epoch) : undefined],
+  ];
+}
+
 function props(entries: Array<[string, string | undefined]>): object[] | undefined {
   const out = entries
     .filter(([, v]) => v !== undefined && v !== "")
     .map(([name, value]) => ({ name, value }));
   return out.length ? out : undefined;
+}
+
+/**
+ * The dependency graph: image → operating system and extra components; operating system → every
+ * Debian package; package → the packages it depends on. Every component has an entry (an empty
+ * one when it depends on nothing), as the specification asks.
+ */
+function dependencies(
+  input: SbomInput,
+  distro: string,
+  imageRef: string,
+  osRef: string,
+  refs: string[],
+): Array<{ ref: string; dependsOn?: string[] }> {
+  const present = new Set(refs);
+  const refOf = new Map(input.packages.map((p) => [p.name, debPurlOf(p, distro)]));
+  const edges = new Map<string, Set<string>>();
+  const add = (from: string, to: string) => {
+    if (!present.has(to) || from === to) return;
+    const set = edges.get(from) ?? new Set<string>();
+    set.add(to);
+    edges.set(from, set);
+  };
+  add(imageRef, osRef);
+  for (const r of refs)
+    if (r !== osRef && !input.packages.some((p) => refOf.get(p.name) === r)) add(imageRef, r);
+  for (const p of input.packages) {
+    const from = refOf.get(p.name) as string;
+    add(osRef, from);
+    for (const d of p.dependsOn ?? []) {
+      const to = refOf.get(d);
+      if (to) add(from, to);
+    }
+  }
+  return [imageRef, ...[...refs].sort()].map((ref) => {
+    const deps = [...(edges.get(ref) ?? [])].sort();
+    return deps.length ? { ref, dependsOn: deps } : { ref };
+  });
 }
 
 export function cyclonedxDocument(input: SbomInput): object {
@@ -76,7 +144,7 @@ export function cyclonedxDocument(input: SbomInput): object {
   };
 
   const debs = sortPackages(input.packages).map((p) => {
-    const purl = debPurl({ name: p.name, version: p.version, arch: p.arch, distro });
+    const purl = debPurlOf(p, distro);
     const lic = cyclonedxLicenses(p.licenses);
     const m = p.maintainer ? splitMaintainer(p.maintainer) : undefined;
     return {
@@ -100,6 +168,7 @@ export function cyclonedxDocument(input: SbomInput): object {
       ...(isUrl(p.homepage) ? { externalReferences: [{ type: "website", url: p.homepage }] } : {}),
       // one property per path left out (CycloneDX properties may repeat a name)
       properties: props([
+        ...trivySourceProperties(p),
         ["shellfree:deb:architecture", p.arch],
         ["shellfree:deb:source", p.source],
         ["shellfree:deb:source-version", p.sourceVersion],
@@ -168,12 +237,12 @@ export function cyclonedxDocument(input: SbomInput): object {
       ],
     },
     components,
-    dependencies: [
-      { ref: imageRef, dependsOn: components.map((c) => c["bom-ref"]).sort() },
-      ...components
-        .map((c) => c["bom-ref"])
-        .sort()
-        .map((ref) => ({ ref })),
-    ],
+    dependencies: dependencies(
+      input,
+      distro,
+      imageRef,
+      osRef,
+      components.map((c) => c["bom-ref"]),
+    ),
   };
 }

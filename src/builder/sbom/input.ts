@@ -1,5 +1,7 @@
 /** SBOM input for one architecture's image: its packages with licenses and copyrights, the runtime, the init. */
+
 import { isAbsolute, relative } from "node:path";
+import { closureDependencies } from "../../debian/index.ts";
 import { parseOsRelease } from "../../formats/index.ts";
 import { initVersion } from "../../init/index.ts";
 import { sbomEntry } from "../../python/index.ts";
@@ -7,7 +9,7 @@ import type { Spec } from "../../spec/index.ts";
 import type { ArchWork } from "../arch.ts";
 import { parseCopyright } from "../copyright.ts";
 import { type DebInfo, extractText } from "../debinfo.ts";
-import { genericPurl, npmPurl } from "./purl.ts";
+import { genericPurl, nodeCpe, npmPurl } from "./purl.ts";
 import type { SbomComponent, SbomInput, SbomPackage } from "./types.ts";
 
 /** The copyright file of a package, following a usr/share/doc/NAME → OTHER symlink. */
@@ -31,6 +33,7 @@ export function sbomInput(spec: Spec, w: ArchWork, epoch: number): SbomInput {
   const { resolved, infos } = w;
   const bf = infos.get("base-files");
   const osr = parseOsRelease(bf ? (extractText(bf, "usr/lib/os-release") ?? "") : "");
+  const graph = closureDependencies(resolved.packages, resolved.arch);
   const packages: SbomPackage[] = resolved.packages.map((p) => {
     const inf = infos.get(p.name);
     const c = inf?.control ?? {};
@@ -44,6 +47,7 @@ export function sbomInput(spec: Spec, w: ArchWork, epoch: number): SbomInput {
       arch: p.architecture,
       source: m && m[1] !== p.name ? m[1] : undefined,
       sourceVersion: m?.[2],
+      dependsOn: graph.get(p.name),
       licenses: cr?.licenses ?? [],
       copyright: cr?.copyrights.length ? cr.copyrights.join("\n") : undefined,
       sha256: p.sha256,
@@ -62,6 +66,8 @@ export function sbomInput(spec: Spec, w: ArchWork, epoch: number): SbomInput {
       type: "application",
       licenses: [w.node.license],
       sha256: w.node.sha256,
+      // what NVD and the scanners matching on it call Node.js (the npm purl says where it came from)
+      cpe: nodeCpe(w.node.version),
       path: "/usr/local/bin/node",
       description: "Node.js runtime (official binary)",
       properties: w.node.stripped

@@ -47,14 +47,47 @@ export function purl(p: {
   return s;
 }
 
-/** pkg:deb/debian/NAME@VERSION?arch=ARCH&distro=debian-13 */
-export function debPurl(p: { name: string; version: string; arch: string; distro: string }): string {
+/**
+ * pkg:deb/debian/NAME@VERSION?arch=ARCH&distro=debian-13[&upstream=SOURCE[@SOURCEVERSION]]: the
+ * source package as Syft writes it (`upstream=`, only when the source's name differs from the
+ * binary's, with `@version` only when its version differs too).
+ */
+export function debPurl(p: {
+  name: string;
+  version: string;
+  arch: string;
+  distro: string;
+  source?: string;
+  sourceVersion?: string;
+}): string {
+  const upstream = p.source ? (p.sourceVersion ? `${p.source}@${p.sourceVersion}` : p.source) : undefined;
   return purl({
     type: "deb",
     namespace: "debian",
     name: p.name,
     version: p.version,
-    qualifiers: { arch: p.arch, distro: p.distro },
+    qualifiers: { arch: p.arch, distro: p.distro, upstream },
+  });
+}
+
+/**
+ * A Debian package's purl, with its source as `upstream=` when dpkg would have a Source field
+ * for it: a source name other than the binary's, or a source version other than the binary's
+ * (then `@VERSION`, and the name even when it is the binary's own).
+ */
+export function debPurlOf(
+  p: { name: string; version: string; arch: string; source?: string; sourceVersion?: string },
+  distro: string,
+): string {
+  const otherVersion = p.sourceVersion !== undefined && p.sourceVersion !== p.version;
+  const otherName = p.source !== undefined && p.source !== p.name;
+  return debPurl({
+    name: p.name,
+    version: p.version,
+    arch: p.arch,
+    distro,
+    source: otherName || otherVersion ? (p.source ?? p.name) : undefined,
+    sourceVersion: otherVersion ? p.sourceVersion : undefined,
   });
 }
 

@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { isKnownSpdxId, licenseRef } from "../copyright.ts";
-import { debPurl, ociPurl } from "./purl.ts";
+import { debPurlOf, ociPurl } from "./purl.ts";
 import type { SbomComponent, SbomFile, SbomInput, SbomPackage } from "./types.ts";
 
 // ---------------------------------------------------------------- shared helpers
@@ -230,22 +230,27 @@ export function spdxDocument(input: SbomInput): object {
     primaryPackagePurpose: "OPERATING_SYSTEM",
   };
 
+  const debIds = new Map<string, string>();
+  const debId = (p: SbomPackage) => {
+    const id = uniqueId(`SPDXRef-Package-deb-${spdxIdPart(p.name)}-${spdxIdPart(p.arch)}`);
+    debIds.set(p.name, id);
+    return id;
+  };
   const debs = sortPackages(input.packages).map((p) => {
     const expr = licenseExpression(p.licenses);
     for (const r of licenseRefsIn(expr)) useRef(r, p.name);
     const m = p.maintainer ? splitMaintainer(p.maintainer) : undefined;
     const pkg: Record<string, unknown> = {
       name: p.name,
-      SPDXID: uniqueId(`SPDXRef-Package-deb-${spdxIdPart(p.name)}-${spdxIdPart(p.arch)}`),
+      SPDXID: debId(p),
       versionInfo: p.version,
       supplier: m ? `Person: ${m.name}${m.email ? ` (${m.email})` : ""}` : "NOASSERTION",
       downloadLocation: "NOASSERTION",
       filesAnalyzed: false,
       checksums: [{ algorithm: "SHA256", checksumValue: p.sha256 }],
       ...(isUrl(p.homepage) ? { homepage: p.homepage } : {}),
-      ...(p.source || p.sourceVersion
-        ? { sourceInfo: `built package from: ${p.source ?? p.name} ${p.sourceVersion ?? p.version}` }
-        : {}),
+      // Trivy reads the source package from here ("built package from: NAME VERSION")
+      sourceInfo: `built package from: ${p.source ?? p.name} ${p.sourceVersion ?? p.version}`,
       licenseConcluded: "NOASSERTION",
       licenseDeclared: expr ?? "NOASSERTION",
       copyrightText: p.copyright?.trim() ? p.copyright : "NOASSERTION",
@@ -255,7 +260,7 @@ export function spdxDocument(input: SbomInput): object {
         {
           referenceCategory: "PACKAGE-MANAGER",
           referenceType: "purl",
-          referenceLocator: debPurl({ name: p.name, version: p.version, arch: p.arch, distro }),
+          referenceLocator: debPurlOf(p, distro),
         },
       ],
     };
@@ -315,6 +320,18 @@ export function spdxDocument(input: SbomInput): object {
       relationshipType: "CONTAINS",
       relatedSpdxElement: id,
     })),
+    // package → package, from the resolved Pre-Depends/Depends (Trivy and Syft read DEPENDS_ON)
+    ...sortPackages(input.packages).flatMap((p) =>
+      [...new Set(p.dependsOn ?? [])]
+        .map((d) => debIds.get(d))
+        .filter((to): to is string => to !== undefined && to !== debIds.get(p.name))
+        .sort()
+        .map((to) => ({
+          spdxElementId: debIds.get(p.name) as string,
+          relationshipType: "DEPENDS_ON",
+          relatedSpdxElement: to,
+        })),
+    ),
   ];
 
   const doc: Record<string, unknown> = {

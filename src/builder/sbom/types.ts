@@ -13,6 +13,8 @@ export interface SbomPackage {
   /** source package name, when it differs from `name` (Source: field without the version) */
   source?: string;
   sourceVersion?: string;
+  /** names of the packages of the image it depends on (its Pre-Depends and Depends, as resolved) */
+  dependsOn?: string[];
   /** SPDX ids or expressions (copyright.ts); [] when unknown */
   licenses: string[];
   copyright?: string;

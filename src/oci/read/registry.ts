@@ -16,6 +16,8 @@ export interface RegistryReadOptions {
   platform?: string;
   creds?: string;
   insecure?: boolean;
+  /** HTTPS with certificate checks even for localhost and 127.0.0.0/8 */
+  tlsVerify?: boolean;
 }
 
 const pulls = new Set<string>();
@@ -39,6 +41,7 @@ export async function openRegistryImage(ref: string, opts: RegistryReadOptions =
       platform: opts.platform,
       creds: opts.creds,
       insecure: opts.insecure,
+      tlsVerify: opts.tlsVerify,
       silent: true,
     });
     const image = await openLayoutImage(parseImageRef(localRef) as LayoutImageRef, localRef, opts.platform);

@@ -1,124 +1,19 @@
 /**
- * Registry credentials and authentication challenges.
- *
- * Credentials come, first match wins, from: an explicit "user:pass" (`--creds`), the environment
- * (`SHELLFREE_REGISTRY_USER` + `SHELLFREE_REGISTRY_PASSWORD`), or the container tools' auth files
- * (`$REGISTRY_AUTH_FILE`, `${XDG_RUNTIME_DIR}/containers/auth.json`,
- * `~/.config/containers/auth.json`, `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`),
- * whose `auths` entries hold base64("user:pass"). Credential helpers (`credsStore`,
- * `credHelpers`) are not run.
- *
- * Secrets never appear in messages: every error that leaves the registry client goes through
- * `Secrets.redact`.
+ * Registry authentication: WWW-Authenticate challenges, and the secrets a client must never print
+ * (every error that leaves the registry client goes through `Secrets.redact`). Where credentials
+ * come from is credentials.ts.
  */
-import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
-import { OciError } from "../errors.ts";
+import type { Credentials } from "./credentials.ts";
 
-export interface Credentials {
-  username: string;
-  password: string;
-  /** where they came from, for messages ("--creds", "environment", a file path) — never the secret */
-  source: string;
-}
-
-/** Parse "user:pass" (the password may contain ':'). */
-export function parseCreds(s: string, source = "--creds"): Credentials {
-  const i = s.indexOf(":");
-  if (i <= 0) {
-    throw new OciError("E_REGISTRY_CREDS", `${source}: expected USER:PASSWORD`, {
-      hint: "give credentials as user:password",
-      exitCode: 2,
-    });
-  }
-  return { username: s.slice(0, i), password: s.slice(i + 1), source };
-}
-
-/** The auth files to look in, in order of preference. */
-export function authFilePaths(env: NodeJS.ProcessEnv = process.env): string[] {
-  const home = env.HOME || homedir();
-  const out: string[] = [];
-  if (env.REGISTRY_AUTH_FILE) out.push(env.REGISTRY_AUTH_FILE);
-  if (env.XDG_RUNTIME_DIR) out.push(join(env.XDG_RUNTIME_DIR, "containers", "auth.json"));
-  out.push(join(env.XDG_CONFIG_HOME || join(home, ".config"), "containers", "auth.json"));
-  out.push(join(env.DOCKER_CONFIG || join(home, ".docker"), "config.json"));
-  return out;
-}
-
-/** "https://host:port/v1/" → "host:port"; "host/ns/repo" stays (podman allows repository keys). */
-function normalizeAuthKey(key: string): string {
-  let k = key.trim().replace(/^[a-z]+:\/\//i, "");
-  k = k.replace(/\/v[12]\/?$/, "").replace(/\/+$/, "");
-  return k.toLowerCase();
-}
-
-/**
- * Find credentials for `registry` (host[:port]) and `repository` in one parsed auth file
- * (`{ auths: { KEY: { auth: base64(user:pass) } | { username, password } } }`). The most specific
- * key wins: "host/ns/repo" before "host/ns" before "host".
- */
-export function credsFromAuthConfig(
-  config: unknown,
-  registry: string,
-  repository: string,
-  source: string,
-): Credentials | undefined {
-  const auths = (config as { auths?: Record<string, unknown> })?.auths;
-  if (!auths || typeof auths !== "object") return undefined;
-  const want = `${registry}/${repository}`.toLowerCase();
-  let best: { len: number; creds: Credentials } | undefined;
-  for (const [key, value] of Object.entries(auths)) {
-    const k = normalizeAuthKey(key);
-    if (!(want === k || want.startsWith(`${k}/`))) continue;
-    const v = value as { auth?: unknown; username?: unknown; password?: unknown };
-    let creds: Credentials | undefined;
-    if (typeof v?.auth === "string" && v.auth !== "") {
-      const decoded = Buffer.from(v.auth, "base64").toString("utf8");
-      const i = decoded.indexOf(":");
-      if (i > 0) creds = { username: decoded.slice(0, i), password: decoded.slice(i + 1), source };
-    } else if (typeof v?.username === "string" && typeof v?.password === "string") {
-      creds = { username: v.username, password: v.password, source };
-    }
-    if (creds && (!best || k.length > best.len)) best = { len: k.length, creds };
-  }
-  return best?.creds;
-}
-
-/**
- * Resolve credentials for a registry: explicit > environment > auth files. Undefined means
- * anonymous.
- */
-export function resolveCredentials(
-  registry: string,
-  repository: string,
-  explicit?: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Credentials | undefined {
-  if (explicit !== undefined && explicit !== "") return parseCreds(explicit);
-  const user = env.SHELLFREE_REGISTRY_USER;
-  const pass = env.SHELLFREE_REGISTRY_PASSWORD;
-  if (user && pass !== undefined) return { username: user, password: pass, source: "environment" };
-  for (const path of authFilePaths(env)) {
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch {
-      continue;
-    }
-    let config: unknown;
-    try {
-      config = JSON.parse(text);
-    } catch {
-      throw new OciError("E_REGISTRY_CREDS", `${path}: not valid JSON`, {
-        hint: "fix or remove the auth file",
-      });
-    }
-    const c = credsFromAuthConfig(config, registry, repository, path);
-    if (c) return c;
-  }
-  return undefined;
-}
+export {
+  authFilePaths,
+  type Credentials,
+  credsFromAuthConfig,
+  normalizeAuthKey,
+  normalizeRegistry,
+  parseCreds,
+  resolveCredentials,
+} from "./credentials.ts";
 
 export interface Challenge {
   scheme: string;
@@ -193,6 +88,8 @@ export class Secrets {
     this.add(c.password);
     this.add(Buffer.from(`${c.username}:${c.password}`).toString("base64"));
     this.add(encodeURIComponent(c.password));
+    this.add(c.identityToken);
+    if (c.identityToken) this.add(encodeURIComponent(c.identityToken));
   }
   redact(text: string): string {
     let out = text;

@@ -174,6 +174,8 @@ export class RegistryClient {
   private bearer?: { realm: string; service?: string };
   private readonly tokens = new Map<string, { token: string; expires: number }>();
   private readonly tokenFetches = new Map<string, Promise<string>>();
+  /** a rotated OAuth2 refresh token (else the credentials' identity token) */
+  private refreshToken?: string;
   /** counts of requests by method, for summaries and tests */
   readonly stats = { requests: 0, retries: 0 };
 
@@ -270,9 +272,8 @@ export class RegistryClient {
 
   /** Authorization header for these scopes, if the registry wants one and we have it. */
   private async authHeader(scopes: string[]): Promise<string | undefined> {
-    if (this.authScheme === "basic" && this.creds) {
-      return `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString("base64")}`;
-    }
+    const basic = this.basicCreds();
+    if (this.authScheme === "basic" && basic) return basic;
     if (this.authScheme === "bearer") return `Bearer ${await this.token(scopes)}`;
     return undefined;
   }
@@ -293,6 +294,18 @@ export class RegistryClient {
     return p;
   }
 
+  /** "Basic …" for the credentials, unless they are only an identity token. */
+  private basicCreds(): string | undefined {
+    const c = this.creds;
+    if (!c || (c.username === "" && c.password === "")) return undefined;
+    return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;
+  }
+
+  /**
+   * A token for these scopes. With an identity token: OAuth2 (POST the realm, grant_type
+   * refresh_token), as docker does; a realm without OAuth (404/405) falls back to the GET form.
+   * Otherwise GET the realm with Basic credentials, if any.
+   */
   private async fetchToken(scopes: string[]): Promise<string> {
     const b = this.bearer;
     if (!b) throw this.error("E_REGISTRY_AUTH", `${this.registry}: no token realm`);
@@ -302,22 +315,42 @@ export class RegistryClient {
     } catch {
       throw this.error("E_REGISTRY_AUTH", `${this.registry}: invalid token realm "${b.realm}"`);
     }
-    if (b.service) u.searchParams.set("service", b.service);
-    for (const s of [...new Set(scopes)].sort()) u.searchParams.append("scope", s);
+    const sorted = [...new Set(scopes)].sort();
     const headers: Record<string, string> = { Accept: "application/json", "User-Agent": "shellfree" };
-    if (this.creds) {
-      headers.Authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString("base64")}`;
-    }
     const what = `token for ${scopes.join(" ")} from ${u.origin}${u.pathname}`;
-    const res = await this.withRetry(what, true, () => this.send(u, "GET", headers, undefined));
-    const text = (await readBody(res, 1 << 20)).toString("utf8");
+    let res: IncomingMessage | undefined;
+    let text = "";
+    const refresh = this.refreshToken ?? this.creds?.identityToken;
+    if (refresh) {
+      const form = new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: refresh,
+        client_id: "shellfree",
+        access_type: "offline",
+        ...(b.service ? { service: b.service } : {}),
+        ...(sorted.length ? { scope: sorted.join(" ") } : {}),
+      });
+      const body = Buffer.from(form.toString());
+      const post = { ...headers, "Content-Type": "application/x-www-form-urlencoded" };
+      res = await this.withRetry(`${what} (OAuth2)`, true, () => this.send(u, "POST", post, body));
+      text = (await readBody(res, 1 << 20)).toString("utf8");
+      if (res.statusCode === 404 || res.statusCode === 405) res = undefined;
+    }
+    if (!res) {
+      if (b.service) u.searchParams.set("service", b.service);
+      for (const s of sorted) u.searchParams.append("scope", s);
+      const basic = this.basicCreds();
+      if (basic) headers.Authorization = basic;
+      res = await this.withRetry(what, true, () => this.send(u, "GET", headers, undefined));
+      text = (await readBody(res, 1 << 20)).toString("utf8");
+    }
     if (res.statusCode === 401 || res.statusCode === 403) {
       throw this.authError(res.statusCode, what, text);
     }
     if (res.statusCode !== 200) {
       throw this.error("E_REGISTRY_AUTH", `${what}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
     }
-    let j: { token?: string; access_token?: string; expires_in?: number };
+    let j: { token?: string; access_token?: string; expires_in?: number; refresh_token?: string };
     try {
       j = JSON.parse(text);
     } catch {
@@ -326,6 +359,11 @@ export class RegistryClient {
     const token = j.token || j.access_token;
     if (!token) throw this.error("E_REGISTRY_AUTH", `${what}: no token in the answer`);
     this.secrets.add(token);
+    // an OAuth2 server may rotate the refresh token
+    if (refresh && typeof j.refresh_token === "string" && j.refresh_token) {
+      this.refreshToken = j.refresh_token;
+      this.secrets.add(j.refresh_token);
+    }
     const ttl = typeof j.expires_in === "number" && j.expires_in > 0 ? j.expires_in : 60;
     // renew a little early
     this.tokens.set(this.scopeKey(scopes), { token, expires: Date.now() + Math.max(5, ttl - 10) * 1000 });
@@ -336,7 +374,7 @@ export class RegistryClient {
     const errs = parseRegistryErrors(body);
     const regMsg = errs.length > 0 ? `: ${errs.map((e) => `${e.code}: ${e.message}`).join("; ")}` : "";
     const credsNote = this.creds
-      ? `the credentials from ${this.creds.source} were refused`
+      ? `the ${this.creds.identityToken && !this.basicCreds() ? "identity token" : "credentials"} from ${this.creds.source} ${this.creds.identityToken && !this.basicCreds() ? "was" : "were"} refused`
       : "no credentials were given (anonymous)";
     if (status === 403) {
       return this.error("E_REGISTRY_DENIED", `${what}: HTTP 403 denied${regMsg}`, {
@@ -365,7 +403,7 @@ export class RegistryClient {
       return true;
     }
     if (challenges.some((c) => c.scheme === "basic")) {
-      if (this.authScheme === "basic" || !this.creds) return false;
+      if (this.authScheme === "basic" || !this.basicCreds()) return false;
       this.authScheme = "basic";
       return true;
     }

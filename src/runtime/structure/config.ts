@@ -1,13 +1,25 @@
 /**
- * container-structure-test YAML (schemaVersion 2.0.0) read and checked: commandTests,
- * fileExistenceTests, fileContentTests, metadataTest, globalEnvVars,
- * containerRunOptions.user/envVars, and shellfree's own section `shellfree:` (checks and their
- * options; cst ignores what it does not know). Running them is run.ts.
+ * container-structure-test files read and checked as the real tool reads them (its
+ * pkg/types/v1 and v2, yaml.v2's strict decoding): schemaVersion "1.0.0" or "2.0.0";
+ * commandTests, fileExistenceTests, fileContentTests, licenseTests, globalEnvVars in both;
+ * metadataTest and containerRunOptions only in 2.0.0. In 1.0.0 `command` is an argv list (no
+ * `args`) and file existence tests know only name, path, shouldExist and permissions.
+ *
+ * Where cst is lax shellfree refuses the file (exit 1) instead of running less than it says:
+ * an invalid test (cst 1.0.0 logs it and skips it, 2.0.0 reports it as failed), a regex RE2
+ * cannot compile (cst fails the test), a `permissions` string no file can have in Go's form.
+ * shellfree's own `shellfree:` section (built-in checks and their options) is accepted in both
+ * versions; the real tool refuses that key. Running the tests is run.ts.
  */
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { warn } from "../../util/progress.ts";
 import { RuntimeError } from "../errors.ts";
+import { isGoFileMode, lsToGoFileMode } from "./go-semantics.ts";
+import { re2Error } from "./regex.ts";
+
+export type SchemaVersion = "1.0.0" | "2.0.0";
+export const SCHEMA_VERSIONS: readonly SchemaVersion[] = ["1.0.0", "2.0.0"];
 
 export interface EnvVar {
   key: string;
@@ -17,7 +29,9 @@ export interface EnvVar {
 
 export interface CommandTest {
   name: string;
+  /** the executable (1.0.0's `command[0]`) */
   command: string;
+  /** its arguments (1.0.0's `command[1:]`) */
   args?: string[];
   envVars?: EnvVar[];
   setup?: string[][];
@@ -33,6 +47,7 @@ export interface FileExistenceTest {
   name: string;
   path: string;
   shouldExist?: boolean;
+  /** Go FileMode form, as cst compares it: "-rw-r--r--", "dtrwxrwxrwx", "Lrwxrwxrwx" */
   permissions?: string;
   uid?: number;
   gid?: number;
@@ -56,17 +71,27 @@ export interface MetadataTest {
   unexposedPorts?: string[];
   volumes?: string[];
   unmountedVolumes?: string[];
+  /** "" (or absent) is not checked, as in cst */
   workdir?: string;
+  /** "" (or absent) is not checked, as in cst */
   user?: string;
 }
 
+export interface LicenseTest {
+  /** check every /usr/share/doc/PACKAGE/copyright */
+  debian: boolean;
+  /** other files to check */
+  files: string[];
+}
+
 export interface StructureConfig {
-  schemaVersion: string;
+  schemaVersion: SchemaVersion;
   globalEnvVars?: EnvVar[];
   commandTests?: CommandTest[];
   fileExistenceTests?: FileExistenceTest[];
   fileContentTests?: FileContentTest[];
   metadataTest?: MetadataTest;
+  licenseTests?: LicenseTest[];
   containerRunOptions?: { user?: string; envVars?: string[] };
   /** shellfree's own section: built-in checks to run, checks that do not fit the image (`skip`), and the checks' options */
   shellfree?: { checks?: string[]; skip?: string[]; [option: string]: unknown };
@@ -74,10 +99,36 @@ export interface StructureConfig {
   source?: string;
 }
 
-function fail(where: string, msg: string): never {
+function fail(where: string, msg: string, version?: string): never {
   throw new RuntimeError("E_STRUCTURE", `${where}: ${msg}`, {
-    hint: "see the container-structure-test schema 2.0.0",
+    hint: `see the container-structure-test schema ${version ?? "1.0.0 / 2.0.0"}`,
   });
+}
+
+type Doc = Record<string, unknown>;
+
+/** Keys cst's strict YAML decoding would refuse. */
+function onlyKeys(x: Doc, allowed: readonly string[], where: string, version: string): void {
+  for (const k of Object.keys(x))
+    if (!allowed.includes(k))
+      fail(where, `unknown key "${k}" in schemaVersion ${version} (known: ${allowed.join(", ")})`, version);
+}
+
+function mapping(v: unknown, where: string): Doc {
+  if (!v || typeof v !== "object" || Array.isArray(v)) fail(where, "expected a mapping");
+  return v as Doc;
+}
+
+function list(v: unknown, where: string): unknown[] {
+  if (!Array.isArray(v)) fail(where, "expected a list");
+  return v;
+}
+
+function str(v: unknown, where: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean")
+    fail(where, "expected a string");
+  return String(v);
 }
 
 function strList(v: unknown, where: string): string[] | undefined {
@@ -87,154 +138,297 @@ function strList(v: unknown, where: string): string[] | undefined {
   return (v as unknown[]).map(String);
 }
 
-function envList(v: unknown, where: string): EnvVar[] | undefined {
+function int(v: unknown, where: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) fail(where, "expected a list of {key, value}");
-  return v.map((e, i) => {
-    if (!e || typeof e !== "object" || typeof (e as EnvVar).key !== "string")
-      fail(`${where}[${i}]`, "expected {key, value}");
-    const x = e as { key: string; value?: unknown; isRegex?: unknown };
-    return { key: x.key, value: x.value === undefined ? "" : String(x.value), isRegex: x.isRegex === true };
+  if (!Number.isInteger(v)) fail(where, "expected an integer");
+  return v as number;
+}
+
+function bool(v: unknown, where: string): boolean | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "boolean") fail(where, "expected true or false");
+  return v;
+}
+
+function envList(v: unknown, where: string, version: string): EnvVar[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  return list(v, where).map((e, i) => {
+    const w = `${where}[${i}]`;
+    const x = mapping(e, w);
+    onlyKeys(x, ["key", "value", "isRegex"], w, version);
+    return {
+      key: str(x.key, `${w}.key`) ?? "",
+      value: str(x.value, `${w}.value`) ?? "",
+      isRegex: bool(x.isRegex, `${w}.isRegex`) ?? false,
+    };
   });
 }
 
-function checkRegexes(list: string[] | undefined, where: string): void {
+function checkRegexes(list: string[] | undefined, where: string, version: string): void {
   for (const r of list ?? []) {
-    try {
-      new RegExp(r, "m");
-    } catch (e) {
-      fail(where, `invalid regex ${JSON.stringify(r)}: ${(e as Error).message}`);
-    }
+    const err = re2Error(r);
+    if (err) fail(where, `invalid regex ${JSON.stringify(r)} (RE2 syntax, as Go's regexp): ${err}`, version);
   }
+}
+
+function commandList(v: unknown, where: string, what: string, version: string): string[][] | undefined {
+  if (v === undefined || v === null) return undefined;
+  return list(v, where).map((c, j) => {
+    const argv = strList(c, `${where}[${j}]`) ?? [];
+    if (argv.length === 0) fail(`${where}[${j}]`, `an empty ${what} command`, version);
+    return argv;
+  });
+}
+
+function parseCommandTest(t: unknown, w: string, version: SchemaVersion): CommandTest {
+  const x = mapping(t, w);
+  const common = [
+    "name",
+    "setup",
+    "teardown",
+    "envVars",
+    "exitCode",
+    "command",
+    "expectedOutput",
+    "excludedOutput",
+    "expectedError",
+    "excludedError",
+  ];
+  onlyKeys(x, version === "1.0.0" ? common : [...common, "args"], w, version);
+  const name = str(x.name, `${w}.name`);
+  if (!name) fail(w, "name is required", version);
+  const wn = `${w} (${name})`;
+  let command: string;
+  let args: string[] | undefined;
+  if (version === "1.0.0") {
+    if (typeof x.command === "string")
+      fail(
+        wn,
+        'command must be an argv list in schemaVersion 1.0.0 (e.g. ["/usr/bin/app", "--version"])',
+        version,
+      );
+    const argv = strList(x.command, `${wn}.command`) ?? [];
+    if (argv.length === 0 || argv[0] === "") fail(wn, "command is required", version);
+    [command, ...args] = argv;
+  } else {
+    if (Array.isArray(x.command))
+      fail(wn, 'command is one string in schemaVersion 2.0.0; its arguments go in "args"', version);
+    command = str(x.command, `${wn}.command`) ?? "";
+    if (command === "") fail(wn, "command is required", version);
+    args = strList(x.args, `${wn}.args`);
+  }
+  const envVars = envList(x.envVars, `${wn}.envVars`, version);
+  for (const e of envVars ?? [])
+    if (e.key === "" || e.value === "")
+      fail(`${wn}.envVars`, "every env var needs a non-empty key and value", version);
+  const ct: CommandTest = {
+    name,
+    command,
+    args,
+    envVars,
+    setup: commandList(x.setup, `${wn}.setup`, "setup", version),
+    teardown: commandList(x.teardown, `${wn}.teardown`, "teardown", version),
+    expectedOutput: strList(x.expectedOutput, `${wn}.expectedOutput`),
+    excludedOutput: strList(x.excludedOutput, `${wn}.excludedOutput`),
+    expectedError: strList(x.expectedError, `${wn}.expectedError`),
+    excludedError: strList(x.excludedError, `${wn}.excludedError`),
+    exitCode: int(x.exitCode, `${wn}.exitCode`),
+  };
+  for (const k of ["expectedOutput", "excludedOutput", "expectedError", "excludedError"] as const)
+    checkRegexes(ct[k], `${wn}.${k}`, version);
+  return ct;
+}
+
+function parsePermissions(v: unknown, where: string, version: string): string | undefined {
+  const p = str(v, `${where}.permissions`);
+  if (p === undefined || p === "") return undefined;
+  if (isGoFileMode(p)) return p;
+  const go = lsToGoFileMode(p);
+  if (go)
+    fail(
+      where,
+      `permissions ${JSON.stringify(p)} is in ls form; container-structure-test compares Go's FileMode form: write ${JSON.stringify(go)}`,
+      version,
+    );
+  fail(
+    where,
+    `permissions ${JSON.stringify(p)} is not a Go FileMode string like "-rwxr-xr-x" or "dtrwxrwxrwx"`,
+    version,
+  );
+}
+
+function parseFileExistenceTest(t: unknown, w: string, version: SchemaVersion): FileExistenceTest {
+  const x = mapping(t, w);
+  const v1 = ["name", "path", "shouldExist", "permissions"];
+  onlyKeys(x, version === "1.0.0" ? v1 : [...v1, "uid", "gid", "isExecutableBy"], w, version);
+  const name = str(x.name, `${w}.name`);
+  if (!name) fail(w, "name is required", version);
+  const wn = `${w} (${name})`;
+  const path = str(x.path, `${wn}.path`);
+  if (!path) fail(wn, "path is required", version);
+  const isExecutableBy = str(x.isExecutableBy, `${wn}.isExecutableBy`) || undefined;
+  if (isExecutableBy !== undefined && !["owner", "group", "other", "any"].includes(isExecutableBy))
+    fail(wn, "isExecutableBy must be owner, group, other or any", version);
+  const uid = int(x.uid, `${wn}.uid`);
+  const gid = int(x.gid, `${wn}.gid`);
+  return {
+    name,
+    path,
+    shouldExist: bool(x.shouldExist, `${wn}.shouldExist`) ?? true,
+    permissions: parsePermissions(x.permissions, wn, version),
+    // cst's "not given" is -1
+    uid: uid === -1 ? undefined : uid,
+    gid: gid === -1 ? undefined : gid,
+    isExecutableBy: isExecutableBy as FileExistenceTest["isExecutableBy"],
+  };
+}
+
+function parseFileContentTest(t: unknown, w: string, version: SchemaVersion): FileContentTest {
+  const x = mapping(t, w);
+  onlyKeys(x, ["name", "path", "expectedContents", "excludedContents"], w, version);
+  const name = str(x.name, `${w}.name`);
+  if (!name) fail(w, "name is required", version);
+  const wn = `${w} (${name})`;
+  const path = str(x.path, `${wn}.path`);
+  if (!path) fail(wn, "path is required", version);
+  const ft = {
+    name,
+    path,
+    expectedContents: strList(x.expectedContents, `${wn}.expectedContents`),
+    excludedContents: strList(x.excludedContents, `${wn}.excludedContents`),
+  };
+  checkRegexes(ft.expectedContents, `${wn}.expectedContents`, version);
+  checkRegexes(ft.excludedContents, `${wn}.excludedContents`, version);
+  return ft;
+}
+
+function parseMetadataTest(v: unknown, w: string): MetadataTest {
+  const version = "2.0.0";
+  const x = mapping(v ?? {}, w);
+  onlyKeys(
+    x,
+    [
+      "envVars",
+      "env",
+      "unboundEnvVars",
+      "exposedPorts",
+      "unexposedPorts",
+      "entrypoint",
+      "cmd",
+      "workdir",
+      "volumes",
+      "unmountedVolumes",
+      "labels",
+      "user",
+    ],
+    w,
+    version,
+  );
+  const mt: MetadataTest = {
+    envVars: envList(x.envVars ?? x.env, `${w}.envVars`, version),
+    unboundEnvVars: envList(x.unboundEnvVars, `${w}.unboundEnvVars`, version),
+    labels: envList(x.labels, `${w}.labels`, version),
+    entrypoint: strList(x.entrypoint, `${w}.entrypoint`),
+    cmd: strList(x.cmd, `${w}.cmd`),
+    exposedPorts: strList(x.exposedPorts, `${w}.exposedPorts`),
+    unexposedPorts: strList(x.unexposedPorts, `${w}.unexposedPorts`),
+    volumes: strList(x.volumes, `${w}.volumes`),
+    unmountedVolumes: strList(x.unmountedVolumes, `${w}.unmountedVolumes`),
+    workdir: str(x.workdir, `${w}.workdir`),
+    user: str(x.user, `${w}.user`),
+  };
+  // cst's MetadataTest.Validate
+  for (const e of mt.envVars ?? [])
+    if (e.key === "") fail(`${w}.envVars`, "an env var key is empty", version);
+  for (const e of mt.labels ?? []) if (e.key === "") fail(`${w}.labels`, "a label key is empty", version);
+  for (const p of mt.exposedPorts ?? []) if (p === "") fail(`${w}.exposedPorts`, "a port is empty", version);
+  for (const p of mt.volumes ?? []) if (p === "") fail(`${w}.volumes`, "a volume is empty", version);
+  for (const e of [...(mt.envVars ?? []), ...(mt.labels ?? [])])
+    if (e.isRegex) checkRegexes([e.value], `${w} (${e.key})`, version);
+  return mt;
+}
+
+function parseLicenseTest(t: unknown, w: string, version: SchemaVersion): LicenseTest {
+  const x = mapping(t, w);
+  onlyKeys(x, ["debian", "files"], w, version);
+  return { debian: bool(x.debian, `${w}.debian`) ?? false, files: strList(x.files, `${w}.files`) ?? [] };
+}
+
+function tests<T>(v: unknown, where: string, each: (t: unknown, w: string) => T): T[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  return list(v, where).map((t, i) => each(t, `${where}[${i}]`));
 }
 
 /** Validate and normalize a parsed structure-test document. */
 export function parseStructure(doc: unknown, source = "structure test"): StructureConfig {
-  if (!doc || typeof doc !== "object") fail(source, "not a YAML mapping");
-  const d = doc as Record<string, unknown>;
-  if (d.schemaVersion !== "2.0.0")
-    fail(source, `schemaVersion must be "2.0.0" (got ${JSON.stringify(d.schemaVersion)})`);
-  const known = new Set([
+  if (!doc || typeof doc !== "object" || Array.isArray(doc)) fail(source, "not a YAML mapping");
+  const d = doc as Doc;
+  if (d.schemaVersion === undefined || d.schemaVersion === null || d.schemaVersion === "")
+    fail(source, `schemaVersion is required (${SCHEMA_VERSIONS.map((v) => `"${v}"`).join(" or ")})`);
+  const version = String(d.schemaVersion) as SchemaVersion;
+  if (!SCHEMA_VERSIONS.includes(version))
+    fail(
+      source,
+      `unsupported schemaVersion ${JSON.stringify(d.schemaVersion)} (container-structure-test knows ${SCHEMA_VERSIONS.map((v) => `"${v}"`).join(" and ")})`,
+    );
+  const v1Keys = [
     "schemaVersion",
     "globalEnvVars",
     "commandTests",
     "fileExistenceTests",
     "fileContentTests",
-    "metadataTest",
     "licenseTests",
-    "containerRunOptions",
     "shellfree",
-  ]);
-  for (const k of Object.keys(d)) if (!known.has(k)) fail(source, `unknown key "${k}"`);
+  ];
+  const known = version === "1.0.0" ? v1Keys : [...v1Keys, "metadataTest", "containerRunOptions"];
+  if (version === "1.0.0" && (d.metadataTest !== undefined || d.containerRunOptions !== undefined))
+    fail(
+      source,
+      `${d.metadataTest !== undefined ? "metadataTest" : "containerRunOptions"} needs schemaVersion "2.0.0" (1.0.0 has no such section)`,
+      version,
+    );
+  onlyKeys(d, known, source, version);
   const out: StructureConfig = {
-    schemaVersion: "2.0.0",
+    schemaVersion: version,
     source,
-    globalEnvVars: envList(d.globalEnvVars, `${source}: globalEnvVars`),
+    globalEnvVars: envList(d.globalEnvVars, `${source}: globalEnvVars`, version),
   };
-  if (d.commandTests !== undefined) {
-    if (!Array.isArray(d.commandTests)) fail(source, "commandTests must be a list");
-    out.commandTests = d.commandTests.map((t, i) => {
-      const w = `${source}: commandTests[${i}]`;
-      const x = (t ?? {}) as Record<string, unknown>;
-      if (typeof x.name !== "string") fail(w, "name is required");
-      if (typeof x.command !== "string" || x.command === "") fail(`${w} (${x.name})`, "command is required");
-      const ct: CommandTest = {
-        name: x.name,
-        command: x.command,
-        args: strList(x.args, `${w}.args`),
-        envVars: envList(x.envVars, `${w}.envVars`),
-        setup: (x.setup as unknown[] | undefined)?.map((s, j) => strList(s, `${w}.setup[${j}]`) ?? []),
-        teardown: (x.teardown as unknown[] | undefined)?.map(
-          (s, j) => strList(s, `${w}.teardown[${j}]`) ?? [],
-        ),
-        expectedOutput: strList(x.expectedOutput, `${w}.expectedOutput`),
-        excludedOutput: strList(x.excludedOutput, `${w}.excludedOutput`),
-        expectedError: strList(x.expectedError, `${w}.expectedError`),
-        excludedError: strList(x.excludedError, `${w}.excludedError`),
-      };
-      if (x.exitCode !== undefined) {
-        if (!Number.isInteger(x.exitCode)) fail(w, "exitCode must be an integer");
-        ct.exitCode = x.exitCode as number;
-      }
-      for (const k of ["expectedOutput", "excludedOutput", "expectedError", "excludedError"] as const)
-        checkRegexes(ct[k], `${w}.${k}`);
-      return ct;
-    });
-  }
-  if (d.fileExistenceTests !== undefined) {
-    if (!Array.isArray(d.fileExistenceTests)) fail(source, "fileExistenceTests must be a list");
-    out.fileExistenceTests = d.fileExistenceTests.map((t, i) => {
-      const w = `${source}: fileExistenceTests[${i}]`;
-      const x = (t ?? {}) as Record<string, unknown>;
-      if (typeof x.name !== "string") fail(w, "name is required");
-      if (typeof x.path !== "string") fail(w, "path is required");
-      if (
-        x.isExecutableBy !== undefined &&
-        !["owner", "group", "other", "any"].includes(x.isExecutableBy as string)
-      )
-        fail(w, "isExecutableBy must be owner, group, other or any");
-      if (x.permissions !== undefined && !/^[-dlcbps][-rwxsStT]{9}$/.test(String(x.permissions)))
-        fail(w, `permissions ${JSON.stringify(x.permissions)} is not like "-rwxr-xr-x"`);
-      return {
-        name: x.name,
-        path: x.path,
-        shouldExist: x.shouldExist === undefined ? true : x.shouldExist === true,
-        permissions: x.permissions as string | undefined,
-        uid: x.uid as number | undefined,
-        gid: x.gid as number | undefined,
-        isExecutableBy: x.isExecutableBy as FileExistenceTest["isExecutableBy"],
-      };
-    });
-  }
-  if (d.fileContentTests !== undefined) {
-    if (!Array.isArray(d.fileContentTests)) fail(source, "fileContentTests must be a list");
-    out.fileContentTests = d.fileContentTests.map((t, i) => {
-      const w = `${source}: fileContentTests[${i}]`;
-      const x = (t ?? {}) as Record<string, unknown>;
-      if (typeof x.name !== "string") fail(w, "name is required");
-      if (typeof x.path !== "string") fail(w, "path is required");
-      const ft = {
-        name: x.name,
-        path: x.path,
-        expectedContents: strList(x.expectedContents, `${w}.expectedContents`),
-        excludedContents: strList(x.excludedContents, `${w}.excludedContents`),
-      };
-      checkRegexes(ft.expectedContents, `${w}.expectedContents`);
-      checkRegexes(ft.excludedContents, `${w}.excludedContents`);
-      return ft;
-    });
-  }
-  if (d.metadataTest !== undefined) {
-    const x = (d.metadataTest ?? {}) as Record<string, unknown>;
-    const w = `${source}: metadataTest`;
-    out.metadataTest = {
-      envVars: envList(x.envVars ?? x.env, `${w}.envVars`),
-      unboundEnvVars: envList(x.unboundEnvVars, `${w}.unboundEnvVars`),
-      labels: envList(x.labels, `${w}.labels`),
-      entrypoint: strList(x.entrypoint, `${w}.entrypoint`),
-      cmd: strList(x.cmd, `${w}.cmd`),
-      exposedPorts: strList(x.exposedPorts, `${w}.exposedPorts`),
-      unexposedPorts: strList(x.unexposedPorts, `${w}.unexposedPorts`),
-      volumes: strList(x.volumes, `${w}.volumes`),
-      unmountedVolumes: strList(x.unmountedVolumes, `${w}.unmountedVolumes`),
-      workdir: x.workdir as string | undefined,
-      user: x.user as string | undefined,
-    };
-  }
-  if (d.licenseTests !== undefined)
-    warn(`${source}: licenseTests are not run by shellfree test (see the image's SBOM instead)`);
-  if (d.containerRunOptions !== undefined) {
-    const x = (d.containerRunOptions ?? {}) as Record<string, unknown>;
+  for (const e of out.globalEnvVars ?? [])
+    if (e.key === "") fail(`${source}: globalEnvVars`, "an env var key is empty", version);
+  out.commandTests = tests(d.commandTests, `${source}: commandTests`, (t, w) =>
+    parseCommandTest(t, w, version),
+  );
+  out.fileExistenceTests = tests(d.fileExistenceTests, `${source}: fileExistenceTests`, (t, w) =>
+    parseFileExistenceTest(t, w, version),
+  );
+  out.fileContentTests = tests(d.fileContentTests, `${source}: fileContentTests`, (t, w) =>
+    parseFileContentTest(t, w, version),
+  );
+  out.licenseTests = tests(d.licenseTests, `${source}: licenseTests`, (t, w) =>
+    parseLicenseTest(t, w, version),
+  );
+  if (d.metadataTest !== undefined && d.metadataTest !== null)
+    out.metadataTest = parseMetadataTest(d.metadataTest, `${source}: metadataTest`);
+  if (d.containerRunOptions !== undefined && d.containerRunOptions !== null) {
+    const x = mapping(d.containerRunOptions, `${source}: containerRunOptions`);
+    onlyKeys(
+      x,
+      ["user", "privileged", "allocateTty", "envVars", "envFile", "capabilities", "bindMounts"],
+      `${source}: containerRunOptions`,
+      version,
+    );
     const unsupported = Object.keys(x).filter((k) => k !== "user" && k !== "envVars");
     if (unsupported.length)
-      warn(`${source}: containerRunOptions ${unsupported.join(", ")} not supported; ignored`);
+      warn(
+        `${source}: containerRunOptions ${unsupported.join(", ")} not supported by shellfree test; ignored`,
+      );
     out.containerRunOptions = {
-      user: x.user as string | undefined,
+      user: str(x.user, `${source}: containerRunOptions.user`) || undefined,
       envVars: strList(x.envVars, `${source}: containerRunOptions.envVars`),
     };
   }
   if (d.shellfree !== undefined) {
-    const x = (d.shellfree ?? {}) as Record<string, unknown>;
+    const x = mapping(d.shellfree ?? {}, `${source}: shellfree`);
     out.shellfree = {
       ...x,
       checks: strList(x.checks, `${source}: shellfree.checks`),

@@ -1,36 +1,51 @@
 /**
- * Running container-structure-test files without a shell: commandTests (argv exec'd directly,
- * entrypoint overridden as cst does; setup/teardown in the same session so their changes carry
- * over), file tests against the unpacked image, the metadata test against the image config.
+ * Running container-structure-test files without a shell, with cst's semantics: commandTests
+ * (argv exec'd directly, entrypoint overridden as cst does, `$VAR` in the command line expanded
+ * from the image's env as Go's os.Expand does; setup/teardown in the same session so their
+ * changes carry over), file and license tests against the unpacked image, the metadata test
+ * against the image config. Regexes are RE2 (regex.ts), modes Go's FileMode (go-semantics.ts).
  */
-import { lstat, readFile, readlink } from "node:fs/promises";
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import type { OciImageConfig } from "../../formats/index.ts";
 import type { Driver } from "../driver.ts";
 import type { TestResult } from "../report.ts";
 import { secureJoin } from "../unpack.ts";
 import type {
   CommandTest,
+  EnvVar,
   FileContentTest,
   FileExistenceTest,
+  LicenseTest,
   MetadataTest,
   StructureConfig,
 } from "./config.ts";
+import { goExpand, goFileMode } from "./go-semantics.ts";
+import { compileRe2 } from "./regex.ts";
 
-/** $VAR / ${VAR} substitution against an environment (unset → empty), as cst does. */
-export function expandEnv(value: string, env: Map<string, string>): string {
-  return value.replace(
-    /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g,
-    (_m, a: string | undefined, b: string | undefined) => env.get((a ?? b) as string) ?? "",
-  );
-}
-
-function imageEnv(image: OciImageConfig): Map<string, string> {
+/** The image's environment as a map (later entries win, as in a runtime). */
+export function imageEnv(image: OciImageConfig): Map<string, string> {
   const m = new Map<string, string>();
   for (const e of image.config?.Env ?? []) {
     const i = e.indexOf("=");
     if (i > 0) m.set(e.slice(0, i), e.slice(i + 1));
   }
   return m;
+}
+
+/** `$VAR` / `${VAR}` substitution against an environment, exactly as Go's os.Expand (cst). */
+export function expandEnv(value: string, env: Map<string, string>): string {
+  return goExpand(value, (name) => env.get(name));
+}
+
+/**
+ * The environment cst expands against: the image's, then globalEnvVars (cst commits them into
+ * the image before each test, each value expanded against the image's env).
+ */
+export function structureEnv(image: OciImageConfig, cfg: StructureConfig): Map<string, string> {
+  const env = imageEnv(image);
+  const base = new Map(env);
+  for (const e of cfg.globalEnvVars ?? []) env.set(e.key, expandEnv(e.value, base));
+  return env;
 }
 
 function indent(text: string, max = 20): string {
@@ -40,7 +55,11 @@ function indent(text: string, max = 20): string {
   return text === "" ? "      | (empty)" : shown.join("\n");
 }
 
-/** Compare output against expected/excluded regexes; returns readable problems. */
+/**
+ * Compare output against expected/excluded regexes as cst does (Go's regexp, no flags added:
+ * `^`/`$` are the start/end of the whole text unless the pattern says `(?m)`); returns readable
+ * problems.
+ */
 export function matchOutput(
   what: string,
   text: string,
@@ -49,14 +68,14 @@ export function matchOutput(
 ): string[] {
   const problems: string[] = [];
   for (const r of expected) {
-    if (!new RegExp(r, "m").test(text))
+    if (!compileRe2(r).test(text))
       problems.push(`${what}: expected to match /${r}/, but it does not. Actual ${what}:\n${indent(text)}`);
   }
   for (const r of excluded) {
-    const m = new RegExp(r, "m").exec(text);
-    if (m)
+    const m = compileRe2(r).firstMatch(text);
+    if (m !== undefined)
       problems.push(
-        `${what}: must not match /${r}/, but it does (at ${JSON.stringify(m[0].slice(0, 80))}). Actual ${what}:\n${indent(text)}`,
+        `${what}: must not match /${r}/, but it does (at ${JSON.stringify(m.slice(0, 80))}). Actual ${what}:\n${indent(text)}`,
       );
   }
   return problems;
@@ -70,12 +89,12 @@ export async function runCommandTest(
   timeoutMs: number,
 ): Promise<TestResult> {
   const t0 = performance.now();
-  const env = imageEnv(image);
+  // globals are expanded against the image's env, the test's own against that plus the globals
+  // (cst commits the globals into the image first); the command line against the same
+  const env = structureEnv(image, cfg);
   const extra: Record<string, string> = {};
-  for (const e of [...(cfg.globalEnvVars ?? []), ...(t.envVars ?? [])]) {
-    const v = expandEnv(e.value, new Map([...env, ...Object.entries(extra)]));
-    extra[e.key] = v;
-  }
+  for (const e of cfg.globalEnvVars ?? []) extra[e.key] = env.get(e.key) ?? "";
+  for (const e of t.envVars ?? []) extra[e.key] = expandEnv(e.value, env);
   for (const k of cfg.containerRunOptions?.envVars ?? [])
     if (process.env[k] !== undefined) extra[k] = process.env[k] as string;
   const user = cfg.containerRunOptions?.user;
@@ -90,7 +109,13 @@ export async function runCommandTest(
     }
     if (problems.length === 0) {
       const r = await driver.runOnce(
-        { argv: [t.command, ...(t.args ?? [])], env: extra, user, session, network: "none" },
+        {
+          argv: [t.command, ...(t.args ?? [])].map((a) => expandEnv(a, env)),
+          env: extra,
+          user,
+          session,
+          network: "none",
+        },
         timeoutMs,
       );
       out = r;
@@ -120,38 +145,29 @@ export async function runCommandTest(
   };
 }
 
-/** "-rwxr-xr-x" for an lstat mode. */
+/** The mode string cst compares `permissions` with (Go's FileMode form). */
 export function permString(mode: number): string {
-  const t =
-    (mode & 0o170000) === 0o040000
-      ? "d"
-      : (mode & 0o170000) === 0o120000
-        ? "L"
-        : (mode & 0o170000) === 0o020000
-          ? "c"
-          : (mode & 0o170000) === 0o060000
-            ? "b"
-            : (mode & 0o170000) === 0o010000
-              ? "p"
-              : (mode & 0o170000) === 0o140000
-                ? "S"
-                : "-";
-  const bit = (m: number, c: string) => (mode & m ? c : "-");
-  let s = t;
-  s += bit(0o400, "r") + bit(0o200, "w");
-  s += mode & 0o4000 ? (mode & 0o100 ? "s" : "S") : bit(0o100, "x");
-  s += bit(0o040, "r") + bit(0o020, "w");
-  s += mode & 0o2000 ? (mode & 0o010 ? "s" : "S") : bit(0o010, "x");
-  s += bit(0o004, "r") + bit(0o002, "w");
-  s += mode & 0o1000 ? (mode & 0o001 ? "t" : "T") : bit(0o001, "x");
-  return s;
+  return goFileMode(mode);
 }
 
-/** Resolve an image path inside `root` following symlinks within root (like the container sees it). */
-async function imagePath(root: string, path: string): Promise<string> {
-  const parts = path.split("/").filter((p) => p && p !== ".");
-  // resolve parents safely, then the final symlink (if any) too, as os.Stat in the image would
-  let p = await secureJoin(root, parts);
+function cleanParts(parts: string[]): string[] {
+  const out: string[] = [];
+  for (const s of parts) {
+    if (!s || s === ".") continue;
+    if (s === "..") out.pop();
+    else out.push(s);
+  }
+  return out;
+}
+
+/**
+ * The host path of image path `path` under `root`: parent directories resolved inside root
+ * (symlinks followed, never out of it); the last component itself is not followed unless
+ * `follow` (reading a file's contents follows it, as cst's ReadFile does; stat does not).
+ */
+async function imagePath(root: string, path: string, follow: boolean): Promise<string> {
+  let p = await secureJoin(root, cleanParts(path.split("/")));
+  if (!follow) return p;
   for (let i = 0; i < 40; i++) {
     const st = await lstat(p).catch(() => null);
     if (!st?.isSymbolicLink()) return p;
@@ -160,21 +176,19 @@ async function imagePath(root: string, path: string): Promise<string> {
       .slice(root.length + 1)
       .split("/")
       .slice(0, -1);
-    const next = t.startsWith("/") ? t.split("/") : [...rel, ...t.split("/")];
-    const clean: string[] = [];
-    for (const s of next) {
-      if (!s || s === ".") continue;
-      if (s === "..") clean.pop();
-      else clean.push(s);
-    }
-    p = await secureJoin(root, clean);
+    p = await secureJoin(root, cleanParts(t.startsWith("/") ? t.split("/") : [...rel, ...t.split("/")]));
   }
   return p;
 }
 
+/**
+ * A file existence test as cst runs it: the path itself is examined (a symlink is reported as
+ * a symlink, `Lrwxrwxrwx`, not as its target), permissions compared in Go's FileMode form,
+ * uid/gid from the image's metadata.
+ */
 export async function runFileExistenceTest(root: string, t: FileExistenceTest): Promise<TestResult> {
   const t0 = performance.now();
-  const p = await imagePath(root, t.path);
+  const p = await imagePath(root, t.path, false);
   const st = await lstat(p).catch(() => null);
   const problems: string[] = [];
   if (!st) {
@@ -209,16 +223,17 @@ export async function runFileExistenceTest(root: string, t: FileExistenceTest): 
 
 export async function runFileContentTest(root: string, t: FileContentTest): Promise<TestResult> {
   const t0 = performance.now();
-  const p = await imagePath(root, t.path);
+  const p = await imagePath(root, t.path, true);
   let text: string | undefined;
   try {
     text = await readFile(p, "utf8");
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
     return {
       kind: "fileContent",
       name: t.name,
       passed: false,
-      message: `${t.path}: cannot read: ${(e as NodeJS.ErrnoException).code}`,
+      message: `${t.path}: cannot read: ${code === "EISDIR" ? "a directory, not a file" : code}`,
       durationMs: Math.round(performance.now() - t0),
     };
   }
@@ -228,6 +243,74 @@ export async function runFileContentTest(root: string, t: FileContentTest): Prom
     name: t.name,
     passed: problems.length === 0,
     message: problems.join("\n") || "ok",
+    durationMs: Math.round(performance.now() - t0),
+  };
+}
+
+/** Words that fail cst's license test when a copyright file contains them (case-insensitive). */
+export const LICENSE_DENYLIST: readonly string[] = ["AGPL", "WTFPL"];
+/** Packages cst's license test skips. */
+const LICENSE_ALLOWED_PACKAGES: readonly string[] = ["libgnutls30"];
+const DEBIAN_DOC = "/usr/share/doc";
+
+async function checkLicenseFile(root: string, file: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(await imagePath(root, file, true), "latin1");
+  } catch (e) {
+    return `${file}: cannot read: ${(e as NodeJS.ErrnoException).code}`;
+  }
+  const upper = text.toUpperCase();
+  for (const word of LICENSE_DENYLIST) {
+    const at = upper.indexOf(word);
+    if (at >= 0) {
+      const end = text.indexOf("\n", at);
+      const line = text.slice(text.lastIndexOf("\n", at) + 1, end < 0 ? undefined : end);
+      return `${file}: contains ${word} (line: ${JSON.stringify(line.slice(0, 100))})`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A license test as cst runs it: with `debian: true` every directory in /usr/share/doc must have
+ * a `copyright` file, and no checked file may mention AGPL or WTFPL (any case); `files` are
+ * checked the same way.
+ */
+export async function runLicenseTest(root: string, t: LicenseTest): Promise<TestResult> {
+  const t0 = performance.now();
+  const problems: string[] = [];
+  let checked = 0;
+  if (t.debian) {
+    const dir = await imagePath(root, DEBIAN_DOC, true);
+    const entries = await readdir(dir, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      problems.push(`${DEBIAN_DOC}: cannot read: ${e.code}`);
+      return [];
+    });
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (!e.isDirectory() || LICENSE_ALLOWED_PACKAGES.includes(e.name)) continue;
+      const file = `${DEBIAN_DOC}/${e.name}/copyright`;
+      if (!(await lstat(await imagePath(root, file, false)).catch(() => null))) {
+        problems.push(`${file}: missing (package ${e.name})`);
+        continue;
+      }
+      checked++;
+      const p = await checkLicenseFile(root, file);
+      if (p) problems.push(p);
+    }
+  }
+  for (const f of t.files) {
+    checked++;
+    const p = await checkLicenseFile(root, f);
+    if (p) problems.push(p);
+  }
+  return {
+    kind: "license",
+    name: t.debian
+      ? `debian copyrights${t.files.length ? ` and ${t.files.length} files` : ""}`
+      : "license files",
+    passed: problems.length === 0,
+    message: problems.join("\n") || `${checked} copyright files checked`,
     durationMs: Math.round(performance.now() - t0),
   };
 }
@@ -242,13 +325,14 @@ export function runMetadataTest(image: OciImageConfig, t: MetadataTest): TestRes
   const c = image.config ?? {};
   const problems: string[] = [];
   const env = imageEnv(image);
+  const matches = (e: EnvVar, v: string) => (e.isRegex ? compileRe2(e.value).test(v) : v === e.value);
   for (const e of t.envVars ?? []) {
     const v = env.get(e.key);
     if (v === undefined)
       problems.push(
         `env ${e.key}: expected to be set${e.value ? ` to ${JSON.stringify(e.value)}` : ""}, but it is not set`,
       );
-    else if (e.isRegex ? !new RegExp(e.value).test(v) : v !== e.value)
+    else if (!matches(e, v))
       problems.push(
         `env ${e.key}\n      - expected ${e.isRegex ? `/${e.value}/` : JSON.stringify(e.value)}\n      + actual   ${JSON.stringify(v)}`,
       );
@@ -259,7 +343,7 @@ export function runMetadataTest(image: OciImageConfig, t: MetadataTest): TestRes
   for (const l of t.labels ?? []) {
     const v = c.Labels?.[l.key];
     if (v === undefined) problems.push(`label ${l.key}: expected, but not set`);
-    else if (l.isRegex ? !new RegExp(l.value).test(v) : v !== l.value)
+    else if (!matches(l, v))
       problems.push(
         `label ${l.key}\n      - expected ${l.isRegex ? `/${l.value}/` : JSON.stringify(l.value)}\n      + actual   ${JSON.stringify(v)}`,
       );
@@ -272,22 +356,25 @@ export function runMetadataTest(image: OciImageConfig, t: MetadataTest): TestRes
     const d = diffList("cmd", t.cmd, c.Cmd ?? []);
     if (d) problems.push(d);
   }
-  const ports = Object.keys(c.ExposedPorts ?? {});
-  const hasPort = (p: string) => ports.includes(p) || ports.includes(`${p}/tcp`);
+  // cst compares port numbers: "8080/tcp" and "8080/udp" in the image are both "8080"
+  const ports = Object.keys(c.ExposedPorts ?? {}).map((p) => p.split("/")[0]);
+  const hint = (p: string) => (p.includes("/") ? " (cst compares port numbers without /tcp or /udp)" : "");
   for (const p of t.exposedPorts ?? [])
-    if (!hasPort(p)) problems.push(`exposed port ${p}: not exposed (exposed: ${JSON.stringify(ports)})`);
+    if (!ports.includes(p))
+      problems.push(`exposed port ${p}: not exposed (exposed: ${JSON.stringify(ports)})${hint(p)}`);
   for (const p of t.unexposedPorts ?? [])
-    if (hasPort(p)) problems.push(`port ${p}: expected not to be exposed, but it is`);
+    if (ports.includes(p)) problems.push(`port ${p}: expected not to be exposed, but it is`);
   const vols = Object.keys(c.Volumes ?? {});
   for (const v of t.volumes ?? [])
     if (!vols.includes(v)) problems.push(`volume ${v}: not declared (volumes: ${JSON.stringify(vols)})`);
   for (const v of t.unmountedVolumes ?? [])
     if (vols.includes(v)) problems.push(`volume ${v}: expected not to be declared, but it is`);
-  if (t.workdir !== undefined && (c.WorkingDir ?? "") !== t.workdir)
+  // "" is "not checked", as in cst
+  if (t.workdir && (c.WorkingDir ?? "") !== t.workdir)
     problems.push(
       `workdir\n      - expected ${JSON.stringify(t.workdir)}\n      + actual   ${JSON.stringify(c.WorkingDir ?? "")}`,
     );
-  if (t.user !== undefined && (c.User ?? "") !== t.user)
+  if (t.user && (c.User ?? "") !== t.user)
     problems.push(
       `user\n      - expected ${JSON.stringify(t.user)}\n      + actual   ${JSON.stringify(c.User ?? "")}`,
     );
@@ -314,8 +401,17 @@ export async function runStructure(
     opts.onResult?.(r);
   };
   if (cfg.metadataTest) add(runMetadataTest(image, cfg.metadataTest));
-  for (const t of cfg.fileExistenceTests ?? []) add(await runFileExistenceTest(root, t));
+  // 2.0.0 expands $VAR in file existence paths against the image's env (1.0.0 does not)
+  const env = structureEnv(image, cfg);
+  for (const t of cfg.fileExistenceTests ?? [])
+    add(
+      await runFileExistenceTest(
+        root,
+        cfg.schemaVersion === "2.0.0" ? { ...t, path: expandEnv(t.path, env) } : t,
+      ),
+    );
   for (const t of cfg.fileContentTests ?? []) add(await runFileContentTest(root, t));
+  for (const t of cfg.licenseTests ?? []) add(await runLicenseTest(root, t));
   for (const t of cfg.commandTests ?? []) {
     const t0 = performance.now();
     add(

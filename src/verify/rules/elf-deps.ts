@@ -123,6 +123,9 @@ export const rule: Rule = {
     "Every ELF's interpreter exists and every DT_NEEDED library resolves inside the image (RPATH, LD_LIBRARY_PATH, RUNPATH with $ORIGIN, ld.so.conf, multiarch default dirs).",
   defaultSeverity: "error",
   hint: "add the package that ships the library (see `dpkg -S <lib>` on a Debian host), or remove the program",
+  securitySeverity: 3.0,
+  tags: ["reliability", "container"],
+  precision: "very-high",
   check({ fs, config }) {
     const out: RawFinding[] = [];
     const confDirs = ldSoConfDirs(fs);

@@ -9,6 +9,9 @@ export const rule: Rule = {
     "Entrypoint + Cmd form an exec-form command whose program exists in the image and is executable by its user (an image with neither is a base image: a note, unless allow-base-image: false).",
   defaultSeverity: "error",
   hint: 'set entrypoint to ["/absolute/program", ...] (exec form)',
+  securitySeverity: 5.0,
+  tags: ["security", "container", "shell"],
+  precision: "high",
   check({ fs, config, options }) {
     const c = config.config ?? {};
     const argv = [...(c.Entrypoint ?? []), ...(c.Cmd ?? [])];

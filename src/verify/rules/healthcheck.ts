@@ -9,6 +9,9 @@ export const rule: Rule = {
     "config.Healthcheck is present and exec form (CMD, never CMD-SHELL or NONE), and its program exists.",
   defaultSeverity: "error",
   hint: 'add a healthcheck in exec form, e.g. test: ["/usr/local/bin/node", "/usr/lib/shellfree/init.js", "probe", "/ready"]',
+  securitySeverity: 3.0,
+  tags: ["reliability", "container", "shell"],
+  precision: "high",
   check({ fs, config, options }) {
     const field = "config.Healthcheck.Test";
     const t = config.config?.Healthcheck?.Test ?? [];

@@ -10,7 +10,7 @@ import { rule as osRelease } from "./os-release.ts";
 import { rule as scriptInterpreter } from "./script-interpreter.ts";
 import { rule as secrets } from "./secrets.ts";
 import { rule as sizeBudget } from "./size-budget.ts";
-import type { Rule } from "./types.ts";
+import type { Precision, Rule } from "./types.ts";
 import { rule as unusedInterpreter } from "./unused-interpreter.ts";
 import { rule as wastedBytes } from "./wasted-bytes.ts";
 import { rule as worldWritable } from "./world-writable.ts";
@@ -33,4 +33,14 @@ export const RULES: Rule[] = [
 ];
 
 export const RULE_IDS = RULES.map((r) => r.id);
-export type { Finding, ImageConfigJson, Rule, RuleContext, Severity } from "./types.ts";
+
+/** A rule's SARIF metadata, with the defaults for what it does not say. */
+export function ruleSarifMeta(r: Rule): { securitySeverity: number; tags: string[]; precision: Precision } {
+  const byLevel = { error: 7.0, warning: 4.0, info: 1.0 };
+  return {
+    securitySeverity: r.securitySeverity ?? byLevel[r.defaultSeverity],
+    tags: r.tags ?? ["security", "container"],
+    precision: r.precision ?? "high",
+  };
+}
+export type { Finding, ImageConfigJson, Precision, Rule, RuleContext, Severity } from "./types.ts";

@@ -12,6 +12,9 @@ export const rule: Rule = {
     "No apt, dpkg, apk, yum/dnf, rpm or pip executable in the image, and no pip module beside a Python interpreter.",
   defaultSeverity: "error",
   hint: "exclude the package that ships it; install packages at build time, never at run time",
+  securitySeverity: 7.5,
+  tags: ["security", "container", "package-manager"],
+  precision: "very-high",
   check({ fs }) {
     const out: RawFinding[] = [];
     for (const n of fs.nodes.values()) {

@@ -9,6 +9,9 @@ export const rule: Rule = {
   description: "No file has the setuid or setgid bit.",
   defaultSeverity: "error",
   hint: "clear the bit (mode without 4000/2000) or drop the file; containers should not gain privileges",
+  securitySeverity: 7.8,
+  tags: ["security", "container", "privilege-escalation", "external/cwe/cwe-250"],
+  precision: "very-high",
   check({ fs }) {
     const out: RawFinding[] = [];
     for (const n of fs.nodes.values()) {

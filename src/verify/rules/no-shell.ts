@@ -14,6 +14,9 @@ export const rule: Rule = {
     "The image contains no shell (sh, bash, dash, ash, zsh, ksh, mksh, posh, yash, busybox, toybox, fish, csh, tcsh, sash, rc), by path or by ELF identity (its own strings, matched whole: signatures.ts).",
   defaultSeverity: "error",
   hint: "remove the package that ships it (e.g. exclude dash/bash/busybox) or the file; use exec-form commands instead of a shell",
+  securitySeverity: 8.0,
+  tags: ["security", "container", "shell"],
+  precision: "very-high",
   check({ fs }) {
     const out: RawFinding[] = [];
     const flagged = new Map<string, string>();

@@ -9,6 +9,9 @@ export const rule: Rule = {
   description: "config.User is a non-zero UID or a user in the image's /etc/passwd (empty, 0 and root fail).",
   defaultSeverity: "error",
   hint: "set the user to a non-root UID, e.g. 65532 (nonroot) or 65532:65532",
+  securitySeverity: 7.0,
+  tags: ["security", "container", "external/cwe/cwe-250"],
+  precision: "very-high",
   check({ fs, config }) {
     const out: RawFinding[] = [];
     const u = resolveUser(fs, config);

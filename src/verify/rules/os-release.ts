@@ -25,6 +25,9 @@ export const rule: Rule = {
     "/etc/os-release exists (scanners need it) and the Debian release is not past its end of life.",
   defaultSeverity: "error",
   hint: "keep base-files in the image (it ships /usr/lib/os-release) and build on a supported Debian release",
+  securitySeverity: 7.0,
+  tags: ["security", "container", "end-of-life", "external/cwe/cwe-1104"],
+  precision: "high",
   check({ fs, now, options }) {
     const text = nodeText(fs, "/etc/os-release") ?? nodeText(fs, "/usr/lib/os-release");
     if (text === undefined)

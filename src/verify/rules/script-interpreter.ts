@@ -11,6 +11,9 @@ export const rule: Rule = {
     "Executable scripts whose #! interpreter is missing cannot run (e.g. /bin/sh helper scripts in a shell-free image).",
   defaultSeverity: "warning",
   hint: "leave the script out of the image with the spec's packages.drop-paths (it cannot run), or add its interpreter if something must run it",
+  securitySeverity: 4.0,
+  tags: ["security", "container", "shell"],
+  precision: "high",
   check({ fs, config }) {
     const out: RawFinding[] = [];
     const fsv: ImageFs = fs;

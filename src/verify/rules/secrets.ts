@@ -13,6 +13,9 @@ export const rule: Rule = {
   description: "No PEM private keys, .env files, SSH keys or AWS/GCP credentials outside allowed paths.",
   defaultSeverity: "error",
   hint: "inject secrets at run time (mounted volume or env from a secret store); list intended test keys under allow-paths",
+  securitySeverity: 8.5,
+  tags: ["security", "container", "secrets", "external/cwe/cwe-798"],
+  precision: "medium",
   check({ fs }) {
     const out: RawFinding[] = [];
     for (const n of fs.files()) {

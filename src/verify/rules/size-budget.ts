@@ -10,6 +10,9 @@ export const rule: Rule = {
     "The files of the image (uncompressed, hard links once) fit the budget (policy: rules.size-budget.max, default 200MiB).",
   defaultSeverity: "error",
   hint: "drop packages or files you do not need (docs, locales, debug info), or raise the budget in the policy",
+  securitySeverity: 1.0,
+  tags: ["maintainability", "container", "size"],
+  precision: "very-high",
   check({ fs, options }) {
     const max = parseSize(options.max ?? "200MiB");
     const total = fs.stats().totalBytes;

@@ -30,6 +30,9 @@ export interface RuleContext {
   now: Date;
 }
 
+/** How sure a rule's findings are (SARIF/GitHub `precision`). */
+export type Precision = "very-high" | "high" | "medium" | "low";
+
 export interface Rule {
   id: string;
   title: string;
@@ -37,5 +40,14 @@ export interface Rule {
   defaultSeverity: Severity;
   /** default fix hint for its findings */
   hint: string;
+  /**
+   * GitHub code scanning's `security-severity` (0.0–10.0, CVSS-like: ≥9 critical, ≥7 high, ≥4
+   * medium, else low); default from defaultSeverity (error 7.0, warning 4.0, info 1.0)
+   */
+  securitySeverity?: number;
+  /** SARIF tags (GitHub filters on them); default ["security", "container"] */
+  tags?: string[];
+  /** default "high" */
+  precision?: Precision;
   check(ctx: RuleContext): RawFinding[];
 }

@@ -11,6 +11,9 @@ export const rule: Rule = {
     "Files overwritten or deleted by later layers still cost download and disk (policy: rules.wasted-bytes.max, default 1MiB).",
   defaultSeverity: "warning",
   hint: "do not add a file in one layer and remove or replace it in a later one; build the final tree in one layer",
+  securitySeverity: 1.0,
+  tags: ["maintainability", "container", "size"],
+  precision: "very-high",
   check({ fs, options }) {
     const max = parseSize(options.max ?? "1MiB");
     const { wastedBytes } = fs.stats();

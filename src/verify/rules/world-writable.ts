@@ -9,6 +9,9 @@ export const rule: Rule = {
   description: "No world-writable file or directory outside sticky (1777) directories.",
   defaultSeverity: "error",
   hint: "remove the o+w bit (e.g. 0755/0644), or make a shared scratch directory 1777",
+  securitySeverity: 5.5,
+  tags: ["security", "container", "external/cwe/cwe-732"],
+  precision: "high",
   check({ fs }) {
     const out: RawFinding[] = [];
     for (const n of fs.nodes.values()) {

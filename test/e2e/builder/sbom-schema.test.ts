@@ -11,7 +11,7 @@ import { before, describe, test } from "node:test";
 import { licensesFromCopyright, parseCopyright, sbomPackageFromDeb } from "../../../src/builder/copyright.ts";
 import { fetchNodeRuntime } from "../../../src/builder/noderuntime.ts";
 import { cyclonedxDocument } from "../../../src/builder/sbom/cyclonedx.ts";
-import { debPurl, npmPurl } from "../../../src/builder/sbom/purl.ts";
+import { debPurlOf, npmPurl } from "../../../src/builder/sbom/purl.ts";
 import { spdxDocument } from "../../../src/builder/sbom/spdx.ts";
 import type { SbomInput, SbomPackage } from "../../../src/builder/sbom/types.ts";
 import {
@@ -160,8 +160,8 @@ describe("SBOMs of real trixie packages", () => {
     const cdx = cyclonedxDocument(input) as { components: Array<{ name: string; purl?: string }> };
     assert.deepEqual(schemaErrors(spdxValidator(), spdx), []);
     assert.deepEqual(schemaErrors(cyclonedxValidator(), cdx), []);
-    for (const p of pkgs) {
-      const purl = debPurl({ name: p.name, version: p.version, arch: p.architecture, distro: "debian-13" });
+    for (const p of sbomPkgs) {
+      const purl = debPurlOf(p, "debian-13");
       assert.ok(
         spdx.packages.some((x) => x.externalRefs?.some((r) => r.referenceLocator === purl)),
         `SPDX has ${purl}`,
@@ -212,8 +212,28 @@ describe("SBOMs written by `shellfree build --preset node`", () => {
       );
       assert.ok(node, "the Node runtime is a component");
       assert.deepEqual(node.licenses, [{ license: { id: "MIT", acknowledgement: "declared" } }]);
+      // NVD's name for Node.js, so scanners matching CPEs find Node's CVEs
+      assert.match(
+        (node as { cpe?: string }).cpe ?? "",
+        /^cpe:2\.3:a:nodejs:node\.js:\d+\.\d+\.\d+:\*:\*:\*:\*:\*:\*:\*$/,
+      );
+      assert.ok(
+        (
+          spdx.packages as Array<{
+            externalRefs?: Array<{ referenceType: string; referenceLocator: string }>;
+          }>
+        ).some((p) =>
+          p.externalRefs?.some(
+            (r) => r.referenceType === "cpe23Type" && r.referenceLocator === (node as { cpe?: string }).cpe,
+          ),
+        ),
+        "the SPDX document carries the same CPE",
+      );
       const libc = (cdx.components as Array<{ name: string; purl?: string }>).find((c) => c.name === "libc6");
-      assert.match(libc?.purl ?? "", /^pkg:deb\/debian\/libc6@[^?]+\?arch=amd64&distro=debian-13$/);
+      assert.match(
+        libc?.purl ?? "",
+        /^pkg:deb\/debian\/libc6@[^?]+\?arch=amd64&distro=debian-13&upstream=glibc$/,
+      );
       // same spec + SOURCE_DATE_EPOCH in another directory: the same bytes
       assert.equal(docs[1].spdx, docs[0].spdx);
       assert.equal(docs[1].cdx, docs[0].cdx);

@@ -245,7 +245,7 @@ describe("shellfree outdated (fake archives on 127.0.0.1)", () => {
     );
   });
 
-  test("a tampered security Release: a one-line error (and its hint), exit 3, nothing on stdout", async () => {
+  test("a tampered security Release: a one-line error (and its hint), exit 3; stdout holds only the JSON error", async () => {
     await baseline();
     const inrelease = securityFiles.get("dists/trixie-security/InRelease")!.toString("utf8");
     assert.match(inrelease, /^Label: Test$/m);
@@ -255,7 +255,10 @@ describe("shellfree outdated (fake archives on 127.0.0.1)", () => {
     );
     const r = await sf(["-q", "outdated", join(specDir, "shellfree.lock"), "--json"]);
     assert.equal(r.code, 3, r.stderr);
-    assert.equal(r.stdout, "");
+    // under --json the error is also a JSON document on stdout, and nothing else is
+    const err = JSON.parse(r.stdout).error;
+    assert.equal(err.exitCode, 3);
+    assert.equal(`shellfree: ${err.message}`, r.stderr.split("\n")[0]);
     assert.match(
       r.stderr,
       /^shellfree: http:\/\/127\.0\.0\.1:\d+\/debian\/dists\/trixie-security\/InRelease: no valid signature from a key in the keyring [^\n]*\nhint: [^\n]*\n$/,

@@ -34,19 +34,25 @@ export async function processesWithEnv(entry: string): Promise<number[]> {
   return out;
 }
 
-/** A container-structure-test file written to the published schema (2.0.0). */
+/**
+ * A container-structure-test file written to the published schema (2.0.0) as the real tool reads
+ * it: RE2 regexes with `^`/`$` at the ends of the whole text unless `(?m)`, permissions in Go's
+ * FileMode form, `$VAR` expanded from the image's env.
+ */
 export function structureYaml(port: number): string {
   return `schemaVersion: 2.0.0
 
 globalEnvVars:
   - key: GREETING
     value: hello
+  - key: NODE_DIR
+    value: /usr/local/bin
 
 commandTests:
   - name: "node runs without a shell"
     command: "/usr/local/bin/node"
     args: ["-e", "console.log(process.env.GREETING + ' ' + process.version); console.error('to stderr')"]
-    expectedOutput: ["^hello v\\\\d+\\\\.\\\\d+\\\\.\\\\d+$"]
+    expectedOutput: ["^hello v\\\\d+\\\\.\\\\d+\\\\.\\\\d+\\n$"]
     excludedOutput: ["undefined"]
     expectedError: ["to stderr"]
     excludedError: ["Error"]
@@ -60,6 +66,10 @@ commandTests:
     args: ["-e", "console.log(require('fs').readFileSync('/tmp/marker', 'utf8'))"]
     expectedOutput: ["from setup"]
     teardown: [["/usr/local/bin/node", "-e", "require('fs').unlinkSync('/tmp/marker')"]]
+  - name: "the command line expands the image's env"
+    command: "$NODE_DIR/node"
+    args: ["-p", "'port=$PORT ' + process.argv.length"]
+    expectedOutput: ["^port=${port} 1\\n$"]
   - name: "per-test env vars"
     command: "/usr/local/bin/node"
     args: ["-e", "console.log(process.env.MODE)"]
@@ -82,16 +92,22 @@ fileExistenceTests:
   - name: "tmp is sticky"
     path: "/tmp"
     shouldExist: true
-    permissions: "drwxrwxrwt"
+    permissions: "dtrwxrwxrwx"
+  - name: "the os-release link is a link"
+    path: "/etc/os-release"
+    permissions: "Lrwxrwxrwx"
+  - name: "paths expand the image's env"
+    path: "$NODE_DIR/node"
+    shouldExist: true
 
 fileContentTests:
   - name: "nonroot user"
     path: "/etc/passwd"
-    expectedContents: ["^nonroot:x:65532:65532:"]
+    expectedContents: ["(?m)^nonroot:x:65532:65532:"]
     excludedContents: ["/bin/(ba|da)?sh"]
   - name: "os-release through its symlink"
     path: "/etc/os-release"
-    expectedContents: ["^ID=debian$"]
+    expectedContents: ["(?m)^ID=debian$", "(?i)^pretty_name="]
 
 metadataTest:
   envVars:

@@ -60,7 +60,7 @@ test("all built-in checks and the structure test pass under podman", async () =>
     checks.map((x: { name: string }) => x.name),
     CHECK_NAMES,
   );
-  assert.equal(rep.results.length, CHECK_NAMES.length + 10);
+  assert.equal(rep.results.length, CHECK_NAMES.length + 13);
   for (const x of rep.results) assert.equal(x.passed, true, `${x.kind} ${x.name}: ${x.message}`);
   // podman too: the main process is the init's child, and the container exits with its code
   const md = checks.find((x: { name: string }) => x.name === "main-dies");

@@ -97,7 +97,7 @@ test("a container-structure-test YAML (published schema) runs unchanged and pass
   const r = await cli(["test", ref, "--driver", "runc", "--config", yaml, "--json"]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const rep = JSON.parse(r.stdout);
-  assert.equal(rep.results.length, 4 + 3 + 2 + 1);
+  assert.equal(rep.results.length, 5 + 5 + 2 + 1);
   for (const x of rep.results) assert.equal(x.passed, true, `${x.kind} ${x.name}: ${x.message}`);
   await assertNothingLeft();
 });

@@ -82,6 +82,24 @@ describe("os-release", () => {
     assert.equal(f.get("DEBIAN_VERSION_FULL"), "13.8");
     assert.equal(f.get("HOME_URL"), "https://www.debian.org/");
   });
+  test("values are quoted as base-files quotes them: ID=debian, VERSION_CODENAME=trixie bare", () => {
+    const text = osRelease(debian, "13.8\n", "trixie");
+    const lines = text.split("\n");
+    for (const l of ["ID=debian", "VERSION_CODENAME=trixie", "DEBIAN_VERSION_FULL=13.8", 'VERSION_ID="13"'])
+      assert.ok(lines.includes(l), `${l} in\n${text}`);
+    assert.ok(lines.includes('NAME="Debian GNU/Linux"'));
+    assert.ok(lines.includes("VARIANT_ID=shellfree"));
+    assert.ok(lines.includes('VARIANT="shellfree"'));
+    // every line Debian wrote for a field kept as-is is byte-identical in ours
+    for (const l of debian.split("\n").filter((x) => x && !x.startsWith("PRETTY_NAME=")))
+      assert.ok(lines.includes(l), `Debian's line ${l} kept`);
+    // without base-files' file: base-files' usual form
+    const fallback = osRelease(undefined, "13.8\n", "trixie").split("\n");
+    assert.ok(fallback.includes("ID=debian") && fallback.includes("VERSION_CODENAME=trixie"));
+    // Debian's quoting wins where it quotes
+    const quoted = osRelease('ID="debian"\nVERSION_CODENAME="trixie"\n', undefined, "trixie").split("\n");
+    assert.ok(quoted.includes('ID="debian"') && quoted.includes('VERSION_CODENAME="trixie"'));
+  });
   test("without base-files' file it still says Debian N", () => {
     const f = parseOsRelease(osRelease(undefined, "13.8\n", "trixie"));
     assert.equal(f.get("PRETTY_NAME"), "shellfree image on Debian GNU/Linux 13 (trixie)");

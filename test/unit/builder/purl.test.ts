@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   debPurl,
+  debPurlOf,
   genericPurl,
   nodeCpe,
   npmPurl,
@@ -31,6 +32,42 @@ describe("purl", () => {
     assert.equal(
       debPurl({ name: "libssl3t64", version: "3.5.9-1~deb13u1", arch: "amd64", distro: "debian-13" }),
       "pkg:deb/debian/libssl3t64@3.5.9-1~deb13u1?arch=amd64&distro=debian-13",
+    );
+  });
+
+  test("the source package as Syft writes it: upstream=NAME, upstream=NAME@VERSION when the version differs", () => {
+    const libc = { name: "libc6", version: "2.41-12", arch: "amd64" };
+    assert.equal(
+      debPurlOf({ ...libc, source: "glibc" }, "debian-13"),
+      "pkg:deb/debian/libc6@2.41-12?arch=amd64&distro=debian-13&upstream=glibc",
+    );
+    // the same source version as the binary's (sbomPackageFromDeb fills it in): no @VERSION
+    assert.equal(
+      debPurlOf({ ...libc, source: "glibc", sourceVersion: "2.41-12" }, "debian-13"),
+      "pkg:deb/debian/libc6@2.41-12?arch=amd64&distro=debian-13&upstream=glibc",
+    );
+    assert.equal(
+      debPurlOf(
+        {
+          name: "libgcc-s1",
+          version: "14.2.0-19",
+          arch: "amd64",
+          source: "gcc-14",
+          sourceVersion: "14.2.0-19",
+        },
+        "debian-13",
+      ),
+      "pkg:deb/debian/libgcc-s1@14.2.0-19?arch=amd64&distro=debian-13&upstream=gcc-14",
+    );
+    // a binNMU: same name, other version
+    assert.equal(
+      debPurlOf({ name: "foo", version: "1.0-1+b1", arch: "amd64", sourceVersion: "1.0-1" }, "debian-13"),
+      "pkg:deb/debian/foo@1.0-1%2Bb1?arch=amd64&distro=debian-13&upstream=foo%401.0-1",
+    );
+    // no Source field: no qualifier
+    assert.equal(
+      debPurlOf({ name: "tzdata", version: "2026f-0+deb13u1", arch: "all", source: "tzdata" }, "debian-13"),
+      "pkg:deb/debian/tzdata@2026f-0%2Bdeb13u1?arch=all&distro=debian-13",
     );
   });
 

@@ -29,6 +29,7 @@ function input(): SbomInput {
         maintainer: "Mark Brown <broonie@debian.org>",
         homepage: "http://zlib.net/",
         description: "compression library - runtime",
+        dependsOn: ["libc6"],
       },
       {
         name: "libc6",
@@ -53,6 +54,7 @@ function input(): SbomInput {
         licenses: ["Weird License 1.0"],
         sha256: sha("d"),
         homepage: "not a url",
+        dependsOn: ["libc6", "not-in-the-image"],
       },
     ],
     components: [
@@ -89,8 +91,15 @@ describe("SPDX 2.3", () => {
     const zlib = byName.get("zlib1g");
     assert.equal(
       zlib.externalRefs[0].referenceLocator,
-      "pkg:deb/debian/zlib1g@1%3A1.3.dfsg%2Breally1.3.1-1%2Bdeb13u1?arch=amd64&distro=debian-13",
+      "pkg:deb/debian/zlib1g@1%3A1.3.dfsg%2Breally1.3.1-1%2Bdeb13u1?arch=amd64&distro=debian-13&upstream=zlib",
     );
+    assert.equal(
+      byName.get("libc6").externalRefs[0].referenceLocator,
+      "pkg:deb/debian/libc6@2.41-12?arch=amd64&distro=debian-13&upstream=glibc",
+    );
+    // Trivy reads the source from sourceInfo ("built package from: NAME VERSION"), for every package
+    assert.equal(byName.get("libc6").sourceInfo, "built package from: glibc 2.41-12");
+    assert.equal(byName.get("tzdata").sourceInfo, "built package from: tzdata 2026f-0+deb13u1");
     assert.deepEqual(zlib.checksums, [{ algorithm: "SHA256", checksumValue: sha("a") }]);
     assert.equal(zlib.licenseDeclared, "Zlib");
     assert.equal(zlib.supplier, "Person: Mark Brown (broonie@debian.org)");
@@ -134,8 +143,23 @@ describe("SPDX 2.3", () => {
       relationshipType: "DESCRIBES",
       relatedSpdxElement: "SPDXRef-Image",
     });
-    assert.equal(doc.relationships.length, doc.packages.length);
-    for (const r of doc.relationships) assert.ok(ids.has(r.relatedSpdxElement));
+    const contains = doc.relationships.filter((r: any) => r.relationshipType === "CONTAINS");
+    assert.equal(contains.length, doc.packages.length - 1);
+    for (const r of doc.relationships)
+      assert.ok(
+        ids.has(r.relatedSpdxElement) && (ids.has(r.spdxElementId) || r.spdxElementId === "SPDXRef-DOCUMENT"),
+      );
+    // package → package from the resolved dependencies; a name not in the image gives no edge
+    const idOf = (n: string) => byName.get(n).SPDXID;
+    assert.deepEqual(
+      doc.relationships
+        .filter((r: any) => r.relationshipType === "DEPENDS_ON")
+        .map((r: any) => [r.spdxElementId, r.relatedSpdxElement]),
+      [
+        [idOf("libstdc++6"), idOf("libc6")],
+        [idOf("zlib1g"), idOf("libc6")],
+      ],
+    );
   });
 
   test("deterministic: same input ⇒ same bytes, any input order; a change ⇒ new namespace", () => {
@@ -181,6 +205,29 @@ describe("CycloneDX 1.6", () => {
     assert.deepEqual(zlib.hashes, [{ alg: "SHA-256", content: sha("a") }]);
     assert.deepEqual(zlib.licenses, [{ license: { id: "Zlib", acknowledgement: "declared" } }]);
     assert.deepEqual(zlib.externalReferences, [{ type: "website", url: "http://zlib.net/" }]);
+    // the source package as Trivy writes and reads it (pkg/sbom/io: SrcName, SrcVersion, SrcRelease, SrcEpoch)
+    const trivy = (c: any) =>
+      Object.fromEntries(
+        c.properties
+          .filter((p: any) => p.name.startsWith("aquasecurity:trivy:"))
+          .map((p: any) => [p.name.slice("aquasecurity:trivy:".length), p.value]),
+      );
+    assert.deepEqual(trivy(zlib), {
+      SrcName: "zlib",
+      SrcVersion: "1.3.dfsg+really1.3.1",
+      SrcRelease: "1+deb13u1",
+      SrcEpoch: "1",
+    });
+    assert.deepEqual(trivy(byName.get("libc6")), { SrcName: "glibc", SrcVersion: "2.41", SrcRelease: "12" });
+    assert.deepEqual(trivy(byName.get("tzdata")), {
+      SrcName: "tzdata",
+      SrcVersion: "2026f",
+      SrcRelease: "0+deb13u1",
+    });
+    assert.equal(
+      byName.get("libc6").purl,
+      "pkg:deb/debian/libc6@2.41-12?arch=amd64&distro=debian-13&upstream=glibc",
+    );
     assert.deepEqual(byName.get("libc6").licenses, [
       {
         expression:
@@ -203,7 +250,18 @@ describe("CycloneDX 1.6", () => {
     ]);
     const refs = doc.components.map((c: any) => c["bom-ref"]);
     assert.equal(new Set(refs).size, refs.length);
-    assert.deepEqual(doc.dependencies[0].dependsOn, [...refs].sort());
+    // Trivy's shape: image → OS and the extra components, OS → packages, package → package
+    const deps = new Map<string, string[] | undefined>(
+      doc.dependencies.map((d: any) => [d.ref, d.dependsOn]),
+    );
+    assert.equal(deps.size, refs.length + 1, "one entry per component and the image");
+    const ref = (n: string) => byName.get(n)["bom-ref"];
+    assert.deepEqual(deps.get("image"), [ref("debian"), ref("node")].sort());
+    assert.deepEqual(deps.get(ref("debian")), ["libc6", "libstdc++6", "tzdata", "zlib1g"].map(ref).sort());
+    assert.deepEqual(deps.get(ref("zlib1g")), [ref("libc6")]);
+    assert.deepEqual(deps.get(ref("libstdc++6")), [ref("libc6")]);
+    assert.equal(deps.get(ref("libc6")), undefined);
+    assert.ok(deps.has(ref("libc6")));
   });
 
   test("deterministic serial number; independent of input order", () => {

@@ -8,6 +8,7 @@ import {
   parseGroup,
   parseOsRelease,
   parsePasswd,
+  unquotedKeys,
   whiteoutOf,
   writablePaths,
 } from "../../../src/formats/index.ts";
@@ -63,6 +64,21 @@ describe("os-release", () => {
     const text = formatOsRelease(fields);
     assert.equal(text.split("\n")[1], 'ID="debian"');
     assert.deepEqual([...parseOsRelease(text)], fields);
+  });
+  test("bare keys are written unquoted only when the value allows it; unquotedKeys reads them back", () => {
+    const fields: Array<[string, string]> = [
+      ["ID", "debian"],
+      ["VERSION_CODENAME", "trixie"],
+      ["VARIANT_ID", "has space"],
+      ["NAME", "Debian GNU/Linux"],
+    ];
+    const text = formatOsRelease(fields, new Set(["ID", "VERSION_CODENAME", "VARIANT_ID"]));
+    assert.equal(
+      text,
+      'ID=debian\nVERSION_CODENAME=trixie\nVARIANT_ID="has space"\nNAME="Debian GNU/Linux"\n',
+    );
+    assert.deepEqual([...parseOsRelease(text)], fields);
+    assert.deepEqual([...unquotedKeys(text)], ["ID", "VERSION_CODENAME"]);
   });
 });
 

@@ -221,9 +221,17 @@ describe("paths[].writable", () => {
     );
     const accounts = { passwd: "", group: "", homes: [], users: [], groups: [] };
     const labels = imageConfig(spec, accounts as never, false).labels;
-    assert.deepEqual(labels, { a: "b", "dev.shellfree.writable": "/run/squid,/var/spool/squid" });
+    // (dev.shellfree.spec: where the spec is, for verify's SARIF locations)
+    assert.deepEqual(labels, {
+      "dev.shellfree.spec": "w.yaml",
+      a: "b",
+      "dev.shellfree.writable": "/run/squid,/var/spool/squid",
+    });
     const none = loadSpec(write("nw.yaml", "packages: { include: [x1] }\nconfig: { labels: { a: b } }\n"));
-    assert.deepEqual(imageConfig(none, accounts as never, false).labels, { a: "b" });
+    assert.deepEqual(imageConfig(none, accounts as never, false).labels, {
+      "dev.shellfree.spec": "nw.yaml",
+      a: "b",
+    });
   });
 
   test("errors: not a directory, a comma, a boolean, the label set by hand", () => {

@@ -1,8 +1,10 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the tests read back the SARIF documents they generate
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "node:test";
 import Ajv4Module from "ajv-draft-04";
-import { renderReport, toSarifObject } from "../../../src/verify/report/index.ts";
+import { renderReport, rulesMarkdown, toSarifObject } from "../../../src/verify/report/index.ts";
+import { RULE_IDS } from "../../../src/verify/rules/index.ts";
 import { runRules, type VerifyReport } from "../../../src/verify/verify.ts";
 import { fsOf, makeElf, SHELL_STRINGS } from "./helpers.ts";
 
@@ -77,4 +79,66 @@ test("text and JSON reports name every finding", async () => {
   const json = JSON.parse(renderReport(r, "json", "0.1.0"));
   assert.equal(json.findings.length, r.findings.length);
   assert.equal(json.passed, false);
+});
+
+test("SARIF for GitHub: every rule with help, security-severity, tags, precision; every result located", async () => {
+  const r = await badReport();
+  r.fileSizes = { "/usr/bin/dash": 1234 };
+  const withSpec = toSarifObject(r, {
+    toolVersion: "0.1.0",
+    docsUrl: "https://docs.test/shellfree/",
+    spec: { uri: "images/app/shellfree.yaml", lineOf: (field) => (field === "config.User" ? 12 : 3) },
+  }) as any;
+  const run = withSpec.runs[0];
+  assert.equal(run.tool.driver.informationUri, "https://docs.test/shellfree");
+  assert.equal(run.tool.driver.semanticVersion, "0.1.0");
+  assert.equal(run.tool.driver.rules.length, r.rules.length);
+  for (const rule of run.tool.driver.rules) {
+    assert.ok(rule.help.text.length > 20 && rule.help.markdown.includes(`\`${rule.id}\``), rule.id);
+    assert.equal(rule.helpUri, `https://docs.test/shellfree/blob/HEAD/docs/rules.md#${rule.id}`);
+    const sev = Number(rule.properties["security-severity"]);
+    assert.ok(sev > 0 && sev <= 10 && /^\d+\.\d$/.test(rule.properties["security-severity"]), rule.id);
+    assert.ok(rule.properties.tags.includes("container"));
+    assert.ok(["very-high", "high", "medium", "low"].includes(rule.properties.precision));
+  }
+  assert.equal(
+    run.tool.driver.rules.find((x: any) => x.id === "no-shell").properties["security-severity"],
+    "8.0",
+  );
+  for (const res of run.results)
+    assert.ok(res.locations[0].physicalLocation.artifactLocation.uriBaseId, res.ruleId);
+  const user = run.results.find((x: any) => x.ruleId === "non-root-user").locations[0];
+  assert.deepEqual(user.physicalLocation, {
+    artifactLocation: { uri: "images/app/shellfree.yaml", uriBaseId: "SRCROOT" },
+    region: { startLine: 12 },
+  });
+  assert.deepEqual(user.logicalLocations, [{ fullyQualifiedName: "config.User", kind: "member" }]);
+  const dash = run.results.find(
+    (x: any) => x.locations[0].physicalLocation.artifactLocation.uri === "usr/bin/dash",
+  ).locations[0];
+  assert.deepEqual(dash.physicalLocation.region, { byteOffset: 0, byteLength: 1234 });
+  assert.ok(run.originalUriBaseIds.SRCROOT && run.originalUriBaseIds.IMAGE_ROOT);
+  // no spec, no docs URL: config findings at the image's config.json, no helpUri
+  const bare = toSarifObject(r, "0.1.0") as any;
+  const u2 = bare.runs[0].results.find((x: any) => x.ruleId === "non-root-user").locations[0];
+  assert.deepEqual(u2.physicalLocation, {
+    artifactLocation: { uri: "config.json", uriBaseId: "IMAGE_METADATA" },
+  });
+  assert.equal(bare.runs[0].tool.driver.rules[0].helpUri, undefined);
+  assert.equal(bare.runs[0].tool.driver.informationUri, undefined);
+  assert.equal(bare.runs[0].originalUriBaseIds.SRCROOT, undefined);
+  // odd characters in paths stay one relative URI
+  const odd = bare.runs[0].results.find((x: any) =>
+    x.locations[0].physicalLocation.artifactLocation.uri.startsWith("path"),
+  );
+  assert.equal(
+    odd.locations[0].physicalLocation.artifactLocation.uri,
+    "path%20with%20space/%3Codd%3E%20&%20%22name%22",
+  );
+});
+
+test("docs/rules.md is the one the rules generate (npm run docs:rules)", async () => {
+  const file = await readFile(new URL("../../../docs/rules.md", import.meta.url), "utf8");
+  assert.equal(file, rulesMarkdown());
+  for (const id of RULE_IDS) assert.ok(file.includes(`\n## ${id}\n`), id);
 });
