@@ -14,7 +14,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:f
 import { dirname, join } from "node:path";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { cleanTemps, tempPathFor, writeFileAtomic } from "../util/atomic.ts";
+import { sweepTemps, tempPathFor, writeFileAtomic } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
 import { HttpError, redactUrl, TransientError, withRetries } from "../util/http.ts";
 import { humanBytes, info, trace } from "../util/progress.ts";
@@ -342,7 +342,7 @@ async function loadIndex(
     materialize(new LoadedIndex(cached, source, rawPath), cached.count, arch, out);
     return { cached: true, count: cached.count };
   }
-  await cleanTemps(dir); // stale temp files of killed processes (only on a cold load)
+  await sweepTemps(cacheDir); // temps of killed processes, in the whole cache (only on a cold load)
   await pruneOlderThan(dir, INDEX_KEEP_MS);
   let lastErr: unknown;
   for (const ext of variants) {

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { cleanTemps, writeStreamAtomic } from "../util/atomic.ts";
+import { sweepTemps, writeStreamAtomic } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
 import { HttpError, redactUrl, TransientError, withRetries } from "../util/http.ts";
 import { humanBytes, info, progress } from "../util/progress.ts";
@@ -140,8 +140,7 @@ export async function fetchDebs(
   opts: { cacheDir?: string; concurrency?: number } = {},
 ): Promise<Array<FetchedDeb>> {
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  const dir = join(cacheDir, "debs", "sha256");
-  await cleanTemps(dir);
+  await sweepTemps(cacheDir);
   const results: FetchedDeb[] = new Array(pkgs.length);
   const todo: number[] = [];
   for (let i = 0; i < pkgs.length; i++) {

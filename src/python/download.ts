@@ -14,7 +14,7 @@ import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { cleanTemps, tempPathFor, writeStreamAtomic } from "../util/atomic.ts";
+import { sweepTemps, tempPathFor, writeStreamAtomic } from "../util/atomic.ts";
 import { redactUrl, TransientError } from "../util/http.ts";
 import { PythonError } from "./errors.ts";
 import { formatHash } from "./hashes.ts";
@@ -155,7 +155,7 @@ export async function fetchWheels(
   chosen: ChosenWheel[],
   opts: { cacheDir: string; net?: NetOptions; concurrency?: number },
 ): Promise<FetchedWheel[]> {
-  await cleanTemps(wheelCacheDir(opts.cacheDir));
+  await sweepTemps(opts.cacheDir);
   const out: FetchedWheel[] = new Array(chosen.length);
   let next = 0;
   let failed: unknown;
