@@ -9,6 +9,10 @@
  * - E_NETWORK: a host cannot be reached, even after retries
  * - E_USAGE: flags that contradict each other or have no valid value (exit 2)
  * - E_INIT_CONFIG: `shellfree init-config` cannot read or check its file
+ * - E_IO: the operating system refused a file operation on a path (no space left, read-only,
+ *   permission denied, no such directory ...): util/io-error.ts
+ * - E_BUSY: a lock (an OCI layout's index.json.lock) stayed held by a live process too long
+ * - E_TIMEOUT: a network operation made no progress within the timeout, retries included
  */
 export class ShellfreeError extends Error {
   readonly code: string;

@@ -17,9 +17,9 @@ import {
 } from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
 import { cleanTemps } from "../util/atomic.ts";
+import { ioError } from "../util/io-error.ts";
 import { info } from "../util/progress.ts";
 import type { ArchWork } from "./arch.ts";
-import { ioError } from "./io-error.ts";
 import { attachSboms, sbomDocuments, stageSboms } from "./sbom/output.ts";
 
 export interface Written {

@@ -6,12 +6,15 @@
 import { readFileSync } from "node:fs";
 import { type Command, CommanderError } from "commander";
 import { isShellfreeError, ShellfreeError } from "../errors.ts";
+import { environmentIoError } from "../util/io-error.ts";
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
 ).version;
 
 export function fail(e: unknown): never {
+  // no space, read-only, permissions: one line naming the path, never "internal error"
+  e = environmentIoError(e) ?? e;
   if (isShellfreeError(e)) {
     process.stderr.write(`shellfree: ${e.message}\n`);
     if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);

@@ -10,7 +10,10 @@ import { join } from "node:path";
 
 export type Snapshot = Map<string, string | Buffer>;
 
-export async function snapshotTree(root: string, skip: (rel: string) => boolean = () => false): Promise<Snapshot> {
+export async function snapshotTree(
+  root: string,
+  skip: (rel: string) => boolean = () => false,
+): Promise<Snapshot> {
   const out: Snapshot = new Map();
   const walk = async (dir: string, rel: string) => {
     const names = (await readdir(dir).catch(() => [] as string[])).sort();

@@ -68,7 +68,10 @@ describe("concurrent writers of one layout", () => {
     const top = [...(await snapshotTree(layout)).keys()].filter((k) => !k.replace(/\/$/, "").includes("/"));
     assert.deepEqual(top, ["blobs/", "index.json", "oci-layout"]);
     const blobs = [...(await snapshotTree(join(layout, "blobs", "sha256"))).keys()];
-    assert.ok(blobs.every((b) => /^[0-9a-f]{64}$/.test(b)), `only blobs: ${blobs.join(" ")}`);
+    assert.ok(
+      blobs.every((b) => /^[0-9a-f]{64}$/.test(b)),
+      `only blobs: ${blobs.join(" ")}`,
+    );
   });
 
   test("a live lock holder: the writer waits saying so, then fails with one line; the layout is untouched", async () => {
@@ -81,12 +84,17 @@ describe("concurrent writers of one layout", () => {
     {
       const r = await build(specFor("t4"), `oci:${layout}:t4`, { SHELLFREE_LOCK_WAIT: "3" });
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`^waiting for the OCI layout ${layout}: process ${process.pid} is writing it$`, "m"));
+      assert.match(
+        r.stderr,
+        new RegExp(`^waiting for the OCI layout ${layout}: process ${process.pid} is writing it$`, "m"),
+      );
       const errs = r.stderr.split("\n").filter((l) => l.startsWith("shellfree: "));
       assert.equal(errs.length, 1, r.stderr);
       assert.match(
         errs[0],
-        new RegExp(`^shellfree: the OCI layout ${layout} is locked by process ${process.pid} \\(${lock}\\); gave up after [0-9]+ s$`),
+        new RegExp(
+          `^shellfree: the OCI layout ${layout} is locked by process ${process.pid} \\(${lock}\\); gave up after [0-9]+ s$`,
+        ),
       );
       assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
       assert.equal(r.stdout, "");
