@@ -15,6 +15,7 @@
 import { parseInitConfig, toInitJson } from "../init/index.ts";
 import { type Compression, parseTarget } from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
+import { sweepTemps } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
 import { ioError } from "../util/io-error.ts";
 import { type ArchWork, buildArch } from "./arch.ts";
@@ -54,6 +55,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 async function buildImages(opts: BuildOptions): Promise<BuildResult> {
   const spec = opts.spec;
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  await sweepTemps(cacheDir); // temps that killed builds left anywhere in the cache
   const blobDir = layerBlobDir(cacheDir);
   const compression = opts.compression ?? "gzip";
   const archs = architecturesToBuild(spec, opts);

@@ -342,7 +342,6 @@ async function loadIndex(
     materialize(new LoadedIndex(cached, source, rawPath), cached.count, arch, out);
     return { cached: true, count: cached.count };
   }
-  await sweepTemps(cacheDir); // temps of killed processes, in the whole cache (only on a cold load)
   await pruneOlderThan(dir, INDEX_KEEP_MS);
   let lastErr: unknown;
   for (const ext of variants) {
@@ -390,6 +389,7 @@ export async function loadUniverse(opts: ArchiveOptions): Promise<PackageUnivers
   if (!/^[a-z0-9-]+$/.test(opts.arch))
     throw new DebianError("E_SOURCES", `invalid architecture ${JSON.stringify(opts.arch)}`);
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  await sweepTemps(cacheDir); // temps of killed processes, in the whole cache (once per process)
   const perSource = await Promise.all(
     opts.sources.map(async (source) => {
       const rel = await loadRelease(source, opts);
