@@ -12,12 +12,13 @@
  * compressed OS layer without decompressing a single package. Nothing is written to the output
  * until every image is complete, and the output itself is written atomically.
  */
+import { resolve as resolvePath } from "node:path";
 import { parseInitConfig, toInitJson } from "../init/index.ts";
 import { type Compression, parseTarget } from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
 import { sweepTemps } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
-import { ioError } from "../util/io-error.ts";
+import { ioError, ioErrorUnder } from "../util/io-error.ts";
 import { type ArchWork, buildArch } from "./arch.ts";
 import { layerBlobDir } from "./cache.ts";
 import { BuildError } from "./errors.ts";
@@ -45,10 +46,11 @@ export interface BuildOptions extends ArchiveSettings {
 
 /** Build the spec's image(s) and write the output. */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
+  const cacheDir = resolvePath(opts.cacheDir ?? defaultCacheDir());
   try {
     return await buildImages(opts);
   } catch (e) {
-    throw ioError(e, "build failed");
+    throw ioError(ioErrorUnder(e, cacheDir, `cannot write the cache ${cacheDir}`), "build failed");
   }
 }
 

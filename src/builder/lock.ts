@@ -8,6 +8,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { BinaryPackage, PackageUniverse } from "../debian/index.ts";
+import { ioError } from "../util/io-error.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { BuildError } from "./errors.ts";
 
@@ -134,7 +135,7 @@ export async function readLock(file: string): Promise<Lockfile | undefined> {
     text = await readFile(file, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new BuildError("E_LOCK", `cannot read ${file}: ${(e as Error).message}`);
+    throw ioError(e, `cannot read ${file}`);
   }
   return parseLock(text, file);
 }

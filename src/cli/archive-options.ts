@@ -2,6 +2,7 @@
  * The archive flags shared by every command that reads a Debian archive (resolve, fetch,
  * build, ...), and the step from those flags to a loaded PackageUniverse.
  */
+import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import {
   type ArchiveOptions,
@@ -10,6 +11,8 @@ import {
   loadUniverse,
   type PackageUniverse,
 } from "../debian/index.ts";
+import { defaultCacheDir } from "../util/cache-dir.ts";
+import { ioErrorUnder } from "../util/io-error.ts";
 import { collectList } from "./common.ts";
 
 export const ARCHES = ["amd64", "arm64"];
@@ -71,6 +74,9 @@ export async function universeFromOptions(
   opts: Record<string, unknown>,
 ): Promise<{ universe: PackageUniverse; archive: ArchiveOptions }> {
   const archive = archiveFromOptions(opts);
-  const universe = await loadUniverse(archive);
+  const cacheDir = resolvePath(archive.cacheDir ?? defaultCacheDir());
+  const universe = await loadUniverse(archive).catch((e) => {
+    throw ioErrorUnder(e, cacheDir, `cannot write the cache ${cacheDir}`);
+  });
   return { universe, archive };
 }

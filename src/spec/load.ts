@@ -1,6 +1,7 @@
 /** A spec file with its `extends`/`preset` chain merged underneath it, checked, with defaults. */
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
+import { errnoText } from "../errors.ts";
 import { SpecError } from "./errors.ts";
 import { finishSpec } from "./finish.ts";
 import { mergeFragments } from "./merge.ts";
@@ -26,7 +27,7 @@ function loadChain(
   try {
     text = readFileSync(abs, "utf8");
   } catch (e) {
-    throw new SpecError("E_SPEC_FILE", `cannot read spec ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw new SpecError("E_SPEC_FILE", `cannot read spec ${file}: ${errnoText(e)}`);
   }
   const baseDir = dirname(abs);
   const own = parseSpecText(text, file, baseDir);

@@ -5,29 +5,10 @@
  * when it is an error of the environment (no space, read-only, permissions: never a bug) by
  * `environmentIoError`. An E_IO error exits 1; only real bugs print a stack trace (exit 70).
  */
-import { ShellfreeError } from "../errors.ts";
+import { mkdirSync, rmdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { ERRNO_TEXT as CAUSES, ShellfreeError } from "../errors.ts";
 import { TEMP_PREFIX } from "./atomic.ts";
-
-/** errno codes and what they mean, for messages. */
-const CAUSES: Record<string, string> = {
-  ENOSPC: "no space left on device",
-  EDQUOT: "disk quota exceeded",
-  EROFS: "read-only file system",
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  EIO: "input/output error",
-  EMFILE: "too many open files",
-  ENFILE: "too many open files in the system",
-  EFBIG: "file too large for the file system",
-  ENAMETOOLONG: "file name too long",
-  ELOOP: "too many levels of symbolic links",
-  ENOENT: "no such file or directory",
-  ENOTDIR: "a path component is not a directory",
-  EISDIR: "is a directory",
-  EEXIST: "already exists",
-  ENOTEMPTY: "directory not empty",
-  EXDEV: "cannot move across file systems",
-};
 
 /** Errors of the environment (never a bug in shellfree): turned into one line wherever caught. */
 const ENVIRONMENT = new Set([
@@ -65,10 +46,33 @@ function errnoOf(e: unknown): NodeJS.ErrnoException | undefined {
       code in CAUSES &&
       typeof (cur as NodeJS.ErrnoException).syscall === "string"
     )
-      return cur as NodeJS.ErrnoException;
+      return realCause(cur as NodeJS.ErrnoException);
     cur = (cur as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/**
+ * A recursive mkdir reports ENOENT where the real cause is a read-only file system or a
+ * permission: find the first missing directory and try to create it alone, for its errno.
+ */
+function realCause(err: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  if (err.code !== "ENOENT" || err.syscall !== "mkdir" || !err.path) return err;
+  let child = err.path;
+  let parent = dirname(child);
+  while (parent !== child && !statSync(parent, { throwIfNoEntry: false })) {
+    child = parent;
+    parent = dirname(child);
+  }
+  try {
+    mkdirSync(child);
+    rmdirSync(child);
+    return err;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code || code === "ENOENT") return err;
+    return Object.assign(new Error((e as Error).message), { code, syscall: "mkdir", path: err.path });
+  }
 }
 
 /** A temp file's path says nothing to the user: the directory it is in does. */
@@ -114,4 +118,18 @@ export function environmentIoError(e: unknown): IoError | undefined {
   const path = raw ? shownPath(raw) : undefined;
   const what = path ?? `${err.syscall} failed`;
   return ioError(e, what) as IoError;
+}
+
+/**
+ * `ioError(e, what)` when the failed path is `dir` or inside it (or the error names no path:
+ * a failed write to an open file); anything else unchanged. For a phase that writes to one
+ * place the user chose (`--cache-dir`, `--out`).
+ */
+export function ioErrorUnder(e: unknown, dir: string, what: string): unknown {
+  const err = errnoOf(e);
+  if (!err) return e;
+  const p = (err as { dest?: string }).dest ?? err.path;
+  const d = dir.replace(/\/+$/, "");
+  if (p && p !== d && !p.startsWith(`${d}/`)) return e;
+  return ioError(e, what);
 }
