@@ -8,8 +8,8 @@
  */
 import { readFile } from "node:fs/promises";
 import type { BinaryPackage, PackageUniverse } from "../debian/index.ts";
-import { ioError } from "../util/io-error.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { ioError } from "../util/io-error.ts";
 import { BuildError } from "./errors.ts";
 
 export const LOCK_VERSION = 1;

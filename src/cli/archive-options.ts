@@ -13,12 +13,12 @@ import {
 } from "../debian/index.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
 import { ioErrorUnder } from "../util/io-error.ts";
-import { collectList } from "./common.ts";
+import { addTimeoutOption, collectList } from "./common.ts";
 
 export const ARCHES = ["amd64", "arm64"];
 
 export function addArchiveOptions(cmd: Command): Command {
-  return cmd
+  return addTimeoutOption(cmd)
     .option("--suite <suite>", "Debian suite (codename or alias)", "trixie")
     .option("--arch <arch>", `architecture (${ARCHES.join(", ")})`, "amd64")
     .option("--mirror <url>", "Debian archive URL (default: $SHELLFREE_MIRROR, else the host's apt sources)")
@@ -56,7 +56,7 @@ export function archiveFromOptions(opts: Record<string, unknown>): ArchiveOption
   const extra = Array.isArray(opts.extraSuite) ? (opts.extraSuite as string[]) : [];
   const sources = configuredSources({
     suite: str("suite") ?? "trixie",
-    mirror: str("mirror"),
+    mirror: typeof opts.mirror === "string" ? opts.mirror : undefined,
     components,
     security: opts.security === true,
     extraSuites: extra,

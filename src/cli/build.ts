@@ -8,7 +8,7 @@ import { BuildError, type BuildResult, build, LOCK_FILE, readLock } from "../bui
 import { PREDICATE_CYCLONEDX, PREDICATE_SPDX } from "../oci/index.ts";
 import { loadSpec, presetSpec, type Spec } from "../spec/index.ts";
 import { humanBytes } from "../util/progress.ts";
-import { action, collectList, output } from "./common.ts";
+import { action, addTimeoutOption, collectList, output } from "./common.ts";
 
 export function specFromOptions(opts: { spec?: string; preset?: string; arch?: string[] }): Spec {
   if (opts.spec && opts.preset) {
@@ -41,7 +41,7 @@ export function sourceDateEpochFromEnv(): number | undefined {
 }
 
 export function addSpecArchiveOptions(cmd: Command): Command {
-  return cmd
+  return addTimeoutOption(cmd)
     .option("-f, --spec <file>", "spec file (default: ./shellfree.yaml)")
     .option("--preset <name>", "build a preset (static, base, cc, node) without a spec file")
     .option("--arch <arch>", "only these architectures (repeatable or comma-separated)", collectList, [])

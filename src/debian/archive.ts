@@ -228,8 +228,8 @@ async function fetchIndex(
   what: string,
   rawPath: string,
 ): Promise<ParsedIndex> {
-  return withRetries(url, { onRetry: retryNote }, async () => {
-    const res = await fetchOnce(url);
+  return withRetries(url, { onRetry: retryNote }, async (_attempt, ctx) => {
+    const res = await fetchOnce(url, ctx);
     if (!res.body) throw new TransientError(`GET ${redactUrl(url)}: empty response`);
     const len = res.headers.get("content-length");
     const declared = len !== null && res.headers.get("content-encoding") === null ? Number(len) : undefined;

@@ -18,7 +18,7 @@ import { sweepTemps, tempPathFor, writeStreamAtomic } from "../util/atomic.ts";
 import { redactUrl, TransientError } from "../util/http.ts";
 import { PythonError } from "./errors.ts";
 import { formatHash } from "./hashes.ts";
-import { bodyTimeoutMs, httpRequest, idleTimed, type NetOptions } from "./net.ts";
+import { bodyChunks, httpRequest, type NetOptions } from "./net.ts";
 import type { ChosenWheel, FetchedWheel, HashAlgorithm, HashSpec } from "./types.ts";
 
 export function wheelCacheDir(cacheDir: string): string {
@@ -141,7 +141,7 @@ export async function fetchWheel(
   const shown = redactUrl(file.url);
   const r = await httpRequest(file.url, net, async (res) => {
     const expected = res.headers.get("content-length");
-    return store(chosen, opts.cacheDir, idleTimed(res, bodyTimeoutMs(net), `GET ${shown}`), shown, (size) => {
+    return store(chosen, opts.cacheDir, bodyChunks(res), shown, (size) => {
       if (expected !== null && res.headers.get("content-encoding") === null && Number(expected) !== size) {
         throw new TransientError(`GET ${shown}: truncated (${size} of ${expected} bytes)`);
       }

@@ -13,6 +13,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Transform } from "node:stream";
+import { RetryBudget } from "../../util/http.ts";
 import { humanBytes, info, progress } from "../../util/progress.ts";
 import {
   ANNOTATION_REFERENCE_DIGEST,
@@ -377,6 +378,7 @@ async function downloadBlob(
   if (await w.has(d.digest)) return 0;
   const short = d.digest.slice(7, 19);
   const base = Number(process.env.SHELLFREE_RETRY_BASE_MS ?? 200);
+  const budget = new RetryBudget();
   for (let attempt = 1; ; attempt++) {
     const bar = !silent && d.size >= 1 << 20 ? progress(`pull ${short}`, d.size, "bytes") : undefined;
     try {
@@ -404,14 +406,23 @@ async function downloadBlob(
     } catch (e) {
       const code = (e as { code?: string }).code;
       const retriable = isTransientError(e) || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE";
-      if (!retriable || attempt >= 4) {
+      const delay = base * 2 ** (attempt - 1);
+      const stalled = (e as { stalled?: boolean }).stalled === true;
+      if (!retriable || !budget.another(stalled, delay) || attempt >= 4) {
         if (e instanceof OciError) throw e;
-        throw client.error("E_NETWORK", `get blob ${d.digest} from ${repo}: ${(e as Error).message}`, {
-          cause: e,
-        });
+        throw client.error(
+          stalled ? "E_TIMEOUT" : "E_NETWORK",
+          `get blob ${d.digest} from ${repo}: ${(e as Error).message}`,
+          {
+            cause: e,
+            hint: stalled
+              ? "the registry accepted the request but did not answer in time; check it (or give more time with --timeout SECONDS)"
+              : undefined,
+          },
+        );
       }
       if (!silent) info(`retry: get blob ${d.digest}: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, base * 2 ** (attempt - 1)));
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 }
