@@ -11,9 +11,11 @@
  * Secrets never appear in messages: every error that leaves the registry client goes through
  * `Secrets.redact`.
  */
+
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { addSecret } from "../../util/secrets.ts";
 import { OciError } from "../errors.ts";
 
 export interface Credentials {
@@ -186,7 +188,10 @@ export function parseWwwAuthenticate(header: string): Challenge[] {
 export class Secrets {
   private readonly values = new Set<string>();
   add(v: string | undefined): void {
-    if (v && v.length >= 3) this.values.add(v);
+    if (v && v.length >= 3) {
+      this.values.add(v);
+      addSecret(v); // and from anything this process prints
+    }
   }
   addCreds(c: Credentials | undefined): void {
     if (!c) return;

@@ -5,8 +5,8 @@
  * 127.0.0.1 that never answers fails with E_TIMEOUT within the budget.
  */
 import assert from "node:assert/strict";
-import { createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import {
   getOnce,
