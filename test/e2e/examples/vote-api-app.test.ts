@@ -20,7 +20,7 @@ import {
   runPython,
 } from "../../../src/python/index.ts";
 import { which } from "../../../src/python/interpreter.ts";
-import { type Postgres, startPostgres } from "../helpers/postgres.ts";
+import { type Postgres, startPostgres } from "../../helpers/postgres.ts";
 import { type ImageRoot, imageRoot } from "../python/common.ts";
 
 const EXAMPLE = resolve(import.meta.dirname, "../../../examples/vote-api");

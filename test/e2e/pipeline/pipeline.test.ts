@@ -13,8 +13,8 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { TEST_CACHE } from "../helpers/mirror.ts";
-import { startRegistry } from "../helpers/registry.ts";
+import { TEST_CACHE } from "../../helpers/mirror.ts";
+import { startRegistry } from "../../helpers/registry.ts";
 import { shellfree } from "../registry/common.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
