@@ -36,8 +36,10 @@ type RawEntry = {
 async function rawLayer(entries: RawEntry[]): Promise<{ gz: Buffer; tar: Buffer }> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on("data", (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => pack.on("end", r));
+  pack.on("data", (c) => {
+    chunks.push(c as Buffer);
+  });
+  const done = new Promise<void>((r) => pack.on("end", () => r()));
   for (const e of entries) {
     const data = e.data ?? "";
     await new Promise<void>((res, rej) =>
@@ -52,7 +54,7 @@ async function rawLayer(entries: RawEntry[]): Promise<{ gz: Buffer; tar: Buffer 
           mtime: new Date(0),
           size: e.type === "file" || e.type === undefined ? Buffer.byteLength(data) : 0,
         },
-        e.type === "file" || e.type === undefined ? data : undefined,
+        e.type === "file" || e.type === undefined ? data : "",
         (err) => (err ? rej(err) : res()),
       ),
     );
