@@ -5,9 +5,10 @@
 import { dirname, join } from "node:path";
 import { type Command, Option } from "commander";
 import { BuildError, type BuildResult, build, LOCK_FILE, readLock } from "../builder/index.ts";
+import { isShellfreeError } from "../errors.ts";
 import { PREDICATE_CYCLONEDX, PREDICATE_SPDX } from "../oci/index.ts";
 import { loadSpec, presetSpec, type Spec } from "../spec/index.ts";
-import { humanBytes } from "../util/progress.ts";
+import { humanBytes, warn } from "../util/progress.ts";
 import { action, addTimeoutOption, collectList, output } from "./common.ts";
 
 export function specFromOptions(opts: { spec?: string; preset?: string; arch?: string[] }): Spec {
@@ -103,6 +104,15 @@ export function register(program: Command): void {
           });
         }
         lock = { file, lock: l };
+      } else if (!opts.preset) {
+        // not used, but a corrupt one beside the spec is worth saying (lock would replace it)
+        const file = lockPathFor(opts);
+        await readLock(file).catch((e: unknown) => {
+          if (isShellfreeError(e) && e.code === "E_LOCK")
+            warn(
+              `${e.message}; not used by this build (without --locked); \`shellfree lock\` writes a new one`,
+            );
+        });
       }
       const r = await build({
         spec,

@@ -74,12 +74,25 @@ export function credsFromAuthConfig(
     const k = normalizeAuthKey(key);
     if (!(want === k || want.startsWith(`${k}/`))) continue;
     const v = value as { auth?: unknown; username?: unknown; password?: unknown };
+    // a malformed entry for this registry is an error naming the file and the key (never its
+    // value), not "no credentials were given"; an empty entry is a credential helper's
+    const malformed = (why: string) =>
+      new OciError("E_REGISTRY_CREDS", `${source}: the entry for "${key}" is malformed: ${why}`, {
+        hint: "fix it (auth: base64 of USER:PASSWORD), log in again, or remove it",
+      });
     let creds: Credentials | undefined;
-    if (typeof v?.auth === "string" && v.auth !== "") {
-      const decoded = Buffer.from(v.auth, "base64").toString("utf8");
+    if (v === null || typeof v !== "object" || Array.isArray(v)) throw malformed("not an object");
+    if (v.auth !== undefined && v.auth !== "") {
+      if (typeof v.auth !== "string") throw malformed("auth is not a string");
+      const compact = v.auth.replace(/\s+/g, "");
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) throw malformed("auth is not base64");
+      const decoded = Buffer.from(compact, "base64").toString("utf8");
       const i = decoded.indexOf(":");
-      if (i > 0) creds = { username: decoded.slice(0, i), password: decoded.slice(i + 1), source };
-    } else if (typeof v?.username === "string" && typeof v?.password === "string") {
+      if (i <= 0) throw malformed("auth is not base64 of USER:PASSWORD");
+      creds = { username: decoded.slice(0, i), password: decoded.slice(i + 1), source };
+    } else if (v.username !== undefined || v.password !== undefined) {
+      if (typeof v.username !== "string" || typeof v.password !== "string")
+        throw malformed("username and password must both be strings");
       creds = { username: v.username, password: v.password, source };
     }
     if (creds && (!best || k.length > best.len)) best = { len: k.length, creds };

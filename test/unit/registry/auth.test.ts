@@ -68,7 +68,11 @@ test("auth config: host keys with scheme and /v1/, repository-scoped keys win, u
     source: "f",
   });
   assert.equal(credsFromAuthConfig(cfg, "reg.test", "a", "f"), undefined, "port is part of the key");
-  assert.equal(credsFromAuthConfig(cfg, "broken.test", "a", "f"), undefined);
+  // a malformed entry is an error naming it (issue 17 item 10), not anonymous access
+  assert.throws(() => credsFromAuthConfig(cfg, "broken.test", "a", "f"), {
+    code: "E_REGISTRY_CREDS",
+    message: 'f: the entry for "broken.test" is malformed: auth is not base64 of USER:PASSWORD',
+  });
   assert.equal(credsFromAuthConfig({}, "reg.test", "a", "f"), undefined);
 });
 
