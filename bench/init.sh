@@ -6,8 +6,7 @@
 #      launch → the first HTTP 200 from mini_httpd's port, alternating, RUNS times each; medians
 #      and p90, and what the init adds (target <= 5 ms). Also when the init's own /ready answers.
 #   2. the init's RSS while supervising (VmRSS and VmHWM from /proc; target <= 8 MB).
-#   3. /ready requests/s with wrk on 127.0.0.1 for DURATION seconds (bounded), for the native init
-#      and, beside it, the Node init (init.js under Node) it replaces.
+#   3. /ready requests/s with wrk on 127.0.0.1 for DURATION seconds (bounded).
 #   4. the HEALTHCHECK probe's time (hyperfine, when installed).
 # Usage: bench/init.sh [RUNS=100] [DURATION=5]
 set -euo pipefail
@@ -140,16 +139,3 @@ if command -v hyperfine >/dev/null; then
 fi
 kill -TERM "$IPID"; wait "$IPID" || true
 
-# the Node init it replaces, for comparison (same config, same wrk)
-"$NODE" scripts/bundle-init.ts "$WORK/init.js" >/dev/null
-HPORT=$(free_port)
-APORT=$(free_port)
-sed -e "s/\"port\":[0-9]*/\"port\":$HPORT/" -e "s/127.0.0.1:[0-9]*\"/127.0.0.1:$APORT\"/" -e "s/\"-p\",\"[0-9]*\"/\"-p\",\"$APORT\"/" \
-  "$WORK/init.json" >"$WORK/init-node.json"
-"$NODE" "$WORK/init.js" --config "$WORK/init-node.json" 2>"$WORK/init-node.log" &
-NPID=$!
-PIDS+=("$NPID")
-for _ in $(seq 1 100); do "$INIT" probe /ready --port "$HPORT" >/dev/null 2>&1 && break; sleep 0.05; done
-echo "Node init memory while supervising: $(rss "$NPID")"
-wrk_ready "Node init (init.js)" "$HPORT"
-kill -TERM "$NPID"; wait "$NPID" || true

@@ -176,10 +176,10 @@ func app(args []string) int {
 		time.Sleep(300 * time.Millisecond)
 		os.WriteFile(args[1], []byte(strconv.Itoa(c.Process.Pid)+"\n"), 0o644)
 		return 0
-	case "children": // children N: start N sleeping children in our group, then sleep
+	case "children": // children N TAG: start N sleeping children (TAG in their argv) in our group, then sleep
 		n, _ := strconv.Atoi(args[1])
 		for i := 0; i < n; i++ {
-			c := exec.Command(os.Args[0], "sleep", "3600")
+			c := exec.Command(os.Args[0], "sleep", "3600", args[2])
 			c.Start()
 		}
 		say("children started")

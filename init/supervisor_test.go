@@ -401,10 +401,12 @@ func TestArbitraryUID(t *testing.T) {
 }
 
 func TestLeftoversAreKilled(t *testing.T) {
-	p := startInit(t, initOpts{config: obj{{"main", appArgv("children", "3")}, {"health", health}, {"shutdown", obj{{"grace", "2s"}}}}})
+	// the children carry a tag of this run only: other processes on the machine never count
+	tag := "sfi-leftover-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	p := startInit(t, initOpts{config: obj{{"main", appArgv("children", "3", tag)}, {"health", health}, {"shutdown", obj{{"grace", "2s"}}}}})
 	p.waitLine(`State: STARTING -> RUNNING`, 10*time.Second)
 	p.waitStdout("children started", 10*time.Second)
-	if n := len(pidsWithArg("3600")); n < 3 {
+	if n := len(pidsWithArg(tag)); n < 3 {
 		t.Fatalf("%d children", n)
 	}
 	main := p.mainPID()
@@ -412,7 +414,7 @@ func TestLeftoversAreKilled(t *testing.T) {
 	if code, _ := p.exit(15 * time.Second); code != 137 {
 		t.Fatalf("exit %d", code)
 	}
-	until(t, 3*time.Second, func() bool { return len(pidsWithArg("3600")) == 0 })
+	until(t, 3*time.Second, func() bool { return len(pidsWithArg(tag)) == 0 })
 	if !p.hasMessage(`^Killed \d+ leftover process\(es\)$`) {
 		t.Errorf("no leftover line:\n%s", p.log())
 	}

@@ -14,7 +14,7 @@ import (
 // Pre-start tasks through the real init: each kind, its success, skip and failure paths, and
 // that a failure stops everything before the main process starts (exit 1).
 
-const fixtures = "../test/unit/init/fixtures"
+const fixtures = "testdata"
 
 type taskRun struct {
 	code    int

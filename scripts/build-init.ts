@@ -25,14 +25,17 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { INIT_BINARY_ARCHES, INIT_DIST_DIR, initBinaryPath, initVersion } from "../src/init/index.ts";
 import { tempPathFor, writeFileAtomic } from "../src/util/atomic.ts";
 import { findGo, goEnv, goVersion, INIT_MODULE_DIR } from "./go-toolchain.ts";
 
+export { initBinaryPath, initVersion };
+
 const ROOT = join(import.meta.dirname, "..");
-export const DIST = join(ROOT, "dist/init");
+const DIST = INIT_DIST_DIR;
 export const MAX_SIZE = 3 * 1024 * 1024;
 
-/** Debian architecture → Go's GOARCH and its variant. */
+/** Debian architecture (src/init's INIT_BINARY_ARCHES) → Go's GOARCH and its variant. */
 export const INIT_ARCHES: Record<string, Record<string, string>> = {
   amd64: { GOARCH: "amd64", GOAMD64: "v1" },
   arm64: { GOARCH: "arm64" },
@@ -43,17 +46,8 @@ export const INIT_ARCHES: Record<string, Record<string, string>> = {
   i386: { GOARCH: "386", GO386: "softfloat" }, // Debian's i386 baseline has no SSE2
 };
 
-export function initVersion(): string {
-  return JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
-}
-
 function ldflags(version: string): string {
   return `-s -w -buildid= -X main.version=${version}`;
-}
-
-/** Where the binary for a Debian architecture is. */
-export function initBinaryPath(arch: string): string {
-  return join(DIST, arch, "shellfree-init");
 }
 
 /** The Go sources that make the binary (tests and test data do not). */
@@ -110,19 +104,19 @@ export async function buildInit(force = false): Promise<{ built: boolean; lines:
   const want = stamp(go, version);
   const stampFile = join(DIST, ".stamp");
   const have = existsSync(stampFile) ? readFileSync(stampFile, "utf8").trim() : "";
-  const complete = Object.keys(INIT_ARCHES).every((a) => existsSync(initBinaryPath(a)));
+  const complete = INIT_BINARY_ARCHES.every((a) => existsSync(initBinaryPath(a)));
   const lines: string[] = [];
   let built = false;
   if (force || have !== want || !complete) {
     rmSync(stampFile, { force: true });
-    for (const arch of Object.keys(INIT_ARCHES)) {
+    for (const arch of INIT_BINARY_ARCHES) {
       const out = initBinaryPath(arch);
       mkdirSync(join(DIST, arch), { recursive: true });
       buildOne(go, arch, version, out);
     }
     built = true;
   }
-  for (const arch of Object.keys(INIT_ARCHES)) {
+  for (const arch of INIT_BINARY_ARCHES) {
     const out = initBinaryPath(arch);
     const size = statSync(out).size;
     if (size > MAX_SIZE) throw new Error(`${relative(ROOT, out)} is ${size} bytes, over the 3 MiB budget`);

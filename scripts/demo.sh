@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end on a fresh machine: install the host tools and dependencies, build
-# examples/hello-node from Debian trixie + the official Node.js binary, prove it is shell-free
+# examples/hello-node from Debian trixie + the official Node.js binary under the native
+# shellfree-init (npm ci and npm run build:init first), prove it is shell-free
 # (shellfree verify), test it under runc (shellfree test), run it under podman, talk to it, and
 # stop it gracefully.
 # The Debian mirror comes from $SHELLFREE_MIRROR or this host's apt sources.
@@ -11,6 +12,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say "set up (apt tools, npm ci)"
 bash scripts/setup-host.sh
 [ -x node_modules/.bin/node ] || npm ci --no-audit --no-fund
+npm run --silent build:init
 
 OUT=${OUT:-out/hello-node}
 work=$(mktemp -d)
@@ -45,7 +47,7 @@ echo "GET  /ready  -> $(curl -sS http://127.0.0.1:18080/ready)"
 echo "HEAD /health -> $(curl -sS -o /dev/null -w '%{http_code}' -I http://127.0.0.1:18080/health)"
 echo "GET  app     -> $(curl -sS http://127.0.0.1:13000/)"
 echo "HEALTHCHECK probe (exec form, no shell, no curl):"
-"${P[@]}" exec "$name" /usr/local/bin/node /usr/lib/shellfree/init.js probe /ready
+"${P[@]}" exec "$name" /usr/bin/shellfree-init probe /ready
 echo "exec /bin/sh inside the container:"
 if "${P[@]}" exec "$name" /bin/sh -c true 2>&1 | tail -1; then :; fi
 

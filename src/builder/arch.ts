@@ -1,7 +1,8 @@
 /**
  * One architecture's image, step by step: fetch and read the packages, plan the root
- * filesystem, then the layers — the Debian packages (in their groups), the Node.js runtime, the
- * generated configuration, the spec's files — and the image (config and manifest) on top.
+ * filesystem, then the layers — the Debian packages (in their groups), the Node.js runtime,
+ * shellfree-init, the generated configuration, the spec's files — and the image (config and
+ * manifest) on top.
  */
 import { type BuiltImage, buildImage, type Compression } from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
@@ -13,6 +14,7 @@ import type { DebInfo } from "./debinfo.ts";
 import { fetchPackages } from "./fetch.ts";
 import { filesLayer } from "./files-layer.ts";
 import { imageConfig, platformFor } from "./image-config.ts";
+import { type InitBinaryFacts, initLayer } from "./init-layer.ts";
 import type { Lockfile } from "./lock.ts";
 import type { NodeRuntime } from "./noderuntime.ts";
 import { packageLayers } from "./package-layers.ts";
@@ -27,6 +29,8 @@ export interface ArchWork {
   image: BuiltImage;
   report: ArchReport;
   node?: NodeRuntime;
+  /** shellfree-init, when the spec has `init:` */
+  init?: InitBinaryFacts;
   infos: Map<string, DebInfo>;
 }
 
@@ -63,6 +67,8 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
     locked: opts.lock?.lock.architectures[arch]?.node,
   });
   if (runtime) layers.push(runtime.layer);
+  const init = await initLayer(ctx, plan, { lock: opts.lock });
+  if (init) layers.push(init.layer);
   const config = await configLayer(ctx, plan, fetched.infos, { initJson: opts.initJson });
   layers.push(config.layer);
   const files = await filesLayer(ctx, plan);
@@ -83,11 +89,12 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
     alternatives: config.alternatives,
     dropped: plan.dropped,
     node: runtime?.node,
+    init: init?.init,
   });
   info(
     `${arch}: ${layers.length} layers, ${humanBytes(report.uncompressedSize)} uncompressed, ${humanBytes(report.size)} compressed`,
   );
-  return { resolved, image, report, node: runtime?.node, infos: fetched.infos };
+  return { resolved, image, report, node: runtime?.node, init: init?.init, infos: fetched.infos };
 }
 
 /** Where every package file goes (and which are dropped, merged, linked). */

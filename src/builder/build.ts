@@ -1,7 +1,7 @@
 /**
  * `shellfree build`: a spec to an OCI image, as a list of steps —
  *
- *   1. check what is asked: the architectures, the output, the init configuration
+ *   1. check what is asked: the architectures, the output, the init configuration and binaries
  *   2. per architecture: resolve the packages (resolve.ts), then build its image (arch.ts:
  *      fetch, plan, package layers, runtime, generated configuration, files, image)
  *   3. write the output (output.ts): SBOMs attached and beside it, then the image index (several
@@ -13,15 +13,16 @@
  * until every image is complete, and the output itself is written atomically.
  */
 import { resolve as resolvePath } from "node:path";
-import { parseInitConfig, toInitJson } from "../init/index.ts";
+import { InitConfigError, parseInitConfig, toInitJson } from "../init/index.ts";
 import { type Compression, parseTarget } from "../oci/index.ts";
-import type { Spec } from "../spec/index.ts";
+import { lineOfField, type Spec } from "../spec/index.ts";
 import { sweepTemps } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
 import { ioError, ioErrorUnder } from "../util/io-error.ts";
 import { type ArchWork, buildArch } from "./arch.ts";
 import { layerBlobDir } from "./cache.ts";
 import { BuildError } from "./errors.ts";
+import { checkLockedInit, initBinaryFor } from "./init-layer.ts";
 import type { Lockfile } from "./lock.ts";
 import { lockFromBuild } from "./lock-spec.ts";
 import { commonNodeVersion, nodeArch } from "./noderuntime.ts";
@@ -62,6 +63,10 @@ async function buildImages(opts: BuildOptions): Promise<BuildResult> {
   const compression = opts.compression ?? "gzip";
   const archs = architecturesToBuild(spec, opts);
   const initJson = initConfigJson(spec); // a bad init section fails before any download
+  if (initJson !== undefined) {
+    // so do a missing init binary and one the lock does not record
+    for (const arch of archs) checkLockedInit(initBinaryFor(arch), arch, opts.lock);
+  }
   const nodeVersion =
     spec.runtime.node && !opts.lock
       ? await commonNodeVersion(spec.runtime.node, archs.map(nodeArch))
@@ -89,7 +94,6 @@ async function buildImages(opts: BuildOptions): Promise<BuildResult> {
     blobDir,
     sourceDateEpoch: epoch,
     sbom: opts.sbom !== false,
-    hasInit: initJson !== undefined,
   });
   return buildResult(spec, work, written, { sourceDateEpoch: epoch, compression });
 }
@@ -121,13 +125,21 @@ function architecturesToBuild(spec: Spec, opts: BuildOptions): string[] {
   return archs;
 }
 
-/** shellfree-init's init.json from the spec's `init:` section (checked by src/init). */
-function initConfigJson(spec: Spec): string | undefined {
+/**
+ * shellfree-init's init.json from the spec's `init:` section (checked by src/init), a problem
+ * reported as the spec checker reports one: `FILE:LINE: init.FIELD: problem`.
+ */
+export function initConfigJson(spec: Spec): string | undefined {
   if (spec.init === undefined) return undefined;
   try {
     return toInitJson(parseInitConfig(spec.init, `${spec.source}: init`));
   } catch (e) {
-    throw new BuildError("E_SPEC", (e as Error).message.split("\n")[0]);
+    if (!(e instanceof InitConfigError)) throw new BuildError("E_SPEC", (e as Error).message.split("\n")[0]);
+    const where = spec.initWhere;
+    const line = (where && lineOfField(where.lines, e.field)) ?? where?.line;
+    const field = e.field ? `init.${e.field}` : "init";
+    const at = where ? `${where.file}:${line}` : spec.source;
+    throw new BuildError("E_SPEC", `${at}: ${field}: ${e.problem}`.replace(/[\r\n]+/g, " "));
   }
 }
 

@@ -2,11 +2,11 @@
  * The generated configuration layer: one function per file (or group of files) the builder
  * writes, in the order they are written — accounts (/etc/passwd, /etc/group, nsswitch.conf,
  * /tmp, homes), os-release, the CA bundle, alternatives, the dpkg database (with its
- * diversions), shellfree-init, and the spec's `paths:`. Later ones may look at what earlier
+ * diversions), shellfree-init's configuration, and the spec's `paths:`. Later ones may look at what earlier
  * ones wrote (alternatives only point at paths that exist).
  */
 import type { BinaryPackage } from "../debian/index.ts";
-import { INIT_CONFIG_PATH, INIT_JS_PATH } from "../init/index.ts";
+import { INIT_CONFIG_PATH } from "../init/index.ts";
 import { writeLayer } from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
 import { type AccountsResult, buildAccounts, NSSWITCH } from "./accounts.ts";
@@ -15,7 +15,6 @@ import { CA_BUNDLE_PATH, caBundle } from "./cacerts.ts";
 import type { ArchContext, BuiltLayer } from "./context.ts";
 import { type DebInfo, extractText } from "./debinfo.ts";
 import { type DpkgPackage, dpkgDatabase, filterMd5sums } from "./dpkgdb.ts";
-import { bundleInit } from "./init-bundle.ts";
 import { osRelease } from "./osrelease.ts";
 import { GeneratedLayer, type RootfsPlan } from "./rootfs.ts";
 
@@ -47,7 +46,7 @@ export async function configLayer(
   const bundle = addCaBundle(gen, plan, infos);
   const alternatives = addAlternatives(gen, ctx.spec, infos);
   addDpkgDatabase(gen, ctx.packages, plan, infos, diversions);
-  await addInit(gen, opts.initJson);
+  addInitConfig(gen, opts.initJson);
   addSpecPaths(gen, ctx.spec);
   const layer = await writeLayer(gen.list(), {
     compression: ctx.compression,
@@ -174,11 +173,9 @@ function addDpkgDatabase(
   gen.file("/var/lib/dpkg/diversions", diversions.map((d) => `${d.from}\n${d.to}\n:\n`).join(""));
 }
 
-/** shellfree-init and its configuration, when the spec has an `init:` section. */
-async function addInit(gen: GeneratedLayer, initJson: string | undefined): Promise<void> {
-  if (initJson === undefined) return;
-  gen.file(INIT_JS_PATH, await bundleInit());
-  gen.file(INIT_CONFIG_PATH, initJson);
+/** shellfree-init's configuration, when the spec has an `init:` section (init-layer.ts has the binary). */
+function addInitConfig(gen: GeneratedLayer, initJson: string | undefined): void {
+  if (initJson !== undefined) gen.file(INIT_CONFIG_PATH, initJson);
 }
 
 /** The spec's `paths:` (directories, symlinks, small files). */

@@ -10,7 +10,7 @@ import { ShellfreeError } from "../errors.ts";
  * - E_FILE_CONFLICT: two packages ship different content at one path
  * - E_ALTERNATIVE: an alternatives choice names no candidate
  * - E_LOCK: the lockfile cannot be read or is not one
- * - E_LOCKED: `--locked`, and spec, lock and archive disagree
+ * - E_LOCKED: `--locked`, and spec, lock and archive (or the shellfree-init binary) disagree
  * - E_NODE_ARCH: no official Node.js binary for an architecture
  * - E_NODE_VERSION: no published Node.js version matches runtime.node (on every architecture)
  * - E_NODE_NOT_FOUND: the npm registry has no such Node.js package
@@ -19,6 +19,7 @@ import { ShellfreeError } from "../errors.ts";
  * - E_INTEGRITY: a download does not match its SHA-512 integrity (or has none)
  * - E_NPM_REGISTRY: the configured npm registry is not a URL
  * - E_NPM_METADATA: the npm registry answered something other than package metadata
+ * - E_INIT_BINARY: no shellfree-init binary for an architecture (not built: `npm run build:init`)
  * - E_ELF: a binary to strip is not an ELF file shellfree can edit
  * - E_BUILD: any other build failure with a clear cause
  */

@@ -6,7 +6,7 @@ export * from "./cacerts.ts";
 export * from "./debinfo.ts";
 export * from "./dpkgdb.ts";
 export * from "./errors.ts";
-export * from "./init-bundle.ts";
+export type { InitBinaryFacts } from "./init-layer.ts";
 export * from "./lock.ts";
 export * from "./lock-spec.ts";
 export * from "./osrelease.ts";

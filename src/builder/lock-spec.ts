@@ -1,8 +1,9 @@
 /**
  * Lockfiles made from a spec: `shellfree lock` (every architecture resolved, the Node.js runtime
- * pinned) and the lock of what a build used.
+ * and shellfree-init pinned) and the lock of what a build used.
  */
 import { resolutionInputsHash, type Spec } from "../spec/index.ts";
+import { initBinaryFor } from "./init-layer.ts";
 import { LOCK_VERSION, type LockedArch, type Lockfile, lockedPackage } from "./lock.ts";
 import { commonNodeVersion, fetchNodeRuntime, nodeArch } from "./noderuntime.ts";
 import { type ArchiveSettings, type ResolvedArch, resolveArch, sourceDateEpochOf } from "./resolve.ts";
@@ -32,6 +33,10 @@ export async function lockSpec(
       });
       la.node = { version: n.version, integrity: n.integrity };
     }
+    if (spec.init !== undefined) {
+      const init = initBinaryFor(arch);
+      la.init = { version: init.version, sha256: init.sha256 };
+    }
     archs[arch] = la;
   }
   const sde = s.sourceDateEpoch ?? sourceDateEpochOf(resolved[0]?.releaseDate);
@@ -50,7 +55,11 @@ export async function lockSpec(
 /** The lockfile of what a build used (BuildResult.lock). */
 export function lockFromBuild(
   spec: Spec,
-  work: Array<{ resolved: ResolvedArch; node?: { version: string; integrity: string } }>,
+  work: Array<{
+    resolved: ResolvedArch;
+    node?: { version: string; integrity: string };
+    init?: { version: string; sha256: string };
+  }>,
   sourceDateEpoch: number,
 ): Lockfile {
   const architectures: Record<string, LockedArch> = {};
@@ -59,6 +68,7 @@ export function lockFromBuild(
       packages: w.resolved.packages.map(lockedPackage),
       excluded: w.resolved.excluded.map((e) => e.name),
       node: w.node ? { version: w.node.version, integrity: w.node.integrity } : undefined,
+      init: w.init ? { version: w.init.version, sha256: w.init.sha256 } : undefined,
     };
   }
   return {

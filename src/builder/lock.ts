@@ -1,7 +1,8 @@
 /**
  * shellfree.lock: what a build resolved, so that the next build can install exactly that.
  * Per architecture the packages (name, version, architecture, sha256, size, archive-relative
- * filename, suite) and the Node.js runtime (version + npm integrity); plus the hash of the spec
+ * filename, suite), the Node.js runtime (version + npm integrity) and shellfree-init (version +
+ * SHA256 of the binary, when the spec has `init:`); plus the hash of the spec
  * fields that decide resolution and the SOURCE_DATE_EPOCH the build used. Never a host name:
  * filenames are relative to whichever mirror is configured. JSON, keys in a fixed order, one
  * package per line — diff-friendly — and written atomically.
@@ -30,6 +31,8 @@ export interface LockedArch {
   /** packages the exclude list dropped */
   excluded: string[];
   node?: { version: string; integrity: string };
+  /** the native shellfree-init the image carries (the spec has `init:`) */
+  init?: { version: string; sha256: string };
 }
 
 export interface Lockfile {
@@ -70,6 +73,8 @@ export function formatLock(lock: Lockfile): string {
       lines.push(
         `      "node": ${JSON.stringify({ version: l.node.version, integrity: l.node.integrity })},`,
       );
+    if (l.init)
+      lines.push(`      "init": ${JSON.stringify({ version: l.init.version, sha256: l.init.sha256 })},`);
     lines.push(`      "excluded": ${JSON.stringify([...l.excluded].sort())},`);
     lines.push(`      "packages": [`);
     const pk = [...l.packages].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
@@ -125,6 +130,11 @@ export function parseLock(text: string, file: string): Lockfile {
       }
     }
     if (!Array.isArray(arch.excluded)) arch.excluded = [];
+    if (
+      arch.init !== undefined &&
+      (typeof arch.init?.version !== "string" || !/^[0-9a-f]{64}$/.test(arch.init?.sha256 ?? ""))
+    )
+      bad(`architectures.${a}.init: expected {"version", "sha256"}`);
   }
   return l;
 }
@@ -216,6 +226,11 @@ export function diffLock(old: LockedArch | undefined, now: LockedArch): string[]
   for (const [n, p] of before) if (!after.has(n)) out.push(`- ${n} ${p.version}`);
   if (old?.node?.version !== now.node?.version && (old?.node || now.node)) {
     out.push(`~ node ${old?.node?.version ?? "none"} → ${now.node?.version ?? "none"}`);
+  }
+  if (old?.init?.sha256 !== now.init?.sha256 && (old?.init || now.init)) {
+    const show = (i?: { version: string; sha256: string }) =>
+      i ? `${i.version} (sha256:${i.sha256.slice(0, 12)})` : "none";
+    out.push(`~ shellfree-init ${show(old?.init)} → ${show(now.init)}`);
   }
   return out.sort();
 }

@@ -32,7 +32,7 @@ export interface Written {
 export async function writeImages(
   spec: Spec,
   work: ArchWork[],
-  opts: { output: string; blobDir: string; sourceDateEpoch: number; sbom: boolean; hasInit: boolean },
+  opts: { output: string; blobDir: string; sourceDateEpoch: number; sbom: boolean },
 ): Promise<Written> {
   const { output, sourceDateEpoch: epoch } = opts;
   info(`writing ${output}`);
@@ -47,7 +47,7 @@ export async function writeImages(
       ? `${output}:${spec.name}:latest`
       : `${output}:latest`;
   await cleanTemps(dirname(resolvePath(target.path)), basename(target.path));
-  const docs = opts.sbom ? work.map((w) => sbomDocuments(spec, w, epoch, opts.hasInit)) : [];
+  const docs = opts.sbom ? work.map((w) => sbomDocuments(spec, w, epoch)) : [];
   const attestations: BuiltAttestation[] = [];
   if (target.transport !== "docker-archive") {
     for (const [i, d] of docs.entries()) attestations.push(await attachSboms(spec, work[i], d, opts.blobDir));

@@ -2,6 +2,7 @@
 import type { Compression } from "../oci/index.ts";
 import type { AltChoice } from "./alternatives.ts";
 import type { BuiltLayer } from "./context.ts";
+import type { InitBinaryFacts } from "./init-layer.ts";
 import type { Lockfile } from "./lock.ts";
 import type { NodeRuntime } from "./noderuntime.ts";
 
@@ -24,6 +25,8 @@ export interface ArchReport {
   alternatives: Array<{ name: string; link: string; path: string; priority: number; mode: string }>;
   dropped: { files: number; bytes: number };
   node?: { version: string; integrity: string; size: number; stripped: boolean };
+  /** shellfree-init as installed (when the spec has `init:`) */
+  init?: InitBinaryFacts;
   size: number;
   uncompressedSize: number;
 }
@@ -68,6 +71,7 @@ export function archReport(
     alternatives: AltChoice[];
     dropped: ArchReport["dropped"];
     node?: NodeRuntime;
+    init?: InitBinaryFacts;
   },
 ): ArchReport {
   const { node } = facts;
@@ -96,6 +100,7 @@ export function archReport(
     node: node
       ? { version: node.version, integrity: node.integrity, size: node.size, stripped: node.stripped }
       : undefined,
+    init: facts.init,
     size: layers.reduce((sum, l) => sum + l.layer.size, 0),
     uncompressedSize: layers.reduce((sum, l) => sum + l.layer.uncompressedSize, 0),
   };

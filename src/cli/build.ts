@@ -160,6 +160,10 @@ export function formatBuildResult(r: BuildResult): string {
         `  dropped ${a.dropped.files} doc/man/locale and shell-only files (${humanBytes(a.dropped.bytes)})`,
       );
     if (a.node) lines.push(`  node ${a.node.version}${a.node.stripped ? " (debug sections removed)" : ""}`);
+    if (a.init)
+      lines.push(
+        `  shellfree-init ${a.init.version} at ${a.init.path}: ${humanBytes(a.init.size)} (${a.init.size} bytes), sha256:${a.init.sha256}`,
+      );
   }
   for (const s of r.sboms) lines.push(`sbom ${s}`);
   for (const a of r.attestations) {

@@ -1,43 +1,18 @@
 /**
- * `shellfree init-bundle --out FILE`: write the shellfree-init bundle (the file images carry at
- * /usr/lib/shellfree/init.js). `shellfree init-config FILE`: check an init configuration (YAML
- * or JSON, the spec's `init:` section or a whole spec) and print the canonical init.json.
+ * `shellfree init-config FILE`: check an init configuration (YAML or JSON, the spec's `init:`
+ * section or a whole spec) and print the canonical init.json (what the builder writes to
+ * /etc/shellfree/init.json).
  */
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
-import { bundleInit, initVersion } from "../builder/index.ts";
 import { ShellfreeError } from "../errors.ts";
-import { INIT_JS_PATH, InitConfigError, parseInitConfig, toInitJson } from "../init/index.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
-import { action, output } from "./common.ts";
+import { InitConfigError, parseInitConfig, toInitJson } from "../init/index.ts";
+import { action } from "./common.ts";
 
 export class InitCliError extends ShellfreeError {}
 
 export function register(program: Command): void {
-  // listed under two names in COMMANDS: register once
-  if (program.commands.some((c) => c.name() === "init-bundle")) return;
-  program
-    .command("init-bundle")
-    .description(`write the shellfree-init bundle (installed in images as ${INIT_JS_PATH})`)
-    .requiredOption("-o, --out <file>", "where to write init.js")
-    .option("--json", "machine-readable result")
-    .action(
-      action(async (opts: { out: string; json?: boolean }) => {
-        const bytes = await bundleInit();
-        const out = resolve(opts.out);
-        await writeFileAtomic(out, bytes, 0o644);
-        const sha256 = createHash("sha256").update(bytes).digest("hex");
-        output(
-          opts.json === true,
-          { path: out, version: initVersion(), size: bytes.length, sha256 },
-          () => `${out}  shellfree-init ${initVersion()}  ${bytes.length} bytes  sha256:${sha256}`,
-        );
-      }),
-    );
-
   program
     .command("init-config")
     .description(

@@ -15,7 +15,6 @@ const COMMANDS: Record<string, Array<() => Promise<Registrar>>> = {
   debian: [() => import("./debian-extract.ts"), () => import("./version-compare.ts")],
   fetch: [() => import("./fetch.ts")],
   "generate-key-pair": [() => import("./generate-key-pair.ts")],
-  "init-bundle": [() => import("./init.ts")],
   "init-config": [() => import("./init.ts")],
   inspect: [() => import("./inspect.ts")],
   lock: [() => import("./lock.ts")],

@@ -93,7 +93,7 @@ export function register(program: Command): void {
     .option("--startup-max-ms <n>", "startup-time: fail when readiness takes longer")
     .option(
       "--main-process <regex>",
-      "main-dies: kill the container process whose command line matches (default: the child of PID 1)",
+      "main-dies: kill the container process whose command line matches (default: the main process: PID 1, or the oldest child of an init such as shellfree-init or tini)",
     )
     .option("--timeout <s>", "limit for each command / wait, seconds (default 60)")
     .option("--format <format>", "report: text, json or junit", "text")

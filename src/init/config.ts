@@ -1,7 +1,7 @@
 /**
  * shellfree-init configuration: the JSON form of a spec's `init:` section (kebab-case keys, as
- * in the YAML), validated strictly. Pure: no I/O, no imports, so the builder can import it to
- * validate a spec and the bundled init can use it inside an image.
+ * in the YAML), validated strictly. Pure: no I/O, so the builder and `shellfree init-config`
+ * check specs with it; the native init re-checks what the builder wrote at start.
  *
  * Every problem is reported as ONE line naming the field, e.g.
  *   `/etc/shellfree/init.json: health.port: must be an integer from 0 to 65535, got "abc"`.
@@ -22,12 +22,11 @@ import {
 } from "./expand.ts";
 import { portableRegexProblem } from "./regex.ts";
 
-export const INIT_JS_PATH = "/usr/lib/shellfree/init.js";
 export const INIT_CONFIG_PATH = "/etc/shellfree/init.json";
 export const DEFAULT_HEALTH_PORT = 8080;
 export const DEFAULT_GRACE = "30s";
 export const DEFAULT_DRAIN = "0s";
-/** Every duration is at most this long (a timer of weeks is a typo, and Node's overflow at 24.8 days). */
+/** Every duration is at most this long (a timer of weeks is a typo). */
 export const MAX_DURATION = "24h";
 export const MAX_DURATION_MS = 86_400_000;
 /** Check defaults (Pebble's): run every 10s, time out after 3s (never longer than the period), 3 failures. */

@@ -1,10 +1,23 @@
-/** shellfree-init: what the rest of shellfree may import (pure parts only). */
+/**
+ * shellfree-init, as the rest of shellfree sees it: the `init:` schema (checked at build time,
+ * written as /etc/shellfree/init.json) and where the native binaries are (the init itself is the
+ * Go program in the top-level init/).
+ */
+export {
+  INIT_BINARY_ARCHES,
+  INIT_BINARY_PATH,
+  INIT_DIST_DIR,
+  type InitBinary,
+  InitBinaryMissing,
+  initBinaryPath,
+  initVersion,
+  readInitBinary,
+} from "./binary.ts";
 export {
   applyEnvOverrides,
   DEFAULT_HEALTH_PORT,
   durationMs,
   INIT_CONFIG_PATH,
-  INIT_JS_PATH,
   type InitConfig,
   InitConfigError,
   type InitTask,

@@ -12,6 +12,8 @@
  * a state other than LISTEN or SYN_RECV (old kernels printed a listener's open requests, in
  * SYN_RECV, right after it).
  */
+import { readFileSync } from "node:fs";
+import { endianness } from "node:os";
 import { parseListenTarget } from "./address.ts";
 
 const LISTEN = "0A";
@@ -109,4 +111,23 @@ export function findListener(
       if (socketServes(o, t)) return { ok: true, socket: o };
     }
   return { ok: false };
+}
+
+/** Is a socket in LISTEN state on target, in /proc/net/tcp or tcp6 (no connection made)? */
+export function listeningCheck(target: string, procNet = "/proc/net"): { ok: boolean; detail: string } {
+  const tables: ListeningSocket[][] = [];
+  for (const name of ["tcp", "tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(`${procNet}/${name}`, "latin1");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (name === "tcp6" && code === "ENOENT") continue; // IPv6 disabled
+      return { ok: false, detail: `listening ${target}: cannot read ${procNet}/${name}: ${code ?? e}` };
+    }
+    tables.push(parseProcNetTcp(text, endianness() === "BE"));
+  }
+  const r = findListener(target, tables);
+  if (r.ok) return { ok: true, detail: `listening ${target}: ${showSocket(r.socket)} in LISTEN state` };
+  return { ok: false, detail: `listening ${target}: ${r.problem ?? "no socket in LISTEN state"}` };
 }

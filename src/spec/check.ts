@@ -31,6 +31,44 @@ export class SpecDoc {
   }
 }
 
+/**
+ * The line of every field under `node`, by the dotted path a checker of that data names it with
+ * ("health.port", "tasks[0].run", "tasks[0].run[1]"): for use by checkers outside the spec (the
+ * init section is checked by src/init, whose messages name a field but know no lines).
+ */
+export function fieldLines(
+  doc: SpecDoc,
+  node: YamlNode,
+  prefix = "",
+  out: Record<string, number> = {},
+): Record<string, number> {
+  if (isMap(node)) {
+    for (const pair of (node as YAMLMap<YamlNode, YamlNode>).items) {
+      const keyNode = pair.key as YamlNode;
+      if (!isScalar(keyNode)) continue;
+      const path = prefix ? `${prefix}.${String(keyNode.value)}` : String(keyNode.value);
+      out[path] ??= doc.line(keyNode);
+      fieldLines(doc, pair.value as YamlNode, path, out);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      const path = `${prefix}[${i}]`;
+      out[path] ??= doc.line(item as YamlNode);
+      fieldLines(doc, item as YamlNode, path, out);
+    });
+  }
+  return out;
+}
+
+/** The line `lines` (from fieldLines) has for `field`, or for the nearest field above it. */
+export function lineOfField(lines: Record<string, number>, field: string): number | undefined {
+  for (let f = field; f !== ""; f = f.replace(/(\.[^.[\]]*|\[\d+\])$/, "")) {
+    if (lines[f] !== undefined) return lines[f];
+    if (!/(\.[^.[\]]*|\[\d+\])$/.test(f)) break;
+  }
+  return undefined;
+}
+
 /** The largest uid/gid (2^32 - 2: -1 means "unchanged" to chown). */
 export const MAX_ID = 0xfffffffe;
 export const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;

@@ -40,6 +40,7 @@ export function finishSpec(frag: SpecFragment, source: string, baseDir: string, 
     paths: frag.paths ?? [],
     files: frag.files ?? [],
     init: frag.init,
+    initWhere: frag.initWhere,
     config: {
       entrypoint: frag.config?.entrypoint,
       cmd: frag.config?.cmd,
@@ -71,9 +72,6 @@ export function finishSpec(frag: SpecFragment, source: string, baseDir: string, 
     if (!/^\d+$/.test(who) && !names.has(who)) {
       fail("accounts.run-as", `"${who}" is not a user (define it under accounts.users)`);
     }
-  }
-  if (spec.init !== undefined && !spec.runtime.node) {
-    fail("init", 'shellfree-init runs on Node.js: add runtime.node (e.g. runtime: { node: "24" })');
   }
   const inLayers = new Map<string, string>();
   for (const layer of spec.layers) {

@@ -2,6 +2,7 @@
  * spec: the image spec (`shellfree.yaml`) — its types, its checker (file:line errors), extends
  * and presets, defaults, and the package policy it implies.
  */
+export { fieldLines, lineOfField } from "./check.ts";
 export * from "./errors.ts";
 export * from "./finish.ts";
 export * from "./load.ts";

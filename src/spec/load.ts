@@ -16,12 +16,15 @@ function isPresetRef(ref: string): boolean {
   return !ref.includes("/") && !/\.ya?ml$/.test(ref);
 }
 
-/** Load a fragment with its `extends`/`preset` chain merged underneath it. */
+/**
+ * Load a fragment with its `extends`/`preset` chain merged underneath it. `fromFiles` says
+ * whether a spec file in the chain (not only a preset) sets the entrypoint and the healthcheck.
+ */
 function loadChain(
   file: string,
   seen: string[],
   presetsUsed: string[],
-): { frag: SpecFragment; baseDir: string } {
+): { frag: SpecFragment; baseDir: string; fromFiles: { entrypoint: boolean; healthcheck: boolean } } {
   const abs = resolvePath(file);
   if (seen.includes(abs)) {
     throw new SpecError("E_SPEC", `${file}: extends loops back to itself (${[...seen, abs].join(" → ")})`);
@@ -42,6 +45,10 @@ function loadChain(
   }
   const baseDir = dirname(abs);
   const own = parseSpecText(text, file, baseDir);
+  const fromFiles = {
+    entrypoint: own.config?.entrypoint !== undefined,
+    healthcheck: own.config?.healthcheck !== undefined,
+  };
   let base: SpecFragment = {};
   if (own.preset) base = mergeFragments(base, presetFragment(own.preset, presetsUsed));
   if (own.extends) {
@@ -55,10 +62,13 @@ function loadChain(
       base = mergeFragments(base, presetFragment(own.extends, presetsUsed));
     } else {
       const parentPath = isAbsolute(own.extends) ? own.extends : resolvePath(baseDir, own.extends);
-      base = mergeFragments(base, loadChain(parentPath, [...seen, abs], presetsUsed).frag);
+      const parent = loadChain(parentPath, [...seen, abs], presetsUsed);
+      base = mergeFragments(base, parent.frag);
+      fromFiles.entrypoint ||= parent.fromFiles.entrypoint;
+      fromFiles.healthcheck ||= parent.fromFiles.healthcheck;
     }
   }
-  return { frag: mergeFragments(base, own), baseDir };
+  return { frag: mergeFragments(base, own), baseDir, fromFiles };
 }
 
 /** A preset's fragment with the presets it extends merged underneath; `used` collects their names. */
@@ -72,10 +82,18 @@ function presetFragment(name: string, used: string[]): SpecFragment {
   return mergeFragments(frag, preset.fragment);
 }
 
-/** Load a spec file with its extends/preset chain, checked and with defaults. */
+/**
+ * Load a spec file with its extends/preset chain, checked and with defaults. A preset's
+ * entrypoint and healthcheck (e.g. the node preset's `node`) are for images without an init:
+ * with `init:`, only a spec file's own win over the init's (the builder's defaults).
+ */
 export function loadSpec(file: string): Spec {
   const presets: string[] = [];
-  const { frag, baseDir } = loadChain(file, [], presets);
+  const { frag, baseDir, fromFiles } = loadChain(file, [], presets);
+  if (frag.init !== undefined && frag.config) {
+    if (!fromFiles.entrypoint) frag.config.entrypoint = undefined;
+    if (!fromFiles.healthcheck) frag.config.healthcheck = undefined;
+  }
   return finishSpec(frag, file, baseDir, presets);
 }
 

@@ -33,6 +33,7 @@ export function mergeFragments(base: SpecFragment, over: SpecFragment): SpecFrag
     paths: lists(base.paths, over.paths),
     files: lists(base.files, over.files),
     init: over.init ?? base.init,
+    initWhere: over.init !== undefined ? over.initWhere : base.initWhere,
     config:
       base.config || over.config
         ? {

@@ -5,7 +5,7 @@
  */
 import { dirname, resolve as resolvePath } from "node:path";
 import { isMap, LineCounter, type Node, parseDocument } from "yaml";
-import { list, mapOf, SIMPLE_NAME, SpecDoc, SUITE_NAME, str, type YamlNode } from "./check.ts";
+import { fieldLines, list, mapOf, SIMPLE_NAME, SpecDoc, SUITE_NAME, str, type YamlNode } from "./check.ts";
 import { SpecError } from "./errors.ts";
 import { PRESETS, presetNames } from "./presets/index.ts";
 import { parseAccounts } from "./sections/accounts.ts";
@@ -66,8 +66,10 @@ function parseFragment(doc: SpecDoc, root: YamlNode, baseDir: string): SpecFragm
     files: (value, field) => {
       frag.files = parseFiles(doc, value, field, baseDir);
     },
-    init: (value) => {
+    init: (value, _field, keyNode) => {
       frag.init = value === null || value === undefined ? {} : (value as Node).toJSON();
+      // checked by the builder (src/init's schema); its messages get the line of the field
+      frag.initWhere = { file: doc.file, line: doc.line(keyNode), lines: fieldLines(doc, value) };
     },
     config: (value, field) => {
       frag.config = parseConfig(doc, value, field);

@@ -77,6 +77,15 @@ export interface LayerSpec {
   packages: string[];
 }
 
+/** The file and lines of a spec's `init:` section. */
+export interface InitWhere {
+  file: string;
+  /** the line of the `init:` key */
+  line: number;
+  /** the line of each field in it, by its dotted path ("health.port", "tasks[0].run") */
+  lines: Record<string, number>;
+}
+
 /** A spec with its `extends`/`preset` chain merged and its defaults filled in. */
 export interface Spec {
   /** where the spec came from: a file path or "preset:NAME" */
@@ -123,6 +132,8 @@ export interface Spec {
   files: FileSpec[];
   /** the `init:` section as plain data (checked by src/init's parseInitConfig) */
   init?: unknown;
+  /** where the `init:` section was written, for file:line messages about it */
+  initWhere?: InitWhere;
   config: ConfigSpec;
   layers: LayerSpec[];
   /** alternative name → the candidate path chosen (else the highest priority wins) */
@@ -145,6 +156,7 @@ export interface SpecFragment {
   paths?: PathSpec[];
   files?: FileSpec[];
   init?: unknown;
+  initWhere?: InitWhere;
   config?: Partial<ConfigSpec>;
   layers?: LayerSpec[];
   alternatives?: Record<string, string>;

@@ -1,11 +1,10 @@
 /** SBOM input for one architecture's image: its packages with licenses and copyrights, the runtime, the init. */
 import { parseOsRelease } from "../../formats/index.ts";
-import { INIT_JS_PATH } from "../../init/index.ts";
+import { initVersion } from "../../init/index.ts";
 import type { Spec } from "../../spec/index.ts";
 import type { ArchWork } from "../arch.ts";
 import { parseCopyright } from "../copyright.ts";
 import { type DebInfo, extractText } from "../debinfo.ts";
-import { initVersion } from "../init-bundle.ts";
 import { genericPurl, npmPurl } from "./purl.ts";
 import type { SbomComponent, SbomInput, SbomPackage } from "./types.ts";
 
@@ -26,7 +25,7 @@ function copyrightOf(name: string, infos: Map<string, DebInfo>): string | undefi
 }
 
 /** SBOM input for one architecture's image. */
-export function sbomInput(spec: Spec, w: ArchWork, epoch: number, hasInit: boolean): SbomInput {
+export function sbomInput(spec: Spec, w: ArchWork, epoch: number): SbomInput {
   const { resolved, infos } = w;
   const bf = infos.get("base-files");
   const osr = parseOsRelease(bf ? (extractText(bf, "usr/lib/os-release") ?? "") : "");
@@ -67,15 +66,16 @@ export function sbomInput(spec: Spec, w: ArchWork, epoch: number, hasInit: boole
         : undefined,
     });
   }
-  if (hasInit) {
+  if (w.init) {
     components.push({
       name: "shellfree-init",
-      version: initVersion(),
-      purl: genericPurl("shellfree-init", initVersion()),
+      version: w.init.version,
+      purl: genericPurl("shellfree-init", w.init.version),
       type: "application",
       licenses: ["Apache-2.0"],
-      path: INIT_JS_PATH,
-      description: "shellfree's in-image supervisor",
+      sha256: w.init.sha256,
+      path: w.init.path,
+      description: "shellfree's in-image supervisor (static native binary)",
     });
   }
   return {

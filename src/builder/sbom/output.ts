@@ -23,8 +23,8 @@ export interface SbomDocuments {
   cyclonedx: unknown;
 }
 
-export function sbomDocuments(spec: Spec, w: ArchWork, epoch: number, hasInit: boolean): SbomDocuments {
-  const input = sbomInput(spec, w, epoch, hasInit);
+export function sbomDocuments(spec: Spec, w: ArchWork, epoch: number): SbomDocuments {
+  const input = sbomInput(spec, w, epoch);
   return { spdx: spdxDocument(input), cyclonedx: cyclonedxDocument(input) };
 }
 

@@ -118,12 +118,15 @@ describe("bad input is one clear error and leaves no output", () => {
     assert.ok(existsSync(join(dir, "shellfree.lock")));
   });
 
-  test("a bad init section fails before anything is downloaded", async () => {
-    const f = spec(
-      "init",
-      'name: x\npackages: { include: [base-files] }\nruntime: { node: "24" }\ninit:\n  main: /usr/bin/app\n',
+  test("a bad init section fails before anything is downloaded, naming its file and line", async () => {
+    const f = spec("init", "name: x\npackages: { include: [base-files] }\ninit:\n  main: /usr/bin/app\n");
+    await expectFailure(
+      f,
+      1,
+      new RegExp(
+        `^shellfree: ${f.replace(/[.]/g, "\\.")}:4: init\\.main: must be a non-empty list of strings`,
+      ),
     );
-    await expectFailure(f, 1, /^shellfree: .*init.*main/);
   });
 
   test("--locked without a lockfile", async () => {

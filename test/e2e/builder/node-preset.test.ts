@@ -1,8 +1,9 @@
 /** The node preset: Debian's libc/libstdc++ plus the official Node.js binary, run by podman. */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { initBinaryPath } from "../../../src/init/index.ts";
 import { withPodman } from "../../helpers/podman.ts";
 import { removeDir, tempDir } from "../../helpers/tmp.ts";
 import { type BuildJson, CACHE, mustSucceed, runCommand, shellfree } from "./common.ts";
@@ -59,7 +60,7 @@ describe("shellfree build --preset node", () => {
     });
   });
 
-  test("a spec with init: gets shellfree-init and its validated config", async () => {
+  test("a spec with init: gets the native shellfree-init, its config, and the init's entrypoint", async () => {
     const specFile = join(dir, "shellfree.yaml");
     writeFileSync(
       specFile,
@@ -69,8 +70,6 @@ describe("shellfree build --preset node", () => {
         "init:",
         "  main: [/usr/local/bin/node, -e, 'setInterval(() => {}, 1000)']",
         "  health: { port: 8080 }",
-        "config:",
-        "  entrypoint: [/usr/local/bin/node, /usr/lib/shellfree/init.js]",
         "",
       ].join("\n"),
     );
@@ -86,6 +85,10 @@ describe("shellfree build --preset node", () => {
     ]);
     mustSucceed(r, "build with init");
     const j = JSON.parse(r.stdout) as BuildJson;
+    assert.deepEqual(
+      j.architectures[0].layers.map((l) => l.name),
+      ["debian", "runtime", "init", "config"],
+    );
     assert.ok(j.architectures[0].layers.find((l) => l.name === "runtime")?.cached, "runtime layer reused");
     mustSucceed(
       await runCommand("umoci", ["unpack", "--image", `${dir}/withinit:latest`, join(dir, "bundle")], {
@@ -96,7 +99,15 @@ describe("shellfree build --preset node", () => {
     const root = join(dir, "bundle/rootfs");
     const cfg = JSON.parse(readFileSync(join(root, "etc/shellfree/init.json"), "utf8"));
     assert.deepEqual(cfg.main, ["/usr/local/bin/node", "-e", "setInterval(() => {}, 1000)"]);
-    assert.ok(readFileSync(join(root, "usr/lib/shellfree/init.js")).length > 1000);
-    assert.ok(readFileSync(`${dir}/withinit.cdx.json`, "utf8").includes("shellfree-init"));
+    assert.deepEqual(
+      readFileSync(join(root, "usr/bin/shellfree-init")),
+      readFileSync(initBinaryPath("amd64")),
+    );
+    assert.ok(!existsSync(join(root, "usr/lib/shellfree")), "no Node init bundle");
+    // the preset's entrypoint (node) gives way to the init's, and the HEALTHCHECK is the init's probe
+    const config = JSON.parse(readFileSync(join(dir, "bundle/config.json"), "utf8"));
+    assert.deepEqual(config.process.args, ["/usr/bin/shellfree-init"]);
+    const cdx = readFileSync(`${dir}/withinit.cdx.json`, "utf8");
+    assert.ok(cdx.includes("pkg:generic/shellfree-init@"), "the init is an SBOM component");
   });
 });

@@ -1,17 +1,19 @@
 /**
- * The whole chain on an image built by `shellfree build` (node preset + tini + shellfree-init +
- * a small app, like examples/hello-node): `shellfree verify` passes, and `shellfree test` passes
- * every built-in check under runc and under podman — incl. main-dies on the app process that
- * shellfree-init supervises and graceful-stop with the init's log lines. Ports are chosen free
- * per run (host network namespace).
+ * The whole chain on examples/hello-node as `shellfree build` makes it (the node preset, the
+ * native shellfree-init as PID 1 with no tini, Node only as the app's runtime): `shellfree
+ * verify` passes, and `shellfree test --checks all` passes every built-in check under runc and
+ * under podman — main-dies kills the app (the init's child, found without --main-process) and
+ * the container exits with its code and the init's line about it; graceful-stop sees the init's
+ * lines. The test spec extends the example and only moves its ports (free ones per run: the
+ * containers share the host's network namespace).
  */
 import assert from "node:assert/strict";
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { CHECK_NAMES } from "../../../src/runtime/index.ts";
-import { shellfree } from "../../helpers/cli.ts";
+import { ROOT, shellfree } from "../../helpers/cli.ts";
 import { TEST_CACHE } from "../../helpers/mirror.ts";
 import { cli, freePort, processesWithEnv } from "./common.ts";
 
@@ -24,58 +26,25 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), "sf-e2e-built-"));
   appPort = await freePort();
   healthPort = await freePort();
-  await mkdir(join(dir, "app"));
-  await copyFile(
-    new URL("../../../examples/hello-node/app/server.js", import.meta.url),
-    join(dir, "app/server.js"),
-  );
   await writeFile(
     join(dir, "shellfree.yaml"),
-    `name: built-node
-preset: node
-suite: trixie
+    `extends: ${join(ROOT, "examples/hello-node/shellfree.yaml")}
 architectures: [amd64]
-packages:
-  include: [tini]
-accounts:
-  run-as: 65532
-files:
-  - { src: ./app/server.js, dest: /app/server.js, mode: "0644" }
-init:
-  tasks:
-    - { ensure-dir: /tmp, writable: true }
-  main: ["/usr/local/bin/node", "/app/server.js"]
-  health: { port: ${healthPort}, ready: { http: "http://127.0.0.1:${appPort}/ready" } }
-  shutdown: { grace: 10s, drain: 500ms }
 config:
-  entrypoint: [/usr/bin/tini-static, --, /usr/local/bin/node, /usr/lib/shellfree/init.js]
-  env: { PORT: "${appPort}", TZ: UTC }
-  workdir: /app
+  env: { PORT: "${appPort}", SHELLFREE_HEALTH_PORT: "${healthPort}" }
   exposed-ports: [${appPort}/tcp, ${healthPort}/tcp]
-  healthcheck:
-    test: [/usr/local/bin/node, /usr/lib/shellfree/init.js, probe, /ready]
-    interval: 2s
-    timeout: 3s
-    start-period: 20s
-  stop-signal: SIGTERM
 `,
   );
   const out = join(dir, "image");
   const b = await shellfree(
-    [
-      "build",
-      "-f",
-      join(dir, "shellfree.yaml"),
-      "--arch",
-      "amd64",
-      "-o",
-      `oci:${out}:latest`,
-      "--cache-dir",
-      TEST_CACHE,
-    ],
+    ["build", "-f", join(dir, "shellfree.yaml"), "-o", `oci:${out}:latest`, "--cache-dir", TEST_CACHE],
     { timeoutMs: 600_000 },
   );
   assert.equal(b.code, 0, b.stderr);
+  assert.match(
+    b.stdout,
+    /shellfree-init \S+ at \/usr\/bin\/shellfree-init: [\d.]+ MiB \(\d+ bytes\), sha256:[0-9a-f]{64}/,
+  );
   ref = `oci:${out}:latest`;
 });
 after(async () => {
@@ -89,8 +58,6 @@ const checkArgs = () => [
   String(appPort),
   "--http-path",
   "/ready",
-  "--main-process",
-  "/app/server\\.js",
   "--expect-log",
   "Received signal SIGTERM",
   "--expect-log",
@@ -114,8 +81,12 @@ for (const driver of ["runc", "podman"]) {
       CHECK_NAMES,
     );
     for (const x of rep.results) assert.equal(x.passed, true, `${x.name}: ${x.message}`);
-    const md = rep.results.find((x: { name: string }) => x.name === "main-dies");
-    assert.match(md.message, /killed the main process "\/usr\/local\/bin\/node \/app\/server\.js"/);
+    const byName = Object.fromEntries(rep.results.map((x: { name: string }) => [x.name, x]));
+    assert.match(byName.healthcheck.message, /shellfree-init.*probe.*\/ready/);
+    assert.match(
+      byName["main-dies"].message,
+      /^killed the main process "\/usr\/local\/bin\/node \/app\/server\.js" \(the child of shellfree-init \(PID 1\)\); the container exited with 137 after \d+ ms; its last lines: .*"[^"]*Main process hello-node \(PID \d+\) died: killed by SIGKILL"/,
+    );
     assert.deepEqual(await processesWithEnv(`PORT=${appPort}`), [], "nothing left running");
   });
 }

@@ -103,7 +103,7 @@ metadataTest:
   labels:
     - key: org.opencontainers.image.title
       value: shellfree-node-test
-  entrypoint: ["/usr/bin/tini-static", "--", "/usr/local/bin/node", "/app/server.cjs"]
+  entrypoint: ["/usr/bin/shellfree-init"]
   cmd: []
   exposedPorts: ["${port}"]
   unexposedPorts: ["22"]

@@ -1,14 +1,16 @@
 /**
  * A shell-free image with a long-running main process for the runtime tests: the host's Node.js
- * binary (the one npm pinned for this repo) with exactly the shared libraries it needs, tini as
- * PID 1, a small HTTP server with /health that stops gracefully on SIGTERM, and an exec-form
- * HEALTHCHECK that probes it with Node itself. No shell, no package manager, UID 65532.
+ * binary (the one npm pinned for this repo) with exactly the shared libraries it needs, the
+ * native shellfree-init as PID 1 (dist/init/amd64, `npm run build:init`) supervising a small HTTP
+ * server with /health that stops gracefully on SIGTERM, and an exec-form HEALTHCHECK that probes
+ * the server with Node itself. No shell, no package manager, UID 65532.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename } from "node:path";
-import { type ImageFile, type MadeImage, makeImage, TINI } from "../../helpers/images.ts";
+import { INIT_BINARY_PATH, initBinaryPath } from "../../../src/init/index.ts";
+import { type ImageFile, type MadeImage, makeImage } from "../../helpers/images.ts";
 
 export const NODE_BIN = realpathSync(createRequire(import.meta.url).resolve("node/bin/node"));
 
@@ -84,7 +86,17 @@ export async function makeNodeImage(dir: string, o: NodeImageOptions): Promise<M
   const libDir = "/usr/lib/x86_64-linux-gnu";
   const files: ImageFile[] = [
     { path: "/usr/local/bin/node", hostPath: NODE_BIN, mode: 0o755 },
-    { path: TINI, hostPath: TINI, mode: 0o755 },
+    { path: INIT_BINARY_PATH, hostPath: initBinaryPath("amd64"), mode: 0o755 },
+    {
+      // the health server on an ephemeral port (several of these run at once on the host's
+      // network); the HEALTHCHECK asks the app
+      path: "/etc/shellfree/init.json",
+      data: JSON.stringify({
+        main: ["/usr/local/bin/node", "/app/server.cjs"],
+        health: { port: 0, host: "127.0.0.1" },
+        shutdown: { grace: "10s" },
+      }),
+    },
     { path: "/app/server.cjs", data: SERVER },
     { path: "/app/probe.cjs", data: PROBE },
     {
@@ -120,7 +132,7 @@ export async function makeNodeImage(dir: string, o: NodeImageOptions): Promise<M
     compression: o.compression ?? "none",
     format: o.format,
     config: {
-      entrypoint: [TINI, "--", "/usr/local/bin/node", "/app/server.cjs"],
+      entrypoint: [INIT_BINARY_PATH],
       user: "65532:65532",
       env: { PORT: String(o.port), PATH: "/usr/local/bin:/usr/bin", ...o.env },
       exposedPorts: [`${o.port}/tcp`],

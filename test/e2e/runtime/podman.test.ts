@@ -62,6 +62,12 @@ test("all built-in checks and the structure test pass under podman", async () =>
   );
   assert.equal(rep.results.length, CHECK_NAMES.length + 10);
   for (const x of rep.results) assert.equal(x.passed, true, `${x.kind} ${x.name}: ${x.message}`);
+  // podman too: the main process is the init's child, and the container exits with its code
+  const md = checks.find((x: { name: string }) => x.name === "main-dies");
+  assert.match(
+    md.message,
+    /^killed the main process "\/usr\/local\/bin\/node \/app\/server\.cjs" \(the child of shellfree-init \(PID 1\)\); the container exited with 137 after \d+ ms; its last lines: .*"[^"]*Main process node \(PID \d+\) died: killed by SIGKILL"/,
+  );
   await assertNothingLeft();
 });
 

@@ -39,6 +39,7 @@ const lock: Lockfile = {
     amd64: {
       excluded: ["debconf"],
       node: { version: "24.9.0", integrity: "sha512-xyz" },
+      init: { version: "0.1.0", sha256: "c".repeat(64) },
       packages: [
         {
           name: "libc6",
@@ -69,13 +70,21 @@ describe("shellfree.lock", () => {
     assert.equal(formatLock(parseLock(t, "x")), t);
     assert.ok(t.indexOf('"base-files"') < t.indexOf('"libc6"'));
     assert.doesNotMatch(t, /https?:/);
-    assert.equal(t.split("\n").filter((l) => l.includes('"sha256"')).length, 2, "one package per line");
+    assert.equal(t.split("\n").filter((l) => l.includes('"name"')).length, 2, "one package per line");
+    assert.match(t, /\n {6}"init": \{"version":"0\.1\.0","sha256":"c{64}"\},\n/);
+    const noInit = { ...lock, architectures: { amd64: { ...lock.architectures.amd64, init: undefined } } };
+    assert.doesNotMatch(formatLock(noInit), /"init"/);
   });
   test("bad lockfiles are clear errors", () => {
     assert.throws(() => parseLock("{", "shellfree.lock"), /shellfree\.lock: not valid JSON/);
     assert.throws(
       () => parseLock('{"lockfileVersion":9}', "shellfree.lock"),
       /unsupported lockfileVersion 9/,
+    );
+    const badInit = formatLock(lock).replace(/"sha256":"c{64}"/, '"sha256":"nope"');
+    assert.throws(
+      () => parseLock(badInit, "shellfree.lock"),
+      /shellfree\.lock: architectures\.amd64\.init: expected \{"version", "sha256"\}/,
     );
   });
   test("--locked: spec change, missing and changed packages are named", () => {
@@ -117,6 +126,11 @@ describe("shellfree.lock", () => {
       "- base-files 13.8",
       "~ libc6 2.41-12 → 2.41-13",
       "~ node 24.9.0 → none",
+      "~ shellfree-init 0.1.0 (sha256:cccccccccccc) → none",
+    ]);
+    const rebuilt = { ...lock.architectures.amd64, init: { version: "0.1.0", sha256: "d".repeat(64) } };
+    assert.deepEqual(diffLock(lock.architectures.amd64, rebuilt), [
+      "~ shellfree-init 0.1.0 (sha256:cccccccccccc) → 0.1.0 (sha256:dddddddddddd)",
     ]);
   });
 });

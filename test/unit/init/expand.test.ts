@@ -1,12 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} expressions are what is tested
 /**
  * ${NAME} expansion and the `listening` check kind in the init schema: what the builder accepts
- * and refuses (with the field), what the init's environment makes of it, and that a command
- * line is taken as it is. The contract fixtures compare the same with the native init.
+ * and refuses (with the field) and what the init's environment makes of it. The contract
+ * fixtures compare the same with the native init (whose tests also show that a command line is
+ * taken as it is).
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, test } from "node:test";
 import {
   expandInitConfig,
@@ -16,8 +15,6 @@ import {
   toInitJson,
 } from "../../../src/init/config.ts";
 import { expandPieces, parseTemplate, withDefaults } from "../../../src/init/expand.ts";
-import { loadConfig } from "../../../src/init/supervise.ts";
-import { tempDir } from "./helpers.ts";
 
 const S = "/etc/shellfree/init.json";
 
@@ -175,18 +172,6 @@ describe("expansion in the schema", () => {
       S,
     );
     assert.equal(expandInitConfig(c, {}, S).tasks[0].whenFileMatches?.regex, "^a$");
-  });
-  test("a command line is taken as it is (the Node init's loadConfig, as the native one's)", () => {
-    using d = tempDir();
-    const f = join(d.path, "init.json");
-    writeFileSync(f, JSON.stringify({ main: ["/a", "${X:-x}"], "pid-file": "${RUN:-/run}/a.pid" }));
-    const fromFile = loadConfig({ configPath: f }, { RUN: "/tmp" }).cfg;
-    assert.deepEqual(fromFile.main, ["/a", "x"]);
-    assert.equal(fromFile.pidFile, "/tmp/a.pid");
-    const cli = loadConfig({ configPath: f, command: ["/bin/echo", "${X}", "5$"] }, {}).cfg;
-    assert.deepEqual(cli.main, ["/bin/echo", "${X}", "5$"]);
-    assert.equal(cli.pidFile, "/run/a.pid");
-    assert.throws(() => loadConfig({ configPath: f }, { RUN: "run" }), /pid-file: must be an absolute path/);
   });
 });
 

@@ -1,15 +1,15 @@
 /**
- * The Node init's `listening` check: the /proc/net/tcp{,6} tables the native init's tests read
- * (init/testdata/procnet, the same sockets as a little- and a big-endian kernel print them),
- * and this machine's own tables with a real listener.
+ * The `listening` check in TypeScript (src/init/listening.ts, the mirror of init/listening.go):
+ * the /proc/net/tcp{,6} tables the native init's tests read (init/testdata/procnet, the same
+ * sockets as a little- and a big-endian kernel print them), and this machine's own tables with a
+ * real listener.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { listeningCheck } from "../../../src/init/checks.ts";
-import { findListener, parseProcNetTcp, showSocket } from "../../../src/init/listening.ts";
+import { findListener, listeningCheck, parseProcNetTcp, showSocket } from "../../../src/init/listening.ts";
 
 const PROCNET = join(import.meta.dirname, "../../../init/testdata/procnet");
 

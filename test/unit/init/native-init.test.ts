@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { describe, test } from "node:test";
-import { INIT_ARCHES, initBinaryPath, initVersion, MAX_SIZE } from "../../../scripts/build-init.ts";
+import { INIT_ARCHES, MAX_SIZE } from "../../../scripts/build-init.ts";
+import { INIT_BINARY_ARCHES, initBinaryPath, initVersion, readInitBinary } from "../../../src/init/index.ts";
+import { KNOWN_ARCHES } from "../../../src/spec/index.ts";
 
 describe("native shellfree-init binaries", () => {
   test("one per architecture, statically linked, at most 3 MiB", () => {
@@ -20,6 +22,9 @@ describe("native shellfree-init binaries", () => {
       "riscv64",
       "i386",
     ]);
+    // the builder finds one for every architecture a spec may name
+    assert.deepEqual(Object.keys(INIT_ARCHES), [...INIT_BINARY_ARCHES]);
+    assert.deepEqual([...KNOWN_ARCHES].sort(), [...INIT_BINARY_ARCHES].sort());
     for (const arch of Object.keys(INIT_ARCHES)) {
       const bin = initBinaryPath(arch);
       assert.ok(existsSync(bin), `${bin} missing: run npm run build:init`);
@@ -28,6 +33,14 @@ describe("native shellfree-init binaries", () => {
       const kind = execFileSync("file", ["-b", bin], { encoding: "utf8" });
       assert.match(kind, /^ELF .*statically linked/, `${arch}: ${kind}`);
     }
+  });
+
+  test("readInitBinary: the bytes, their SHA256 and the version; a missing one names npm run build:init", () => {
+    const b = readInitBinary("amd64");
+    assert.equal(b.size, statSync(initBinaryPath("amd64")).size);
+    assert.match(b.sha256, /^[0-9a-f]{64}$/);
+    assert.equal(b.version, initVersion());
+    assert.throws(() => readInitBinary("mips"), /not built for architecture mips/);
   });
 
   test("--version on amd64, and on arm64 under qemu-aarch64-static", () => {

@@ -1,40 +1,19 @@
-/** `shellfree init-bundle` and `shellfree init-config`, run through bin/shellfree. */
+/** `shellfree init-config`, run through bin/shellfree (and `init-bundle`, the Node init's, is gone). */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { bundleInit } from "../../../src/build/init-bundle.ts";
-import { parseInitConfig, toInitJson } from "../../../src/init/config.ts";
-import { NODE, tempDir } from "./helpers.ts";
+import { parseInitConfig, toInitJson } from "../../../src/init/index.ts";
+import { shellfree } from "../../helpers/cli.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
-const BIN = join(import.meta.dirname, "../../../bin/shellfree");
-const sf = (...args: string[]) =>
-  spawnSync(NODE, [BIN, ...args], { encoding: "utf8", env: { ...process.env, SHELLFREE_QUIET: "1" } });
-
-describe("shellfree init-bundle", () => {
-  test("writes the same bytes bundleInit gives, and reports them", async () => {
-    using d = tempDir();
-    const out = join(d.path, "sub", "init.js");
-    const r = sf("init-bundle", "--out", out, "--json");
-    assert.equal(r.status, 0, r.stderr);
-    const rep = JSON.parse(r.stdout);
-    const bytes = await bundleInit();
-    assert.deepEqual(new Uint8Array(readFileSync(out)), bytes);
-    assert.equal(rep.path, out);
-    assert.equal(rep.size, bytes.length);
-    assert.match(rep.sha256, /^[0-9a-f]{64}$/);
-    const missing = sf("init-bundle");
-    assert.notEqual(missing.status, 0);
-    assert.match(missing.stderr, /--out <file>/);
-  });
-});
+const env = { SHELLFREE_QUIET: "1" };
 
 describe("shellfree init-config", () => {
-  test("a spec's init: section → canonical init.json; a bad one → one line, exit 1", () => {
-    using d = tempDir();
-    const spec = join(d.path, "shellfree.yaml");
-    writeFileSync(
+  test("a spec's init: section → canonical init.json; a bad one → one line, exit 1", async (t) => {
+    const d = await tempDir("sf-init-cli-", t);
+    const spec = join(d, "shellfree.yaml");
+    await writeFile(
       spec,
       [
         "name: demo",
@@ -47,8 +26,8 @@ describe("shellfree init-config", () => {
         "",
       ].join("\n"),
     );
-    const r = sf("init-config", spec);
-    assert.equal(r.status, 0, r.stderr);
+    const r = await shellfree(["init-config", spec], { env });
+    assert.equal(r.code, 0, r.stderr);
     const expected = toInitJson(
       parseInitConfig({
         tasks: [{ "ensure-dir": "/var/spool/app", writable: true }],
@@ -58,13 +37,19 @@ describe("shellfree init-config", () => {
       }),
     );
     assert.equal(r.stdout, expected);
-    writeFileSync(spec, "init:\n  main: [/app]\n  health: { port: eighty }\n");
-    const bad = sf("init-config", spec);
-    assert.equal(bad.status, 1);
+    await writeFile(spec, "init:\n  main: [/app]\n  health: { port: eighty }\n");
+    const bad = await shellfree(["init-config", spec], { env });
+    assert.equal(bad.code, 1);
     assert.equal(bad.stdout, "");
     assert.equal(
       bad.stderr,
       `shellfree: ${spec}: init: health.port: must be an integer from 0 to 65535, got "eighty"\n`,
     );
+  });
+
+  test("init-bundle (the Node init's bundle) is no command any more", async () => {
+    const r = await shellfree(["init-bundle", "--out", "/nonexistent/init.js"], { env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /unknown command 'init-bundle'/);
   });
 });

@@ -6,6 +6,7 @@ import { after, describe, test } from "node:test";
 import {
   DEFAULT_EXCLUDES,
   effectiveExcludes,
+  lineOfField,
   loadSpec,
   parseSpecText,
   presetSpec,
@@ -216,13 +217,69 @@ describe("valid specs", () => {
     assert.ok(DEFAULT_EXCLUDES.includes("openssl"));
   });
 
-  test("cross-field: run-as names a user; init needs runtime.node; empty include", () => {
+  test("cross-field: run-as names a user; empty include; init needs no runtime.node", () => {
     const a = write("r.yaml", "packages: { include: [x1] }\naccounts: { run-as: ghost }\n");
     assert.throws(() => loadSpec(a), /accounts\.run-as: "ghost" is not a user/);
     const b = write("i.yaml", "packages: { include: [x1] }\ninit: { main: [/x] }\n");
-    assert.throws(() => loadSpec(b), /init: shellfree-init runs on Node\.js/);
+    const withInit = loadSpec(b);
+    assert.deepEqual(withInit.init, { main: ["/x"] });
+    assert.equal(withInit.runtime.node, undefined);
     const c = write("e.yaml", "name: e\n");
     assert.throws(() => loadSpec(c), /packages\.include: no packages/);
+  });
+
+  test("init: where each field is written (the builder's messages about it carry the line)", () => {
+    const p = write(
+      "w.yaml",
+      [
+        "name: w", // 1
+        "packages: { include: [x1] }", // 2
+        "init:", // 3
+        "  tasks:", // 4
+        "    - { ensure-dir: /a, writable: true }", // 5
+        "    - run: [/bin/x, -v]", // 6
+        "      when-missing: /b", // 7
+        "  main: [/app]", // 8
+        "  health:", // 9
+        "    port: 8080", // 10
+        "",
+      ].join("\n"),
+    );
+    const w = loadSpec(p).initWhere;
+    assert.ok(w);
+    assert.equal(w.file, p);
+    assert.equal(w.line, 3);
+    const at = (f: string) => lineOfField(w.lines, f);
+    assert.equal(at("tasks"), 4);
+    assert.equal(at("tasks[0]"), 5);
+    assert.equal(at("tasks[0].ensure-dir"), 5);
+    assert.equal(at("tasks[1].run[1]"), 6);
+    assert.equal(at("tasks[1].when-missing"), 7);
+    assert.equal(at("main[0]"), 8);
+    assert.equal(at("health.port"), 10);
+    assert.equal(at("health.ready.tcp"), 9, "a missing field: the nearest one above it");
+    assert.equal(at("shutdown.grace"), undefined, "nothing above it: the caller uses the init: line");
+    // a spec extending this one keeps the lines of the file that has the init section
+    const child = write("w-child.yaml", "extends: ./w.yaml\nname: child\n");
+    assert.deepEqual(loadSpec(child).initWhere, w);
+  });
+
+  test("with init:, a preset's entrypoint and healthcheck give way; a spec file's stay", () => {
+    const noInit = loadSpec(write("n1.yaml", "preset: node\n"));
+    assert.deepEqual(noInit.config.entrypoint, ["/usr/local/bin/node"]);
+    const init = loadSpec(write("n2.yaml", "preset: node\ninit: { main: [/usr/local/bin/node, /app.js] }\n"));
+    assert.equal(init.config.entrypoint, undefined);
+    assert.equal(init.config.healthcheck, undefined);
+    const own = loadSpec(
+      write(
+        "n3.yaml",
+        "preset: node\ninit: { main: [/x] }\nconfig:\n  entrypoint: [/usr/bin/tini-static, --, /usr/bin/shellfree-init]\n  healthcheck: { test: [/x, probe] }\n",
+      ),
+    );
+    assert.deepEqual(own.config.entrypoint, ["/usr/bin/tini-static", "--", "/usr/bin/shellfree-init"]);
+    assert.deepEqual(own.config.healthcheck?.test, ["/x", "probe"]);
+    const inherited = loadSpec(write("n4.yaml", "extends: ./n3.yaml\n"));
+    assert.deepEqual(inherited.config.entrypoint, own.config.entrypoint);
   });
 
   test("resolution hash changes with packages, not with config", () => {

@@ -45,8 +45,6 @@ const ALLOWED: Record<string, string[]> = {
     "sign",
     "outdated",
   ],
-  // the JS init's tests import src/build/init-bundle.ts until the Go init replaces them
-  build: ["builder"],
 };
 
 const IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g;
