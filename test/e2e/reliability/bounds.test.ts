@@ -61,6 +61,21 @@ describe("bounded inputs", () => {
     });
   }
 
+  test("an init configuration over 1 MiB is refused by its size (init-config)", async () => {
+    const file = join(dir, "init.yaml");
+    writeFileSync(file, `${"# padding\n".repeat(300_000)}main: [/bin/app]\n`);
+    const r = await shellfree(["init-config", file]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(
+      errorLines(r.stderr),
+      [
+        `shellfree: ${file} is ${(statSync(file).size / 1024 / 1024).toFixed(1)} MiB; an init configuration may be at most 1 MiB`,
+      ],
+      r.stderr,
+    );
+    assert.equal(r.stdout, "");
+  });
+
   test("an image config over 16 MiB is never written", async () => {
     const blobDir = join(dir, "blobs");
     const l = await writeLayer([{ type: "dir", path: "etc", mode: 0o755, uid: 0, gid: 0 }], {
