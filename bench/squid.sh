@@ -4,12 +4,15 @@
 #   bash-entrypoint  the Dockerfile-style image a user would write (bench/squid-baseline.sh:
 #                    mmdebstrap --variant=apt + a bash entrypoint doing the seed's steps)
 #   tini-direct      the same image with tini starting Squid directly (no start-up steps)
-#   shellfree        examples/squid-proxy/shellfree.yaml — SLOT: measured once it builds
+#   shellfree        examples/squid-proxy/shellfree.yaml: Squid under the native shellfree-init,
+#                    which does the same steps as tasks (no shell, no interpreter)
 # Figures:
 #   - start → first proxied 200 (median/p90 of RUNS, alternating variants) and the container's
 #     CPU time until then (from its cgroup: steadier on a busy machine), with the cache
 #     already initialised ("warm": a restart) and empty ("cold": the first start, squid -z)
 #   - SIGTERM → exit (runc kill TERM → runc run returns) and the exit code
+#   - resident memory at ready: PID 1 (bash-entrypoint: Squid itself after exec; tini-direct:
+#     tini; shellfree: shellfree-init) and all the container's processes
 #   - proxied requests/s: ab -X through the proxy, keep-alive, -c 16, DURATION seconds (bounded),
 #     3 rounds alternating, median
 #   - image: uncompressed and compressed layer bytes, packages, files, setuid files,
@@ -85,10 +88,10 @@ VARIANTS+=(bash-entrypoint)
 make_bundle tini-direct "$BASE/oci:tini-direct"
 VARIANTS+=(tini-direct)
 
-# ─── SLOT: the shellfree image ───────────────────────────────────────────────────────────────
-# Built from examples/squid-proxy/shellfree.yaml (or taken from $SHELLFREE_SQUID_IMAGE) and
-# measured exactly like the baselines. The spec needs the native init, env expansion and
-# packages.drop-paths; until those land the build fails and this says so.
+# ─── the shellfree image ─────────────────────────────────────────────────────────────────────
+# Built from examples/squid-proxy/shellfree.yaml for amd64 (the baseline's architecture), or
+# taken from $SHELLFREE_SQUID_IMAGE, and measured exactly like the baselines. A failed build is
+# reported in the image table instead of stopping the baselines' figures.
 SF_LAYOUT="${SHELLFREE_SQUID_IMAGE:-}"
 SF_NOTE=""
 if [[ -z "$SF_LAYOUT" ]]; then
@@ -110,7 +113,7 @@ fi
 # cache starts as a copy of it.
 "$NODE" --input-type=module - "$WORK" "$ORIGIN_PORT" "$RUNS" "$DURATION" "${VARIANTS[@]}" <<'JS'
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, cpSync, mkdirSync, openSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 
 const [work, originPort, runsArg, durationArg, ...variants] = process.argv.slice(2);
@@ -130,6 +133,25 @@ const proxied200 = (path) => new Promise((res) => {
   s.on("error", () => done(false));
   s.on("close", () => done(false));
 });
+
+// resident memory (VmRSS, MiB) of the container's PID 1 and of all its processes, from /proc
+function rssOf(id) {
+  const st = spawnSync("runc", ["state", id], { encoding: "utf8" });
+  if (st.status !== 0) return undefined;
+  const pid1 = JSON.parse(st.stdout).pid;
+  const status = (pid) => { try { return readFileSync(`/proc/${pid}/status`, "utf8"); } catch { return ""; } };
+  const rss = (pid) => Number(/^VmRSS:\s+(\d+) kB/m.exec(status(pid))?.[1] ?? 0) / 1024;
+  const kids = new Map();
+  for (const n of readdirSync("/proc")) {
+    if (!/^\d+$/.test(n)) continue;
+    const pp = Number(/^PPid:\s+(\d+)/m.exec(status(n))?.[1]);
+    kids.set(pp, [...(kids.get(pp) ?? []), Number(n)]);
+  }
+  let total = 0;
+  const walk = (p) => { total += rss(p); for (const k of kids.get(p) ?? []) walk(k); };
+  walk(pid1);
+  return { pid1: rss(pid1), total };
+}
 
 function freshCache(v, from) {
   const dir = `${work}/${v}/cache`;
@@ -161,6 +183,7 @@ async function once(v, during) {
     const ns = ev.status === 0 ? JSON.parse(ev.stdout).data?.cpu?.usage?.total : undefined;
     if (typeof ns === "number") cpu = ns / 1e6;
   }
+  const mem = ready ? rssOf(id) : undefined;
   const extra = ready && during ? await during() : undefined;
   const t1 = performance.now();
   if (!gone) spawnSync("runc", ["kill", id, "TERM"]);
@@ -169,7 +192,7 @@ async function once(v, during) {
   clearTimeout(killer);
   spawnSync("runc", ["delete", "-f", id]);
   if (!ready) throw new Error(`${v}: no proxied 200 within 30 s (exit ${e.code ?? e.sig}); see ${work}/${v}/${id}.out`);
-  return { ready, cpu, stop: e.at - t1, code: e.code, extra };
+  return { ready, cpu, mem, stop: e.at - t1, code: e.code, extra };
 }
 
 const med = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
@@ -182,7 +205,7 @@ await once("bash-entrypoint");
 const template = `${work}/cache-template`;
 cpSync(`${work}/bash-entrypoint/cache`, template, { recursive: true, preserveTimestamps: true });
 
-const res = Object.fromEntries(variants.map((v) => [v, { warm: [], cpu: [], cold: [], stop: [], codes: new Set(), ab: [], rps: undefined }]));
+const res = Object.fromEntries(variants.map((v) => [v, { warm: [], cpu: [], rss1: [], rss: [], cold: [], stop: [], codes: new Set(), ab: [], rps: undefined }]));
 for (const v of variants) freshCache(v, template);
 for (const v of variants) await once(v); // warm-up
 for (let i = 0; i < runs; i++) {
@@ -190,6 +213,7 @@ for (let i = 0; i < runs; i++) {
   for (const v of order) {
     const r = await once(v);
     res[v].warm.push(r.ready); if (r.cpu !== undefined) res[v].cpu.push(r.cpu); res[v].stop.push(r.stop); res[v].codes.add(r.code);
+    if (r.mem) { res[v].rss1.push(r.mem.pid1); res[v].rss.push(r.mem.total); }
   }
 }
 // cold: an empty cache each time (Squid alone cannot start on one: tini-direct is left out)
@@ -224,13 +248,14 @@ for (const v of variants) {
 }
 
 console.log(`Squid under runc, ${runs} warm runs each (alternating), cold runs on an empty cache, ab ${duration} s`);
-console.log(`${"".padEnd(18)} ${"warm med".padStart(8)} ${"p90".padStart(8)} ${"cpu med".padStart(8)} ${"cold med".padStart(8)} ${"SIGTERM".padStart(8)}  exit  ${"req/s".padStart(8)}  ab failed/non-2xx`);
+console.log(`${"".padEnd(18)} ${"warm med".padStart(8)} ${"p90".padStart(8)} ${"cpu med".padStart(8)} ${"cold med".padStart(8)} ${"SIGTERM".padStart(8)}  exit  ${"req/s".padStart(8)}  ab failed/non-2xx  ${"RSS PID1".padStart(8)} ${"RSS all".padStart(8)}`);
 for (const v of variants) {
   const x = res[v];
-  console.log(`${v.padEnd(18)} ${f(med(x.warm))} ${f(p90(x.warm))} ${f(x.cpu.length ? med(x.cpu) : undefined)} ${f(x.cold.length ? med(x.cold) : undefined)} ${f(med(x.stop))}  ${[...x.codes].join(",").padEnd(4)}  ${f(x.rps?.rps)}  ${x.rps?.failed}/${x.rps?.non2xx}`);
+  console.log(`${v.padEnd(18)} ${f(med(x.warm))} ${f(p90(x.warm))} ${f(x.cpu.length ? med(x.cpu) : undefined)} ${f(x.cold.length ? med(x.cold) : undefined)} ${f(med(x.stop))}  ${[...x.codes].join(",").padEnd(4)}  ${f(x.rps?.rps)}  ${`${x.rps?.failed}/${x.rps?.non2xx}`.padEnd(17)}  ${f(x.rss1.length ? med(x.rss1) : undefined)} ${f(x.rss.length ? med(x.rss) : undefined)}`);
 }
 console.log("(milliseconds: warm/cold = start → first proxied 200; cpu = the container's CPU time until then;");
-console.log(" SIGTERM = runc kill TERM → runc run returns, median over all runs)");
+console.log(" SIGTERM = runc kill TERM → runc run returns, median over all runs;");
+console.log(" RSS = VmRSS in MiB at ready, of the container's PID 1 and of all its processes, warm runs' median)");
 const base = res["tini-direct"] && med(res["tini-direct"].warm);
 for (const v of variants.filter((x) => x !== "tini-direct"))
   console.log(`  ${v}: warm start ${(med(res[v].warm) - base).toFixed(1)} ms over tini-direct (ratio ${(med(res[v].warm) / base).toFixed(3)}), CPU ${(med(res[v].cpu) - med(res["tini-direct"].cpu)).toFixed(1)} ms more`);

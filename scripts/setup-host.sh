@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(runc podman skopeo umoci docker-registry tini mmdebstrap hyperfine wrk apache2-utils
       gpgv debian-archive-keyring dpkg-dev binutils xz-utils zstd curl ca-certificates
-      gcc libc6-dev openssl tar gzip file mini-httpd qemu-user-static postgresql shellcheck)
+      gcc libc6-dev openssl tar gzip file mini-httpd qemu-user-static postgresql shellcheck iproute2
+      jq)
 . /etc/os-release 2>/dev/null || true
 CODENAME="${VERSION_CODENAME:-}"
 

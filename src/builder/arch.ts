@@ -7,7 +7,7 @@
 import { type BuiltImage, buildImage, type Compression } from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
 import { releaseMemory } from "../util/memory.ts";
-import { humanBytes, info, trace } from "../util/progress.ts";
+import { humanBytes, info, trace, warn } from "../util/progress.ts";
 import { configLayer } from "./config-layer.ts";
 import type { ArchContext, BuiltLayer } from "./context.ts";
 import type { DebInfo } from "./debinfo.ts";
@@ -32,6 +32,8 @@ export interface ArchWork {
   /** shellfree-init, when the spec has `init:` */
   init?: InitBinaryFacts;
   infos: Map<string, DebInfo>;
+  /** package → the image paths drop-paths left out of it (for the SBOMs) */
+  specDropped: Map<string, string[]>;
 }
 
 export interface ArchOptions {
@@ -61,6 +63,8 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
   };
   const fetched = await fetchPackages(arch, packages, opts.cacheDir);
   const plan = planFor(ctx, fetched.infos);
+  for (const link of plan.danglingLinks)
+    warn(`${arch}: packages.drop-paths: the symlink ${link} now points at nothing`);
   const layers: BuiltLayer[] = await packageLayers(ctx, plan, fetched);
   const runtime = await nodeRuntimeLayer(ctx, plan, {
     version: opts.nodeVersion,
@@ -88,13 +92,24 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
     excluded: resolved.excluded,
     alternatives: config.alternatives,
     dropped: plan.dropped,
+    dropPaths: plan.dropPaths,
     node: runtime?.node,
     init: init?.init,
   });
   info(
     `${arch}: ${layers.length} layers, ${humanBytes(report.uncompressedSize)} uncompressed, ${humanBytes(report.size)} compressed`,
   );
-  return { resolved, image, report, node: runtime?.node, init: init?.init, infos: fetched.infos };
+  const specDropped = new Map<string, string[]>();
+  for (const [name, pp] of plan.packages) if (pp.specDropped.length) specDropped.set(name, pp.specDropped);
+  return {
+    resolved,
+    image,
+    report,
+    node: runtime?.node,
+    init: init?.init,
+    infos: fetched.infos,
+    specDropped,
+  };
 }
 
 /** Where every package file goes (and which are dropped, merged, linked). */
@@ -106,6 +121,6 @@ function planFor(ctx: ArchContext, infos: Map<string, DebInfo>): RootfsPlan {
       multiArch: (infos.get(p.name) as DebInfo).control["Multi-Arch"] ?? p.multiArch,
       info: infos.get(p.name) as DebInfo,
     })),
-    { arch: ctx.arch },
+    { arch: ctx.arch, dropPaths: ctx.spec.packages.dropPaths },
   );
 }

@@ -88,6 +88,7 @@ async function buildImages(opts: BuildOptions): Promise<BuildResult> {
       }),
     );
   }
+  checkDropPaths(spec, work);
   const epoch = sourceDateEpoch as number;
   const written = await writeImages(spec, work, {
     output: opts.output,
@@ -123,6 +124,34 @@ function architecturesToBuild(spec: Spec, opts: BuildOptions): string[] {
     );
   }
   return archs;
+}
+
+/**
+ * Every drop-paths glob must leave something out in at least one architecture (a glob that
+ * matches nothing is most likely misspelt, and the file it meant is still in the image), and a
+ * glob for one package must name a package of the image. Checked before any output is written.
+ */
+function checkDropPaths(spec: Spec, work: ArchWork[]): void {
+  spec.packages.dropPaths.forEach((rule, i) => {
+    const where = `${rule.where}: packages.drop-paths`;
+    if (
+      rule.package !== undefined &&
+      !work.some((w) => w.resolved.packages.some((p) => p.name === rule.package))
+    ) {
+      throw new BuildError("E_DROP_PATHS", `${where}: package ${rule.package} is not in the image`, {
+        hint: "name a package of the image's closure (see `shellfree resolve`), or drop the entry",
+      });
+    }
+    if (work.every((w) => (w.report.dropPaths[i]?.paths.length ?? 0) === 0)) {
+      throw new BuildError(
+        "E_DROP_PATHS",
+        `${where}: ${rule.glob} matches nothing${rule.package ? ` in ${rule.package}` : ""} (${work.map((w) => w.resolved.arch).join(", ")})`,
+        {
+          hint: "check it against the packages' files (`shellfree fetch`, then `dpkg-deb -c`), or remove it",
+        },
+      );
+    }
+  });
 }
 
 /**

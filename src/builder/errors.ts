@@ -8,6 +8,8 @@ import { ShellfreeError } from "../errors.ts";
  * - E_SHELL_IN_CLOSURE: a shell or package manager entered the closure without `packages.allow`
  * - E_FILE_MISSING: a `files:` source is gone by the time it is copied
  * - E_FILE_CONFLICT: two packages ship different content at one path
+ * - E_DROP_PATHS: a `packages.drop-paths` glob matches nothing in any architecture's packages,
+ *   names a package not in the image, or leaves a hard link without its target
  * - E_ALTERNATIVE: an alternatives choice names no candidate
  * - E_LOCK: the lockfile cannot be read or is not one
  * - E_LOCKED: `--locked`, and spec, lock and archive (or the shellfree-init binary) disagree

@@ -1,4 +1,5 @@
 /** The image config and platform of one architecture's image, from the spec. */
+import { LABEL_WRITABLE } from "../formats/index.ts";
 import { INIT_BINARY_PATH } from "../init/index.ts";
 import type { ImageConfigInput, Platform } from "../oci/index.ts";
 import type { HealthcheckSpec, Spec } from "../spec/index.ts";
@@ -44,10 +45,21 @@ export function imageConfig(spec: Spec, accounts: AccountsResult, hasCaBundle: b
     user,
     exposedPorts: spec.config.exposedPorts,
     volumes: spec.config.volumes,
-    labels: spec.config.labels,
+    labels: withWritable(spec),
     stopSignal: spec.config.stopSignal,
     healthcheck: spec.config.healthcheck ?? (init ? INIT_HEALTHCHECK : undefined),
   };
+}
+
+/** The spec's labels, plus `dev.shellfree.writable` naming its writable paths (when it has any). */
+function withWritable(spec: Spec): Record<string, string> {
+  const writable = spec.paths
+    .filter((p) => p.type === "directory" && p.writable)
+    .map((p) => p.path)
+    .sort();
+  return writable.length
+    ? { ...spec.config.labels, [LABEL_WRITABLE]: writable.join(",") }
+    : spec.config.labels;
 }
 
 /** linux/ARCH (arm64 with its v8 variant, as registries list it). */

@@ -54,6 +54,11 @@ export async function packageLayers(
           sde: ctx.sourceDateEpoch,
           closure: closureKey,
           group: [...group.packages].sort(),
+          // what drop-paths leaves out changes the layer (absent when there is none: the keys
+          // of specs without drop-paths stay what they were)
+          ...(ctx.spec.packages.dropPaths.length
+            ? { drop: ctx.spec.packages.dropPaths.map((d) => [d.package ?? "", d.glob]) }
+            : {}),
         }),
       );
       const { layer, cached } = await cachedLayer(

@@ -5,6 +5,7 @@ import type { BuiltLayer } from "./context.ts";
 import type { InitBinaryFacts } from "./init-layer.ts";
 import type { Lockfile } from "./lock.ts";
 import type { NodeRuntime } from "./noderuntime.ts";
+import type { DropOutcome } from "./rootfs.ts";
 
 export interface LayerReport {
   name: string;
@@ -24,6 +25,8 @@ export interface ArchReport {
   excluded: Array<{ name: string; wantedBy: string[] }>;
   alternatives: Array<{ name: string; link: string; path: string; priority: number; mode: string }>;
   dropped: { files: number; bytes: number };
+  /** what each `packages.drop-paths` glob left out (in the spec's order) */
+  dropPaths: DropOutcome[];
   node?: { version: string; integrity: string; size: number; stripped: boolean };
   /** shellfree-init as installed (when the spec has `init:`) */
   init?: InitBinaryFacts;
@@ -70,6 +73,7 @@ export function archReport(
     excluded: ArchReport["excluded"];
     alternatives: AltChoice[];
     dropped: ArchReport["dropped"];
+    dropPaths: DropOutcome[];
     node?: NodeRuntime;
     init?: InitBinaryFacts;
   },
@@ -97,6 +101,13 @@ export function archReport(
       mode: c.mode,
     })),
     dropped: facts.dropped,
+    dropPaths: facts.dropPaths.map(({ glob, package: pkg, paths, files, bytes }) => ({
+      glob,
+      ...(pkg ? { package: pkg } : {}),
+      files,
+      bytes,
+      paths,
+    })),
     node: node
       ? { version: node.version, integrity: node.integrity, size: node.size, stripped: node.stripped }
       : undefined,

@@ -6,6 +6,8 @@
  * - a directory shipped where a symlink already is keeps the symlink; identical files/symlinks
  *   shipped by two packages are shared; different ones are a conflict unless one package
  *   declares Replaces on the other (then it wins and the loser no longer lists the path);
+ * - the spec's `packages.drop-paths` globs leave out what they match (a matched directory with
+ *   everything below it), before anything else is decided;
  * - documentation, man/info pages, locales and shell-only files (init.d, completions, cron
  *   jobs, update-ca-certificates) are dropped by default — but each package's copyright file is kept — and dropped
  *   paths leave the package's dpkg file list, md5sums and Conffiles, so dpkg stays consistent.
@@ -13,6 +15,7 @@
  */
 import { parseRelations } from "../debian/index.ts";
 import type { DirEntry, TreeEntry } from "../oci/index.ts";
+import { globToRegExp } from "../util/globs.ts";
 import type { DebInfo, DebInfoEntry } from "./debinfo.ts";
 import { BuildError } from "./errors.ts";
 
@@ -38,16 +41,38 @@ export interface PackagePlan {
   name: string;
   /** .deb paths installed, in archive order (dpkg's .list) */
   installed: string[];
-  /** .deb paths dropped by the doc/locale policy */
+  /** .deb paths dropped (by the doc/locale policy or the spec's drop-paths) */
   droppedPaths: Set<string>;
+  /** image paths ("/usr/sbin/x") the spec's drop-paths left out, in archive order */
+  specDropped: string[];
   /** .deb paths lost to a package that Replaces this one */
   replacedPaths: Set<string>;
+}
+
+/** A `packages.drop-paths` glob (optionally only for one package's files). */
+export interface DropRule {
+  glob: string;
+  package?: string;
+}
+
+/** What one drop-paths glob left out. */
+export interface DropOutcome extends DropRule {
+  /** entries left out (files, links, directories), in install order */
+  paths: Array<{ path: string; package: string; type: string; size: number }>;
+  /** regular files among them and their bytes */
+  files: number;
+  bytes: number;
 }
 
 export interface RootfsPlan {
   tree: Map<string, PlannedEntry>;
   packages: Map<string, PackagePlan>;
+  /** by the default doc/locale/shell-only policy */
   dropped: { files: number; bytes: number };
+  /** by the spec's drop-paths, one per glob in the spec's order (empty ones included) */
+  dropPaths: DropOutcome[];
+  /** kept symlinks whose target a drop-paths glob left out: "/link → /target" */
+  danglingLinks: string[];
 }
 
 const DROP_DIRS =
@@ -130,15 +155,80 @@ export function installOrder<T extends { name: string }>(pkgs: T[]): T[] {
   return [...pkgs.filter((p) => p.name === "base-files"), ...pkgs.filter((p) => p.name !== "base-files")];
 }
 
+/**
+ * The spec's drop-paths as a matcher: the rule that drops an entry of `pkg` at .deb path `debPath`
+ * (canonical path `cp`), by its glob or because a directory it dropped is above it.
+ */
+class DropMatcher {
+  readonly outcomes: DropOutcome[];
+  private readonly res: RegExp[];
+  /** canonical directory path → index of the rule that dropped it */
+  private readonly dirs = new Map<string, number>();
+  constructor(rules: DropRule[]) {
+    this.outcomes = rules.map((r) => ({
+      glob: r.glob,
+      ...(r.package !== undefined ? { package: r.package } : {}),
+      paths: [],
+      files: 0,
+      bytes: 0,
+    }));
+    this.res = rules.map((r) => globToRegExp(r.glob));
+  }
+  get empty(): boolean {
+    return this.res.length === 0;
+  }
+  private applies(i: number, pkg: string): boolean {
+    const only = this.outcomes[i].package;
+    return only === undefined || only === pkg;
+  }
+  match(pkg: string, debPath: string, cp: string): number | undefined {
+    if (this.empty) return undefined;
+    for (let i = 0; i < this.res.length; i++) {
+      if (!this.applies(i, pkg)) continue;
+      if (this.res[i].test(`/${cp}`) || this.res[i].test(`/${debPath}`)) return i;
+    }
+    const parts = cp.split("/");
+    for (let n = parts.length - 1; n > 0 && this.dirs.size; n--) {
+      const i = this.dirs.get(parts.slice(0, n).join("/"));
+      if (i !== undefined && this.applies(i, pkg)) return i;
+    }
+    return undefined;
+  }
+  record(i: number, pkg: string, e: DebInfoEntry, cp: string): void {
+    const o = this.outcomes[i];
+    o.paths.push({ path: `/${cp}`, package: pkg, type: e.type, size: e.type === "file" ? e.size : 0 });
+    if (e.type === "file") {
+      o.files++;
+      o.bytes += e.size;
+    }
+    if (e.type === "dir") this.dirs.set(cp, i);
+  }
+}
+
+/** Kept symlinks pointing at something drop-paths left out (what they name is gone). */
+function linksToDropped(tree: Map<string, PlannedEntry>, outcomes: DropOutcome[]): string[] {
+  const gone = new Set(outcomes.flatMap((o) => o.paths.map((p) => p.path.slice(1))));
+  if (gone.size === 0) return [];
+  const out: string[] = [];
+  for (const e of tree.values()) {
+    if (e.type !== "symlink" || e.target === undefined) continue;
+    const base = e.target.startsWith("/") ? [] : e.path.split("/").slice(0, -1);
+    const target = normalizeParts([...base, ...e.target.split("/")]).join("/");
+    if (gone.has(target) && !tree.has(target)) out.push(`/${e.path} → /${target}`);
+  }
+  return out.sort();
+}
+
 export function planRootfs(
   inputs: RootfsInput[],
-  opts: { dropDocs?: boolean; mergedUsr?: boolean; arch?: string } = {},
+  opts: { dropDocs?: boolean; mergedUsr?: boolean; arch?: string; dropPaths?: DropRule[] } = {},
 ): RootfsPlan {
   const dropDocs = opts.dropDocs !== false;
   const tree = new Map<string, PlannedEntry>();
   const packages = new Map<string, PackagePlan>();
   const replaces = new Map<string, Set<string>>();
   const dropped = { files: 0, bytes: 0 };
+  const drops = new DropMatcher(opts.dropPaths ?? []);
   const lookup = (p: string) => tree.get(p);
   // merged /usr: trixie's base-files ships /bin, /lib, /lib64, /sbin → usr/...; on older suites
   // (bookworm) dpkg-level merging came from the usrmerge package's scripts, so the builder makes
@@ -171,12 +261,20 @@ export function planRootfs(
       name: input.name,
       installed: [],
       droppedPaths: new Set(),
+      specDropped: [],
       replacedPaths: new Set(),
     };
     packages.set(input.name, pp);
     replaces.set(input.name, replacesNames(input.info));
     for (const e of input.info.entries) {
       const cp = canonicalPath(e.path, lookup);
+      const rule = drops.match(input.name, e.path, cp);
+      if (rule !== undefined) {
+        drops.record(rule, input.name, e, cp);
+        pp.droppedPaths.add(e.path);
+        pp.specDropped.push(`/${cp}`);
+        continue;
+      }
       if (dropDocs && (isDropped(e.path) || isDropped(cp))) {
         pp.droppedPaths.add(e.path);
         if (e.type === "file") {
@@ -233,7 +331,22 @@ export function planRootfs(
   for (const pp of packages.values()) {
     if (pp.replacedPaths.size) pp.installed = pp.installed.filter((p) => !pp.replacedPaths.has(p));
   }
-  return { tree, packages, dropped };
+  for (const e of tree.values()) {
+    if (e.type === "hardlink" && !tree.has(e.target ?? "")) {
+      throw new BuildError(
+        "E_DROP_PATHS",
+        `/${e.path} (${e.pkg}) is a hard link to /${e.target}, which packages.drop-paths leaves out`,
+        { hint: `drop /${e.path} as well, or keep /${e.target}` },
+      );
+    }
+  }
+  return {
+    tree,
+    packages,
+    dropped,
+    dropPaths: drops.outcomes,
+    danglingLinks: linksToDropped(tree, drops.outcomes),
+  };
 }
 
 /** A directory entry for an ancestor that no package ships. */

@@ -159,6 +159,13 @@ export function formatBuildResult(r: BuildResult): string {
       lines.push(
         `  dropped ${a.dropped.files} doc/man/locale and shell-only files (${humanBytes(a.dropped.bytes)})`,
       );
+    const drops = a.dropPaths.filter((d) => d.paths.length > 0);
+    if (drops.length) {
+      const files = drops.reduce((n, d) => n + d.files, 0);
+      const bytes = drops.reduce((n, d) => n + d.bytes, 0);
+      lines.push(`  drop-paths: ${files} files left out (${humanBytes(bytes)})`);
+      for (const d of drops) lines.push(`    ${dropLine(d)}`);
+    }
     if (a.node) lines.push(`  node ${a.node.version}${a.node.stripped ? " (debug sections removed)" : ""}`);
     if (a.init)
       lines.push(
@@ -177,6 +184,16 @@ export function formatBuildResult(r: BuildResult): string {
     lines.push(`sbom attached ${a.architecture}: ${kinds.join(" + ")} in ${a.digest} (about ${a.subject})`);
   }
   return lines.join("\n");
+}
+
+/** One drop-paths glob's outcome: the path itself when it is one file, else how many. */
+function dropLine(d: BuildResult["architectures"][number]["dropPaths"][number]): string {
+  const owners = [...new Set(d.paths.map((p) => p.package))].join(", ");
+  const what =
+    d.paths.length === 1 && d.paths[0].path === d.glob
+      ? d.glob
+      : `${d.glob} (${d.paths.length} ${d.paths.length === 1 ? "entry" : "entries"}, ${d.files} files)`;
+  return `${what.padEnd(48)} ${humanBytes(d.bytes).padStart(10)}  ${owners}`;
 }
 
 /** Machine-readable summary for --json. */

@@ -29,6 +29,8 @@ interface Opts extends ImageReadFlags {
   httpPath?: string;
   httpMethod?: string;
   httpStatus?: string;
+  httpProxy?: boolean;
+  uid?: string;
   stopExitCode?: string;
   stopTimeout?: string;
   expectLog?: string[];
@@ -83,6 +85,10 @@ export function register(program: Command): void {
     .option("--http-path <path>", "path for the http check (default /)")
     .option("--http-method <m>", "GET or HEAD (default GET)")
     .option("--http-status <n>", "expected status (default 200)")
+    .option(
+      "--http-proxy",
+      "http: the port is a forward proxy; ask it for --http-path on an origin the check serves on 127.0.0.1, expect its body",
+    )
     .option("--stop-exit-code <n>", "graceful-stop: expected exit code (default 0)")
     .option("--stop-timeout <s>", "graceful-stop: seconds to exit after the stop signal (default 35)")
     .option(
@@ -90,6 +96,7 @@ export function register(program: Command): void {
       "graceful-stop: a log line that must appear; repeatable",
       (v: string, p: string[] = []) => [...p, v],
     )
+    .option("--uid <n>", "any-uid: run as this UID with GID 0 (default: a random one ≥ 1000000)")
     .option("--startup-max-ms <n>", "startup-time: fail when readiness takes longer")
     .option(
       "--main-process <regex>",
@@ -118,13 +125,20 @@ export function register(program: Command): void {
           });
         const timeoutS = int(opts.timeout, "--timeout");
         const co: CheckOptions = {};
-        if (opts.httpPort || opts.httpPath || method || opts.httpStatus) {
+        if (opts.httpPort || opts.httpPath || method || opts.httpStatus || opts.httpProxy) {
           co.http = {
             port: int(opts.httpPort, "--http-port"),
             path: opts.httpPath,
             method: method as "GET" | "HEAD" | undefined,
             status: int(opts.httpStatus, "--http-status"),
+            proxy: opts.httpProxy,
           };
+        }
+        if (opts.uid !== undefined) {
+          const uid = int(opts.uid, "--uid") as number;
+          if (uid > 0xfffffffe)
+            throw new RuntimeError("E_USAGE", `--uid: at most 4294967294, got ${uid}`, { exitCode: 2 });
+          co["any-uid"] = { uid };
         }
         if (opts.stopExitCode || opts.stopTimeout || opts.expectLog) {
           const s = int(opts.stopTimeout, "--stop-timeout");

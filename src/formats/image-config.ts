@@ -54,3 +54,22 @@ export interface OciImageConfig {
     empty_layer?: boolean;
   }>;
 }
+
+/**
+ * The label naming the directories an image needs writable at run time (the spec's
+ * `paths[].writable`): absolute paths joined by commas, sorted. Under a read-only root each needs
+ * a tmpfs, emptyDir or volume; `shellfree test`'s read-only check mounts one on each. A label
+ * rather than VOLUMEs: a VOLUME makes docker and podman create an anonymous volume on every run
+ * (which outlives the container, with whatever stale state is in it), and Kubernetes ignores it.
+ */
+export const LABEL_WRITABLE = "dev.shellfree.writable";
+
+/** The writable paths an image config's label names ([] without the label). */
+export function writablePaths(config: OciImageConfig): string[] {
+  const value = config.config?.Labels?.[LABEL_WRITABLE];
+  if (!value) return [];
+  return value
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p.startsWith("/"));
+}

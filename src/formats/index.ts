@@ -3,7 +3,7 @@
  * (passwd/group, os-release, the image config, layer whiteouts). A leaf: it imports nothing
  * from the other subsystems, and they all may import it.
  */
-export type * from "./image-config.ts";
+export * from "./image-config.ts";
 export * from "./os-release.ts";
 export * from "./passwd.ts";
 export * from "./whiteout.ts";

@@ -19,6 +19,8 @@ export interface TestReport {
   passed: boolean;
   results: TestResult[];
   counts: { passed: number; failed: number };
+  /** built-in checks asked for but not run: a structure-test file's `shellfree.skip` names them */
+  skipped: Array<{ name: string; reason: string }>;
   durationMs: number;
 }
 
@@ -27,6 +29,7 @@ export function makeReport(
   driver: string,
   results: TestResult[],
   durationMs: number,
+  skipped: TestReport["skipped"] = [],
 ): TestReport {
   const failed = results.filter((r) => !r.passed).length;
   return {
@@ -35,6 +38,7 @@ export function makeReport(
     passed: failed === 0,
     results,
     counts: { passed: results.length - failed, failed },
+    skipped,
     durationMs,
   };
 }
@@ -52,6 +56,7 @@ export function testText(r: TestReport): string {
     lines.push(`  ${t.passed ? "✓" : "✗"} ${t.kind} ${JSON.stringify(t.name)} (${t.durationMs} ms)${m}`);
     if (!t.passed) for (const l of t.message.split("\n")) lines.push(`      ${l}`);
   }
+  for (const s of r.skipped) lines.push(`  - check ${JSON.stringify(s.name)} skipped (${s.reason})`);
   return `${lines.join("\n")}\n`;
 }
 
@@ -71,9 +76,16 @@ export function testJunit(r: TestReport): string {
         : "";
     return `    <testcase classname="shellfree.test.${x(c.kind)}" name="${x(c.name)}" time="${(c.durationMs / 1000).toFixed(3)}">${body}${out}</testcase>`;
   });
+  for (const s of r.skipped) {
+    cases.push(
+      `    <testcase classname="shellfree.test.check" name="${x(s.name)}" time="0.000">\n      <skipped message="${x(s.reason)}"/>\n    </testcase>`,
+    );
+  }
+  const total = r.results.length + r.skipped.length;
+  const skippedAttr = r.skipped.length ? ` skipped="${r.skipped.length}"` : "";
   return `<?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="shellfree test" tests="${r.results.length}" failures="${r.counts.failed}" errors="0" time="${t}">
-  <testsuite name="${x(`test ${r.image} (${r.driver})`)}" tests="${r.results.length}" failures="${r.counts.failed}" errors="0" time="${t}">
+<testsuites name="shellfree test" tests="${total}" failures="${r.counts.failed}" errors="0"${skippedAttr} time="${t}">
+  <testsuite name="${x(`test ${r.image} (${r.driver})`)}" tests="${total}" failures="${r.counts.failed}" errors="0"${skippedAttr} time="${t}">
 ${cases.join("\n")}
   </testsuite>
 </testsuites>

@@ -7,7 +7,8 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { lstat, mkdir, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type OciImageConfig, parseGroup, parsePasswd } from "../formats/index.ts";
@@ -111,6 +112,8 @@ export function runtimeSpec(
   opts: StartOptions,
   user: UserIds,
   hostname = "shellfree",
+  /** owner of each tmpfs path's directory in the image (runc gives the tmpfs that directory's mode) */
+  tmpfsOwners: Map<string, { uid: number; gid: number }> = new Map(),
 ): Record<string, unknown> {
   const tmpfs = new Set(opts.tmpfs ?? []);
   const mounts: Array<Record<string, unknown>> = [
@@ -137,11 +140,14 @@ export function runtimeSpec(
     { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
   ];
   for (const t of [...tmpfs].sort()) {
+    // runc sets a tmpfs to the mode of the directory it covers (after mounting): the directory's
+    // owner too, so that a 0770 uid 1000 gid 0 directory stays writable for its owner and group
+    const owner = tmpfsOwners.get(t);
     mounts.push({
       destination: t,
       type: "tmpfs",
       source: "tmpfs",
-      options: ["nosuid", "nodev", "mode=1777"],
+      options: ["nosuid", "nodev", "mode=1777", ...(owner ? [`uid=${owner.uid}`, `gid=${owner.gid}`] : [])],
     });
   }
   const namespaces: Array<{ type: string }> = [
@@ -184,6 +190,34 @@ export function runtimeSpec(
       readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
     },
   };
+}
+
+/** lstat of `path` inside `root`, following symlinks as the container would see them (absolute ones from `root`). */
+async function statInRoot(root: string, path: string): Promise<Stats | undefined> {
+  let parts = path.split("/").filter(Boolean);
+  for (let hops = 0; hops < 40; hops++) {
+    let i = 0;
+    let st: Stats | undefined;
+    for (; i < parts.length; i++) {
+      const here = join(root, ...parts.slice(0, i + 1));
+      st = await lstat(here).catch(() => undefined);
+      if (!st) return undefined;
+      if (st.isSymbolicLink()) {
+        const target = await readlink(here);
+        const base = target.startsWith("/") ? [] : parts.slice(0, i);
+        const next: string[] = [];
+        for (const c of [...base, ...target.split("/"), ...parts.slice(i + 1)]) {
+          if (c === "" || c === ".") continue;
+          if (c === "..") next.pop();
+          else next.push(c);
+        }
+        parts = next;
+        break;
+      }
+    }
+    if (i === parts.length) return st ?? (await lstat(root).catch(() => undefined));
+  }
+  return undefined;
 }
 
 function newId(prefix: string): string {
@@ -261,7 +295,12 @@ export class RuncDriver implements Driver {
     const id = newId("sf");
     const bundle = join(this.dir as string, id);
     const user = await this.userOf(opts.user);
-    const spec = runtimeSpec(this.image, opts, user);
+    const owners = new Map<string, { uid: number; gid: number }>();
+    for (const t of opts.tmpfs ?? []) {
+      const st = await statInRoot(this.rootfs(), t);
+      if (st?.isDirectory()) owners.set(t, { uid: st.uid, gid: st.gid });
+    }
+    const spec = runtimeSpec(this.image, opts, user, undefined, owners);
     const sess = opts.session as RuncSession | undefined;
     const upper = sess?.upper ?? join(bundle, "upper");
     const work = sess?.work ?? join(bundle, "work");

@@ -44,7 +44,7 @@ export async function cleanupAll(): Promise<void> {
 function mergeOptions(a: CheckOptions, b: Record<string, unknown> | undefined): CheckOptions {
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b ?? {})) {
-    if (k === "checks") continue;
+    if (k === "checks" || k === "skip") continue;
     out[k] =
       v && typeof v === "object" && !Array.isArray(v)
         ? { ...(v as object), ...((a as Record<string, object>)[k] ?? {}) }
@@ -56,16 +56,25 @@ function mergeOptions(a: CheckOptions, b: Record<string, unknown> | undefined): 
 export async function testImage(ref: string, opts: TestOptions = {}): Promise<TestReport> {
   const t0 = performance.now();
   const structures = opts.structure ?? [];
-  const checks = [
+  const asked = [
     ...new Set([...(opts.checks ?? []), ...structures.flatMap((s) => s.shellfree?.checks ?? [])]),
   ];
-  for (const c of checks) {
+  for (const c of [...asked, ...structures.flatMap((s) => s.shellfree?.skip ?? [])]) {
     if (!CHECKS[c])
       throw new RuntimeError("E_USAGE", `unknown check "${c}" (checks: ${CHECK_NAMES.join(", ")})`, {
         exitCode: 2,
       });
   }
-  if (checks.length === 0 && structures.length === 0) {
+  // a structure-test file may say which built-in checks do not fit its image (shellfree.skip)
+  const skipped: Array<{ name: string; reason: string }> = [];
+  for (const s of structures) {
+    for (const name of s.shellfree?.skip ?? []) {
+      if (asked.includes(name) && !skipped.some((k) => k.name === name))
+        skipped.push({ name, reason: `${s.source ?? "the structure-test file"}: shellfree.skip` });
+    }
+  }
+  const checks = asked.filter((c) => !skipped.some((k) => k.name === c));
+  if (asked.length === 0 && structures.length === 0) {
     throw new RuntimeError(
       "E_USAGE",
       "nothing to test: give --config FILE (container-structure-test YAML) and/or --checks",
@@ -94,6 +103,7 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
     await driver.prepare();
     const results: TestResult[] = [];
     const onResult = (r: TestResult) => info(`test: ${r.passed ? "ok  " : "FAIL"} ${r.kind} ${r.name}`);
+    for (const k of skipped) info(`test: skip check ${k.name} (${k.reason})`);
     const needFiles = structures.some(
       (s) => (s.fileExistenceTests?.length ?? 0) + (s.fileContentTests?.length ?? 0) > 0,
     );
@@ -130,7 +140,7 @@ export async function testImage(ref: string, opts: TestOptions = {}): Promise<Te
       onResult(r);
       results.push(r);
     }
-    return makeReport(ref, driver.name, results, Math.round(performance.now() - t0));
+    return makeReport(ref, driver.name, results, Math.round(performance.now() - t0), skipped);
   } finally {
     await cleanup();
     active.delete(cleanup);

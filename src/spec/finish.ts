@@ -25,6 +25,7 @@ export function finishSpec(frag: SpecFragment, source: string, baseDir: string, 
       keep: frag.packages?.keep ?? [],
       pins: frag.packages?.pins ?? {},
       allow: frag.packages?.allow ?? [],
+      dropPaths: frag.packages?.dropPaths ?? [],
     },
     sources: {
       security: frag.sources?.security ?? false,
@@ -72,6 +73,12 @@ export function finishSpec(frag: SpecFragment, source: string, baseDir: string, 
     if (!/^\d+$/.test(who) && !names.has(who)) {
       fail("accounts.run-as", `"${who}" is not a user (define it under accounts.users)`);
     }
+  }
+  if ("dev.shellfree.writable" in spec.config.labels) {
+    fail(
+      "config.labels.dev.shellfree.writable",
+      "is set by the build: mark the directories `writable: true` under paths",
+    );
   }
   const inLayers = new Map<string, string>();
   for (const layer of spec.layers) {

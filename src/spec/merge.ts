@@ -1,7 +1,18 @@
 /** Merging spec fragments: a spec over what it extends, a preset under a spec. */
-import type { SpecFragment } from "./types.ts";
+import type { DropPathSpec, SpecFragment } from "./types.ts";
 
 export const uniq = (xs: string[]) => [...new Set(xs)];
+
+/** drop-paths of both, each glob (per package) once: the first declaration is kept. */
+function dropPaths(a?: DropPathSpec[], b?: DropPathSpec[]): DropPathSpec[] | undefined {
+  if (!a && !b) return undefined;
+  const seen = new Map<string, DropPathSpec>();
+  for (const d of [...(a ?? []), ...(b ?? [])]) {
+    const key = `${d.package ?? ""}\0${d.glob}`;
+    if (!seen.has(key)) seen.set(key, d);
+  }
+  return [...seen.values()];
+}
 
 /** `over` applied on top of `base`: scalars replace, package lists union, entry lists append. */
 export function mergeFragments(base: SpecFragment, over: SpecFragment): SpecFragment {
@@ -18,6 +29,7 @@ export function mergeFragments(base: SpecFragment, over: SpecFragment): SpecFrag
             keep: strs(base.packages?.keep, over.packages?.keep),
             allow: strs(base.packages?.allow, over.packages?.allow),
             pins: { ...base.packages?.pins, ...over.packages?.pins },
+            dropPaths: dropPaths(base.packages?.dropPaths, over.packages?.dropPaths),
           }
         : undefined,
     sources: base.sources || over.sources ? { ...base.sources, ...over.sources } : undefined,

@@ -25,7 +25,15 @@ export interface UserSpec {
 
 /** `paths[]`: a directory, symlink or small file the image gets (default type: directory). */
 export type PathSpec =
-  | { path: string; type: "directory"; uid: number; gid: number; mode: number }
+  | {
+      path: string;
+      type: "directory";
+      uid: number;
+      gid: number;
+      mode: number;
+      /** needed writable at run time (a tmpfs/emptyDir under a read-only root): the image's `dev.shellfree.writable` label */
+      writable?: boolean;
+    }
   | { path: string; type: "symlink"; target: string; uid: number; gid: number }
   | { path: string; type: "file"; content: string; uid: number; gid: number; mode: number };
 
@@ -71,6 +79,22 @@ export interface ConfigSpec {
   healthcheck?: HealthcheckSpec;
 }
 
+/**
+ * `packages.drop-paths[]`: files of the installed packages left out of the image (and out of
+ * their dpkg file lists and md5sums, so the database stays true). A glob is an absolute image
+ * path: `*` and `?` within one path segment, `**` across segments, a trailing `/` for
+ * everything below a directory; a glob that matches a directory drops the directory and
+ * everything below it. Written as a plain GLOB (any package's files) or as
+ * `{ package: NAME, paths: [GLOB, ...] }` (only that package's files).
+ */
+export interface DropPathSpec {
+  glob: string;
+  /** only this package's files */
+  package?: string;
+  /** where it was declared (file:line), for messages */
+  where: string;
+}
+
 /** `layers[]`: packages given their own layer (the rest share the "debian" layer). */
 export interface LayerSpec {
   name: string;
@@ -111,6 +135,8 @@ export interface Spec {
     pins: Record<string, string>;
     /** shells or package managers allowed into the closure after all */
     allow: string[];
+    /** files of included packages left out of the image */
+    dropPaths: DropPathSpec[];
   };
   sources: {
     /** add the suite's -security source */

@@ -4,8 +4,8 @@
  */
 
 import { openImage } from "../oci/index.ts";
+import { matchAny } from "../util/globs.ts";
 import { info } from "../util/progress.ts";
-import { matchAny } from "./globs.ts";
 import { type ImageFs, type ImageFsStats, type LayerSource, readImageFs } from "./image-fs.ts";
 import { defaultPolicy, type Policy } from "./policy.ts";
 import { RULES } from "./rules/index.ts";

@@ -97,10 +97,12 @@ export function cyclonedxDocument(input: SbomInput): object {
       ...(p.copyright?.trim() ? { copyright: p.copyright } : {}),
       purl,
       ...(isUrl(p.homepage) ? { externalReferences: [{ type: "website", url: p.homepage }] } : {}),
+      // one property per path left out (CycloneDX properties may repeat a name)
       properties: props([
         ["shellfree:deb:architecture", p.arch],
         ["shellfree:deb:source", p.source],
         ["shellfree:deb:source-version", p.sourceVersion],
+        ...(p.droppedPaths ?? []).map((path): [string, string] => ["shellfree:dropped-path", path]),
       ]),
     };
   });

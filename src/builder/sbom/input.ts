@@ -48,6 +48,7 @@ export function sbomInput(spec: Spec, w: ArchWork, epoch: number): SbomInput {
       maintainer: c.Maintainer,
       homepage: c.Homepage,
       description: c.Description?.split("\n")[0],
+      droppedPaths: w.specDropped.get(p.name),
     };
   });
   const components: SbomComponent[] = [];

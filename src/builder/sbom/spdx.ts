@@ -57,6 +57,8 @@ export function inputHash(input: SbomInput): string {
       p.maintainer ?? null,
       p.homepage ?? null,
       p.description ?? null,
+      // only when there are any: the hashes of SBOMs without drop-paths stay as they were
+      ...(p.droppedPaths?.length ? [p.droppedPaths] : []),
     ]),
     components: sortComponents(input.components).map((c) => [
       c.name,
@@ -144,6 +146,10 @@ export function isUrl(s: string | undefined): s is string {
 }
 
 // ---------------------------------------------------------------- SPDX
+
+/** How an SPDX package's comment introduces the paths packages.drop-paths left out. */
+export const DROPPED_NOTE =
+  "shellfree left these files of the package out of the image (packages.drop-paths)";
 
 function spdxIdPart(s: string): string {
   return s.replace(/[^A-Za-z0-9.-]+/g, "-");
@@ -239,6 +245,7 @@ export function spdxDocument(input: SbomInput): object {
       licenseDeclared: expr ?? "NOASSERTION",
       copyrightText: p.copyright?.trim() ? p.copyright : "NOASSERTION",
       ...(p.description ? { summary: p.description } : {}),
+      ...(p.droppedPaths?.length ? { comment: `${DROPPED_NOTE}:\n${p.droppedPaths.join("\n")}` } : {}),
       externalRefs: [
         {
           referenceCategory: "PACKAGE-MANAGER",

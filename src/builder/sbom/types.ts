@@ -23,6 +23,8 @@ export interface SbomPackage {
   homepage?: string;
   /** first line of the Description field */
   description?: string;
+  /** image paths of this package the spec's packages.drop-paths left out of the image */
+  droppedPaths?: string[];
 }
 
 /** Something that is not a Debian package (e.g. the Node.js runtime, shellfree-init). */

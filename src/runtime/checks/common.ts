@@ -8,7 +8,15 @@ import type { TestResult } from "../report.ts";
 export interface CheckOptions {
   /** upper bound for any one wait (ms); default 60 000 */
   timeoutMs?: number;
-  http?: { port?: number; path?: string; method?: "GET" | "HEAD"; status?: number; host?: string };
+  http?: {
+    port?: number;
+    path?: string;
+    method?: "GET" | "HEAD";
+    status?: number;
+    host?: string;
+    /** the port is an HTTP proxy: ask it for `path` on an origin the check serves on 127.0.0.1 */
+    proxy?: boolean;
+  };
   "graceful-stop"?: { exitCode?: number; withinMs?: number; logs?: string[]; signal?: string };
   "main-dies"?: { withinMs?: number; process?: string };
   "any-uid"?: { uid?: number };
@@ -42,6 +50,10 @@ export function httpPort(ctx: CheckContext): number | undefined {
   return undefined;
 }
 
+/**
+ * One request to host:port. `path` may be an absolute URL (`http://origin/x`): then it is sent
+ * in absolute form, as a client sends it to a forward proxy.
+ */
 export function httpGet(
   port: number,
   path: string,
@@ -50,7 +62,8 @@ export function httpGet(
   timeoutMs = 2000,
 ): Promise<{ status: number; body: string } | { error: string }> {
   return new Promise((resolve) => {
-    const req = request({ host, port, path, method, timeout: timeoutMs }, (res) => {
+    const headers = path.startsWith("http://") ? { Host: new URL(path).host } : undefined;
+    const req = request({ host, port, path, method, headers, timeout: timeoutMs }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d: string) => {

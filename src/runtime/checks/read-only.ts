@@ -1,4 +1,10 @@
-/** read-only: read-only root filesystem plus tmpfs on declared volumes (and /tmp); it must still become healthy. */
+/**
+ * read-only: a read-only root filesystem with a tmpfs on every path the image needs writable —
+ * its VOLUMEs, the directories its `dev.shellfree.writable` label names (the spec's
+ * `paths[].writable`) and the check's `tmpfs` option (default /tmp) —; it must still become
+ * healthy.
+ */
+import { writablePaths } from "../../formats/index.ts";
 import { type Check, logsTail, result, waitReady, withContainer } from "./common.ts";
 
 export const readOnly: Check = async (ctx) => {
@@ -6,6 +12,7 @@ export const readOnly: Check = async (ctx) => {
   const tmpfs = [
     ...new Set([
       ...Object.keys(ctx.image.config?.Volumes ?? {}),
+      ...writablePaths(ctx.image),
       ...(ctx.options["read-only"]?.tmpfs ?? ["/tmp"]),
     ]),
   ].sort();

@@ -68,8 +68,10 @@ export interface StructureConfig {
   fileContentTests?: FileContentTest[];
   metadataTest?: MetadataTest;
   containerRunOptions?: { user?: string; envVars?: string[] };
-  /** shellfree's own section: built-in checks and their options */
-  shellfree?: { checks?: string[]; [option: string]: unknown };
+  /** shellfree's own section: built-in checks to run, checks that do not fit the image (`skip`), and the checks' options */
+  shellfree?: { checks?: string[]; skip?: string[]; [option: string]: unknown };
+  /** where it was read from (for messages) */
+  source?: string;
 }
 
 function fail(where: string, msg: string): never {
@@ -126,6 +128,7 @@ export function parseStructure(doc: unknown, source = "structure test"): Structu
   for (const k of Object.keys(d)) if (!known.has(k)) fail(source, `unknown key "${k}"`);
   const out: StructureConfig = {
     schemaVersion: "2.0.0",
+    source,
     globalEnvVars: envList(d.globalEnvVars, `${source}: globalEnvVars`),
   };
   if (d.commandTests !== undefined) {
@@ -232,7 +235,11 @@ export function parseStructure(doc: unknown, source = "structure test"): Structu
   }
   if (d.shellfree !== undefined) {
     const x = (d.shellfree ?? {}) as Record<string, unknown>;
-    out.shellfree = { ...x, checks: strList(x.checks, `${source}: shellfree.checks`) };
+    out.shellfree = {
+      ...x,
+      checks: strList(x.checks, `${source}: shellfree.checks`),
+      skip: strList(x.skip, `${source}: shellfree.skip`),
+    };
   }
   return out;
 }

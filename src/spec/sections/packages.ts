@@ -1,7 +1,7 @@
-/** `packages:` include (NAME or NAME=VERSION), exclude, keep, allow, pins. */
-import { isMap } from "yaml";
+/** `packages:` include (NAME or NAME=VERSION), exclude, keep, allow, pins, drop-paths. */
+import { isMap, isScalar } from "yaml";
 import { list, mapOf, PACKAGE_NAME, type SpecDoc, str, stringMap, type YamlNode } from "../check.ts";
-import type { SpecFragment } from "../types.ts";
+import type { DropPathSpec, SpecFragment } from "../types.ts";
 
 export function parsePackages(
   doc: SpecDoc,
@@ -34,8 +34,53 @@ export function parsePackages(
     pins: (value, at) => {
       packages.pins = parsePins(doc, value, at);
     },
+    "drop-paths": (value, at) => {
+      packages.dropPaths = parseDropPaths(doc, value, at);
+    },
   });
   return packages;
+}
+
+/**
+ * `drop-paths:` a list of GLOBs (any package's files) and `{ package: NAME, paths: [GLOB, ...] }`
+ * (only that package's files).
+ */
+function parseDropPaths(doc: SpecDoc, node: YamlNode, field: string): DropPathSpec[] {
+  const out: DropPathSpec[] = [];
+  list(doc, node, field, (item, at) => {
+    if (isScalar(item)) {
+      out.push({ glob: dropGlob(doc, item, at), where: `${doc.file}:${doc.line(item)}` });
+      return;
+    }
+    let pkg: string | undefined;
+    const globs: DropPathSpec[] = [];
+    mapOf(doc, item, at, {
+      package: (value, pAt) => {
+        pkg = str(doc, value, pAt, PACKAGE_NAME, "a Debian package name");
+      },
+      paths: (value, pAt) => {
+        list(doc, value, pAt, (g, gAt) => {
+          globs.push({ glob: dropGlob(doc, g, gAt), where: `${doc.file}:${doc.line(g)}` });
+        });
+        if (globs.length === 0) doc.fail(value, pAt, "must name at least one path");
+      },
+    });
+    if (pkg === undefined) doc.fail(item, at, "needs a package (or write the glob as a plain string)");
+    if (globs.length === 0) doc.fail(item, at, "needs paths: [GLOB, ...]");
+    for (const g of globs) out.push({ ...g, package: pkg });
+  });
+  return out;
+}
+
+/** One drop-paths glob: an absolute image path with `*`, `?`, `**`; never one that drops everything. */
+function dropGlob(doc: SpecDoc, node: YamlNode, field: string): string {
+  const glob = str(doc, node, field, undefined, "an absolute path glob such as /usr/lib/squid/*.sh");
+  if (!glob.startsWith("/") || glob.includes("\0"))
+    doc.fail(node, field, `must be an absolute path glob (got ${JSON.stringify(glob)})`);
+  if (glob.split("/").some((c) => c === "." || c === ".."))
+    doc.fail(node, field, `must not contain "." or ".." segments`);
+  if (/^[/*?]*$/.test(glob)) doc.fail(node, field, `${JSON.stringify(glob)} would drop everything`);
+  return glob;
 }
 
 /** `pins:` as a mapping NAME: VERSION, or a list of NAME=VERSION. */

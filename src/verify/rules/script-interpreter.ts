@@ -10,7 +10,7 @@ export const rule: Rule = {
   description:
     "Executable scripts whose #! interpreter is missing cannot run (e.g. /bin/sh helper scripts in a shell-free image).",
   defaultSeverity: "warning",
-  hint: "drop the script (it cannot run) or add its interpreter if something must run it",
+  hint: "leave the script out of the image with the spec's packages.drop-paths (it cannot run), or add its interpreter if something must run it",
   check({ fs, config }) {
     const out: RawFinding[] = [];
     const fsv: ImageFs = fs;

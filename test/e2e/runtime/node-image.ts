@@ -78,6 +78,8 @@ export interface NodeImageOptions {
   files?: ImageFile[];
   /** extra image env */
   env?: Record<string, string>;
+  /** extra image labels */
+  labels?: Record<string, string>;
   /** layer compression (default none: fastest for tests) */
   compression?: "gzip" | "zstd" | "none";
 }
@@ -138,7 +140,7 @@ export async function makeNodeImage(dir: string, o: NodeImageOptions): Promise<M
       exposedPorts: [`${o.port}/tcp`],
       stopSignal: "SIGTERM",
       workingDir: "/app",
-      labels: { "org.opencontainers.image.title": "shellfree-node-test" },
+      labels: { "org.opencontainers.image.title": "shellfree-node-test", ...o.labels },
       healthcheck: {
         test: ["/usr/local/bin/node", "/app/probe.cjs"],
         interval: "1s",

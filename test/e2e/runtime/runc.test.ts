@@ -197,6 +197,97 @@ test("read-only and any-uid fail for real when the app needs to write where it m
   assert.match(res["any-uid"].message, /EACCES/);
 });
 
+test("read-only mounts a tmpfs on what the dev.shellfree.writable label names", async () => {
+  const p4 = await freePort();
+  const img = await makeNodeImage(join(dir, "writable"), {
+    port: p4,
+    env: { WRITE_TO: "/home/nonroot/state" },
+    labels: { "dev.shellfree.writable": "/home/nonroot" },
+  });
+  const r = await cli(["test", img.ref, "--driver", "runc", "--checks", "read-only", "--json"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const [ro] = JSON.parse(r.stdout).results;
+  assert.match(ro.message, /^read-only root, tmpfs \/home\/nonroot, \/tmp: ready after \d+ ms$/);
+});
+
+test("any-uid --uid runs as that UID; http --http-proxy fails on a server that is no proxy", async () => {
+  const r = await cli([
+    "test",
+    ref,
+    "--driver",
+    "runc",
+    "--checks",
+    "any-uid,http",
+    "--uid",
+    "1234567",
+    "--http-proxy",
+    "--json",
+  ]);
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  const res = Object.fromEntries(JSON.parse(r.stdout).results.map((x: { name: string }) => [x.name, x]));
+  assert.equal(res["any-uid"].passed, true, res["any-uid"].message);
+  assert.match(res["any-uid"].message, /^UID 1234567, GID 0: ready after \d+ ms$/);
+  assert.equal(res["any-uid"].metrics.uid, 1234567);
+  // the test server answers 404 for the absolute-form request: it forwards nothing
+  assert.equal(res.http.passed, false);
+  assert.match(
+    res.http.message,
+    new RegExp(
+      `^GET http://127\\.0\\.0\\.1:\\d+/ through the proxy on 127\\.0\\.0\\.1:${port}\n {2}- expected status 200\n {2}\\+ actual {3}404`,
+    ),
+  );
+  const bad = await cli(["test", ref, "--driver", "runc", "--checks", "any-uid", "--uid", "root"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^shellfree: --uid: expected a whole number, got "root"$/m);
+});
+
+test("a structure-test file's shellfree.skip leaves checks out of --checks all, and says so", async () => {
+  const yaml = join(dir, "skip.yaml");
+  await writeFile(yaml, "schemaVersion: 2.0.0\nshellfree:\n  skip: [http, main-dies, startup-time]\n");
+  const junit = join(dir, "reports", "skip.xml");
+  const r = await cli([
+    "test",
+    ref,
+    "--driver",
+    "runc",
+    "--config",
+    yaml,
+    "--checks",
+    "all",
+    "--http-path",
+    "/nope",
+  ]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^ {2}- check "http" skipped \(.*skip\.yaml: shellfree\.skip\)$/m);
+  assert.match(r.stdout, /^ {2}- check "main-dies" skipped/m);
+  assert.doesNotMatch(r.stdout, /check "http" \(/, "http did not run (it would fail on /nope)");
+  const j = await cli([
+    "test",
+    ref,
+    "--driver",
+    "runc",
+    "--config",
+    yaml,
+    "--checks",
+    "http,healthcheck",
+    "--format",
+    "junit",
+    "--output",
+    junit,
+  ]);
+  assert.equal(j.code, 0, j.stderr);
+  const xml = await readFile(junit, "utf8");
+  assert.match(xml, /<testsuites name="shellfree test" tests="2" failures="0" errors="0" skipped="1"/);
+  assert.match(
+    xml,
+    /<testcase classname="shellfree\.test\.check" name="http" time="0\.000">\n\s+<skipped message=".*skip\.yaml: shellfree\.skip"\/>/,
+  );
+  await writeFile(yaml, "schemaVersion: 2.0.0\nshellfree:\n  skip: [htp]\n");
+  const typo = await cli(["test", ref, "--driver", "runc", "--config", yaml, "--checks", "all"]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /unknown check "htp"/);
+});
+
 test("Ctrl-C removes the running container and its bundle", async () => {
   const child = spawn(
     process.execPath,

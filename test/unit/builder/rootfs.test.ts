@@ -172,4 +172,150 @@ describe("rootfs plan", () => {
     assert.equal(planRootfs([oldBase], { arch: "arm64" }).tree.has("lib64"), false);
     assert.equal(planRootfs([oldBase], { mergedUsr: false }).tree.get("bin")?.type, "dir");
   });
+
+  describe("drop-paths", () => {
+    const hardlink = (path: string, target: string): DebInfoEntry => ({
+      ...file(path),
+      type: "hardlink",
+      size: 0,
+      md5: undefined,
+      linkTarget: target,
+    });
+    const squid = info("squid", [
+      dir("usr"),
+      dir("usr/sbin"),
+      file("usr/sbin/squid-gnutls", "g", 7000),
+      dir("usr/lib/squid"),
+      file("usr/lib/squid/unlinkd", "u", 10),
+      file("usr/lib/squid/cert_tool", "c", 20),
+      file("usr/lib/squid/basic_smb_auth.sh", "b", 30),
+      dir("usr/share/squid"),
+      dir("usr/share/squid/errors"),
+      file("usr/share/squid/errors/de", "d", 5),
+      link("usr/share/squid/errors/templates", "de"),
+      dir("usr/share/doc/squid"),
+      file("usr/share/doc/squid/copyright", "cr", 3),
+    ]);
+    const openssl = info("squid-openssl", [dir("usr/sbin"), file("usr/sbin/squid-openssl", "o", 8000)]);
+    const other = info("other", [dir("usr/lib/squid"), file("usr/lib/squid/other.sh", "x", 1)]);
+
+    test("a glob leaves out what it matches, and it leaves the package's dpkg file list", () => {
+      const plan = planRootfs([baseFiles, squid, openssl], {
+        dropPaths: [{ glob: "/usr/sbin/squid-gnutls" }, { glob: "/usr/lib/squid/*.sh" }],
+      });
+      assert.equal(plan.tree.has("usr/sbin/squid-gnutls"), false);
+      assert.equal(plan.tree.has("usr/lib/squid/basic_smb_auth.sh"), false);
+      assert.equal(plan.tree.has("usr/lib/squid/unlinkd"), true);
+      assert.equal(plan.tree.has("usr/sbin/squid-openssl"), true);
+      const pp = plan.packages.get("squid");
+      assert.ok(pp);
+      assert.ok(!pp.installed.includes("usr/sbin/squid-gnutls"));
+      assert.ok(pp.installed.includes("usr/lib/squid/unlinkd"));
+      assert.ok(pp.droppedPaths.has("usr/lib/squid/basic_smb_auth.sh"));
+      assert.deepEqual(pp.specDropped, ["/usr/sbin/squid-gnutls", "/usr/lib/squid/basic_smb_auth.sh"]);
+      assert.deepEqual(plan.dropPaths, [
+        {
+          glob: "/usr/sbin/squid-gnutls",
+          paths: [{ path: "/usr/sbin/squid-gnutls", package: "squid", type: "file", size: 7000 }],
+          files: 1,
+          bytes: 7000,
+        },
+        {
+          glob: "/usr/lib/squid/*.sh",
+          paths: [{ path: "/usr/lib/squid/basic_smb_auth.sh", package: "squid", type: "file", size: 30 }],
+          files: 1,
+          bytes: 30,
+        },
+      ]);
+      // the doc policy is counted apart (the copyright file is kept)
+      assert.deepEqual(plan.dropped, { files: 0, bytes: 0 });
+      assert.equal(plan.tree.has("usr/share/doc/squid/copyright"), true);
+    });
+
+    test("a matched directory goes with everything below it; a kept link to it is reported", () => {
+      const plan = planRootfs([baseFiles, squid], {
+        dropPaths: [{ glob: "/usr/share/squid/errors/de" }, { glob: "/usr/share/squid" }],
+      });
+      assert.equal(plan.tree.has("usr/share/squid/errors/templates"), false);
+      assert.deepEqual(
+        plan.dropPaths[1].paths.map((p) => p.path),
+        ["/usr/share/squid", "/usr/share/squid/errors", "/usr/share/squid/errors/templates"],
+      );
+      assert.equal(plan.dropPaths[0].files, 1, "the first matching glob takes the file");
+      const kept = planRootfs([baseFiles, squid], { dropPaths: [{ glob: "/usr/share/squid/errors/de" }] });
+      assert.deepEqual(kept.danglingLinks, [
+        "/usr/share/squid/errors/templates → /usr/share/squid/errors/de",
+      ]);
+      assert.deepEqual(planRootfs([baseFiles, squid]).danglingLinks, []);
+    });
+
+    test("** crosses directories; a trailing slash means everything below", () => {
+      const a = planRootfs([baseFiles, squid], { dropPaths: [{ glob: "/usr/**/cert_tool" }] });
+      assert.deepEqual(
+        a.dropPaths[0].paths.map((p) => p.path),
+        ["/usr/lib/squid/cert_tool"],
+      );
+      const b = planRootfs([baseFiles, squid], { dropPaths: [{ glob: "/usr/share/squid/" }] });
+      assert.equal(b.tree.has("usr/share/squid"), true, "the directory itself stays");
+      assert.equal(b.tree.has("usr/share/squid/errors/de"), false);
+    });
+
+    test("a glob for one package leaves the others' files alone", () => {
+      const plan = planRootfs([baseFiles, squid, other], {
+        dropPaths: [
+          { glob: "/usr/lib/squid/*.sh", package: "squid" },
+          { glob: "/usr/lib/squid/unlinkd", package: "other" },
+        ],
+      });
+      assert.equal(plan.tree.has("usr/lib/squid/basic_smb_auth.sh"), false);
+      assert.equal(plan.tree.has("usr/lib/squid/other.sh"), true, "squid's glob does not touch other");
+      assert.equal(plan.tree.has("usr/lib/squid/unlinkd"), true, "other's glob does not touch squid");
+      assert.deepEqual(plan.dropPaths[1].paths, []);
+      // a directory dropped for one package takes that package's files below it, no one else's
+      const dirDrop = planRootfs([baseFiles, squid, other], {
+        dropPaths: [{ glob: "/usr/lib/squid", package: "other" }],
+      });
+      assert.deepEqual(
+        dirDrop.dropPaths[0].paths.map((p) => p.path),
+        ["/usr/lib/squid", "/usr/lib/squid/other.sh"],
+        "other's entry of the directory and its file below",
+      );
+      assert.deepEqual(dirDrop.packages.get("other")?.installed, []);
+      assert.equal(dirDrop.tree.get("usr/lib/squid")?.pkg, "squid", "squid's directory stays");
+      assert.equal(dirDrop.tree.has("usr/lib/squid/unlinkd"), true);
+    });
+
+    test("paths under a merged-/usr symlink match their canonical path", () => {
+      const legacy = info("legacy", [dir("bin"), file("bin/tool", "t", 4)]);
+      const plan = planRootfs([baseFiles, legacy], { dropPaths: [{ glob: "/usr/bin/tool" }] });
+      assert.deepEqual(
+        plan.dropPaths[0].paths.map((p) => p.path),
+        ["/usr/bin/tool"],
+      );
+      assert.equal(plan.tree.has("usr/bin/tool"), false);
+      const byDebPath = planRootfs([baseFiles, legacy], { dropPaths: [{ glob: "/bin/tool" }] });
+      assert.equal(byDebPath.dropPaths[0].files, 1);
+      assert.deepEqual(byDebPath.packages.get("legacy")?.installed, ["bin"]);
+    });
+
+    test("a glob that matches nothing is reported empty; a hard link whose target is dropped is an error", () => {
+      const plan = planRootfs([baseFiles, squid], { dropPaths: [{ glob: "/usr/sbin/nothing-*" }] });
+      assert.deepEqual(plan.dropPaths[0].paths, []);
+      const linked = info("linked", [
+        dir("usr/bin"),
+        file("usr/bin/a", "a", 2),
+        hardlink("usr/bin/b", "usr/bin/a"),
+      ]);
+      assert.throws(
+        () => planRootfs([baseFiles, linked], { dropPaths: [{ glob: "/usr/bin/a" }] }),
+        (e: Error & { code?: string }) => {
+          assert.equal(e.code, "E_DROP_PATHS");
+          assert.match(e.message, /\/usr\/bin\/b \(linked\) is a hard link to \/usr\/bin\/a/);
+          return true;
+        },
+      );
+      const both = planRootfs([baseFiles, linked], { dropPaths: [{ glob: "/usr/bin/?" }] });
+      assert.equal(both.tree.has("usr/bin/a") || both.tree.has("usr/bin/b"), false, "both dropped: fine");
+    });
+  });
 });

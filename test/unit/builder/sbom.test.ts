@@ -229,6 +229,45 @@ describe("CycloneDX 1.6", () => {
   });
 });
 
+describe("paths left out by packages.drop-paths", () => {
+  const withDrops = () => {
+    const i = input();
+    i.packages[1].droppedPaths = ["/usr/lib/x86_64-linux-gnu/gconv/IBM1390.so", "/usr/sbin/iconvconfig"];
+    return i;
+  };
+
+  test("SPDX: the package's comment lists them; the document stays valid", () => {
+    const doc = spdxDocument(withDrops()) as any;
+    assert.deepEqual(schemaErrors(spdxValidator(), doc), []);
+    const libc = doc.packages.find((p: any) => p.name === "libc6");
+    assert.equal(
+      libc.comment,
+      "shellfree left these files of the package out of the image (packages.drop-paths):\n/usr/lib/x86_64-linux-gnu/gconv/IBM1390.so\n/usr/sbin/iconvconfig",
+    );
+    assert.equal(doc.packages.find((p: any) => p.name === "zlib1g").comment, undefined);
+  });
+
+  test("CycloneDX: one shellfree:dropped-path property per path; the document stays valid", () => {
+    const doc = cyclonedxDocument(withDrops()) as any;
+    assert.deepEqual(schemaErrors(cyclonedxValidator(), doc), []);
+    const libc = doc.components.find((c: any) => c.name === "libc6");
+    assert.deepEqual(
+      libc.properties.filter((p: any) => p.name === "shellfree:dropped-path").map((p: any) => p.value),
+      ["/usr/lib/x86_64-linux-gnu/gconv/IBM1390.so", "/usr/sbin/iconvconfig"],
+    );
+  });
+
+  test("they change the documents' identity; none at all changes nothing", () => {
+    assert.notEqual(
+      (cyclonedxDocument(withDrops()) as any).serialNumber,
+      (cyclonedxDocument(input()) as any).serialNumber,
+    );
+    const empty = input();
+    empty.packages[1].droppedPaths = [];
+    assert.equal(JSON.stringify(spdxDocument(empty)), JSON.stringify(spdxDocument(input())));
+  });
+});
+
 describe("license helpers", () => {
   test("licenseExpression joins, parenthesises compound OR terms, dedupes and sorts", () => {
     assert.equal(licenseExpression([]), undefined);

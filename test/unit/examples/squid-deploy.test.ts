@@ -112,6 +112,9 @@ describe("examples/squid-proxy/deploy", () => {
     assert.equal(health.port, 8080);
     const levels = Object.values(health.checks as Record<string, Obj>).map((c) => c.level);
     assert.ok(levels.includes("ready") && levels.includes("alive"), "the init has ready and alive checks");
+    // readiness is the quiet listening check on the proxy port (no request reaches Squid)
+    const ready = Object.values(health.checks as Record<string, Obj>).find((c) => c.level === "ready");
+    assert.equal(ready?.listening, String(containerPort("proxy")));
     const probes: [string, string][] = [
       ["livenessProbe", "/live"],
       ["readinessProbe", "/ready"],
@@ -147,7 +150,12 @@ describe("examples/squid-proxy/deploy", () => {
   test("every writable path of the image is an emptyDir mount; config and TLS are read-only", () => {
     const volumes = new Map<string, Obj>(pod.volumes.map((v: Obj) => [v.name, v]));
     const mounts = new Map<string, Obj>(squid.volumeMounts.map((m: Obj) => [m.mountPath, m]));
-    for (const p of spec.paths as Obj[]) {
+    const writable = (spec.paths as Obj[]).filter((p) => p.writable === true);
+    assert.deepEqual(
+      writable.map((p) => p.path),
+      ["/var/spool/squid", "/var/log/squid", "/var/lib/squid", "/run/squid"],
+    );
+    for (const p of writable) {
       const m = mounts.get(p.path);
       assert.ok(m, `${p.path} is mounted`);
       const emptyDir = volumes.get(m.name)?.emptyDir;

@@ -9,6 +9,7 @@ import {
   parseOsRelease,
   parsePasswd,
   whiteoutOf,
+  writablePaths,
 } from "../../../src/formats/index.ts";
 
 describe("passwd and group", () => {
@@ -85,5 +86,23 @@ describe("whiteouts", () => {
     await applyWhiteout(whiteoutOf("/a/.wh.b") as NonNullable<ReturnType<typeof whiteoutOf>>, target);
     await applyWhiteout(whiteoutOf("/a/.wh..wh..opq") as NonNullable<ReturnType<typeof whiteoutOf>>, target);
     assert.deepEqual(calls, ["remove /a/b", "clear /a"]);
+  });
+});
+
+describe("the dev.shellfree.writable label", () => {
+  test("comma-separated absolute paths; none without the label", () => {
+    const cfg = (labels?: Record<string, string>) => ({
+      architecture: "amd64",
+      os: "linux",
+      config: { Labels: labels },
+      rootfs: { type: "layers" as const, diff_ids: [] },
+    });
+    assert.deepEqual(writablePaths(cfg({ "dev.shellfree.writable": "/run/squid,/var/spool/squid" })), [
+      "/run/squid",
+      "/var/spool/squid",
+    ]);
+    assert.deepEqual(writablePaths(cfg({ "dev.shellfree.writable": " /a , relative,," })), ["/a"]);
+    assert.deepEqual(writablePaths(cfg({})), []);
+    assert.deepEqual(writablePaths(cfg()), []);
   });
 });

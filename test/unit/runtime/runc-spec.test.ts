@@ -111,3 +111,16 @@ test("no entrypoint and no cmd is a clear error; containerEnv keeps the image's 
     ["PATH=/opt/bin", "HOME=/h"],
   );
 });
+
+test("a tmpfs gets the owner of the image directory it covers (runc gives it that directory's mode)", () => {
+  const s = runtimeSpec(
+    img,
+    { readOnly: true, tmpfs: ["/var/spool/squid", "/tmp"] },
+    { uid: 1000, gid: 0 },
+    undefined,
+    new Map([["/var/spool/squid", { uid: 1000, gid: 0 }]]),
+  ) as { mounts: Array<{ destination: string; options?: string[] }> };
+  const opts = (d: string) => s.mounts.find((m) => m.destination === d)?.options;
+  assert.deepEqual(opts("/var/spool/squid"), ["nosuid", "nodev", "mode=1777", "uid=1000", "gid=0"]);
+  assert.deepEqual(opts("/tmp"), ["nosuid", "nodev", "mode=1777"]);
+});

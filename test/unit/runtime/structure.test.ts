@@ -68,6 +68,13 @@ test("a container-structure-test 2.0.0 document parses with every test kind", ()
   assert.deepEqual(s.fileContentTests?.[0].excludedContents, ["/bin/sh"]);
   assert.equal(s.metadataTest?.envVars?.[0].isRegex, true);
   assert.deepEqual(s.shellfree?.checks, ["shell-exec-fails", "healthcheck"]);
+  assert.equal(s.source, "t.yaml");
+  const skip = parseStructure(parse("schemaVersion: 2.0.0\nshellfree: { skip: [http] }\n"), "s.yaml");
+  assert.deepEqual(skip.shellfree?.skip, ["http"]);
+  assert.throws(
+    () => parseStructure(parse("schemaVersion: 2.0.0\nshellfree: { skip: http }\n"), "s.yaml"),
+    /s\.yaml: shellfree\.skip: expected a list of strings/,
+  );
 });
 
 test("bad documents give one clear E_STRUCTURE error", () => {

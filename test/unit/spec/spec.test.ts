@@ -115,6 +115,138 @@ describe("spec errors name file, line and field", () => {
   });
 });
 
+describe("packages.drop-paths", () => {
+  test("plain globs and per-package lists, each with its line", () => {
+    const f = parseSpecText(
+      [
+        "packages:",
+        "  include: [squid-openssl]",
+        "  drop-paths:",
+        "    - /usr/sbin/squid-gnutls",
+        "    - package: squid",
+        "      paths:",
+        "        - /usr/lib/squid/*.sh",
+        "        - /usr/lib/squid/cert_tool",
+        "    - /usr/share/squid-langpack/**",
+        "",
+      ].join("\n"),
+      "shellfree.yaml",
+      dir,
+    );
+    assert.deepEqual(f.packages?.dropPaths, [
+      { glob: "/usr/sbin/squid-gnutls", where: "shellfree.yaml:4" },
+      { glob: "/usr/lib/squid/*.sh", package: "squid", where: "shellfree.yaml:7" },
+      { glob: "/usr/lib/squid/cert_tool", package: "squid", where: "shellfree.yaml:8" },
+      { glob: "/usr/share/squid-langpack/**", where: "shellfree.yaml:9" },
+    ]);
+  });
+
+  test("bad globs and entries are errors with file:line", () => {
+    const cases: Array<[string, RegExp]> = [
+      ["  drop-paths: /usr/sbin/x\n", /:2: packages\.drop-paths: must be a list/],
+      ["  drop-paths: [usr/sbin/x]\n", /:2: packages\.drop-paths\[0\]: must be an absolute path glob/],
+      ["  drop-paths: [/usr/../etc]\n", /:2: packages\.drop-paths\[0\]: must not contain "\." or "\.\."/],
+      ["  drop-paths: [/**]\n", /:2: packages\.drop-paths\[0\]: "\/\*\*" would drop everything/],
+      ["  drop-paths: [/]\n", /would drop everything/],
+      ["  drop-paths: ['']\n", /:2: packages\.drop-paths\[0\]: must not be empty/],
+      ["  drop-paths:\n    - { paths: [/x] }\n", /:3: packages\.drop-paths\[0\]: needs a package/],
+      ["  drop-paths:\n    - { package: squid }\n", /:3: packages\.drop-paths\[0\]: needs paths/],
+      [
+        "  drop-paths:\n    - { package: squid, paths: [] }\n",
+        /:3: packages\.drop-paths\[0\]\.paths: must name at least one/,
+      ],
+      [
+        "  drop-paths:\n    - { package: Squid!, paths: [/x] }\n",
+        /packages\.drop-paths\[0\]\.package: invalid value/,
+      ],
+      [
+        "  drop-paths:\n    - { package: squid, path: [/x] }\n",
+        /packages\.drop-paths\[0\]\.path: unknown key "path"/,
+      ],
+      ["  drop-paths:\n    - [/x]\n", /:3: packages\.drop-paths\[0\]: must be a mapping/],
+    ];
+    for (const [text, re] of cases) {
+      const e = specError(`packages:\n${text}`);
+      assert.equal(e.code, "E_SPEC", text);
+      assert.match(e.message, re, text);
+    }
+  });
+
+  test("extends: both files' globs, each once; the default is none", () => {
+    write("dp-parent.yaml", "packages: { include: [x1], drop-paths: [/a, /b] }\n");
+    const child = write(
+      "dp-child.yaml",
+      "extends: ./dp-parent.yaml\npackages: { drop-paths: [/b, { package: x1, paths: [/b] }, /c] }\n",
+    );
+    const spec = loadSpec(child);
+    assert.deepEqual(
+      spec.packages.dropPaths.map((d) => [d.package ?? "*", d.glob]),
+      [
+        ["*", "/a"],
+        ["*", "/b"],
+        ["x1", "/b"],
+        ["*", "/c"],
+      ],
+    );
+    assert.match(spec.packages.dropPaths[1].where, /dp-parent\.yaml:1$/);
+    assert.deepEqual(loadSpec(write("dp-none.yaml", "packages: { include: [x1] }\n")).packages.dropPaths, []);
+    // what the image contains is not what resolution depends on
+    assert.equal(
+      resolutionInputsHash(spec),
+      resolutionInputsHash(loadSpec(write("dp-same.yaml", "extends: ./dp-parent.yaml\n"))),
+    );
+  });
+});
+
+describe("paths[].writable", () => {
+  test("directories only; the image gets them, sorted, in the dev.shellfree.writable label", async () => {
+    const f = parseSpecText(
+      [
+        "paths:",
+        '  - { path: /var/spool/squid, uid: 1000, gid: 0, mode: "0770", writable: true }',
+        "  - { path: /run/squid, writable: true }",
+        "  - { path: /etc/x, writable: false }",
+      ].join("\n"),
+      "shellfree.yaml",
+      dir,
+    );
+    assert.equal(f.paths?.[0].type === "directory" && f.paths[0].writable, true);
+    assert.equal(f.paths?.[2].type === "directory" && f.paths[2].writable, undefined);
+    const { imageConfig } = await import("../../../src/builder/image-config.ts");
+    const spec = loadSpec(
+      write(
+        "w.yaml",
+        "packages: { include: [x1] }\nconfig: { labels: { a: b } }\npaths:\n  - { path: /var/spool/squid, writable: true }\n  - { path: /run/squid, writable: true }\n  - { path: /etc/ro }\n",
+      ),
+    );
+    const accounts = { passwd: "", group: "", homes: [], users: [], groups: [] };
+    const labels = imageConfig(spec, accounts as never, false).labels;
+    assert.deepEqual(labels, { a: "b", "dev.shellfree.writable": "/run/squid,/var/spool/squid" });
+    const none = loadSpec(write("nw.yaml", "packages: { include: [x1] }\nconfig: { labels: { a: b } }\n"));
+    assert.deepEqual(imageConfig(none, accounts as never, false).labels, { a: "b" });
+  });
+
+  test("errors: not a directory, a comma, a boolean, the label set by hand", () => {
+    assert.match(
+      specError("paths:\n  - { path: /l, type: symlink, target: /x, writable: true }\n").message,
+      /:2: paths\[0\]\.writable: only a directory can be writable/,
+    );
+    assert.match(
+      specError("paths:\n  - { path: '/a,b', writable: true }\n").message,
+      /:2: paths\[0\]\.path: a writable path must not contain a comma/,
+    );
+    assert.match(
+      specError("paths:\n  - { path: /a, writable: yes }\n").message,
+      /:2: paths\[0\]\.writable: must be true or false/,
+    );
+    const p = write(
+      "lw.yaml",
+      "packages: { include: [x1] }\nconfig: { labels: { dev.shellfree.writable: /a } }\n",
+    );
+    assert.throws(() => loadSpec(p), /config\.labels\.dev\.shellfree\.writable: is set by the build/);
+  });
+});
+
 describe("valid specs", () => {
   test("full spec parses with kebab keys mapped", () => {
     write("squid.conf", "http_port 3128\n");

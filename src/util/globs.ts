@@ -1,4 +1,4 @@
-/** Path globs of the policy's allowed paths: `**` any depth, `*` within a segment, `?` one char. */
+/** Path globs on absolute image paths (verify's allowed paths, the spec's drop-paths): `**` any depth, `*` within a segment, `?` one char. */
 
 /** A glob as a RegExp on absolute image paths ("dir/" means everything below dir). */
 export function globToRegExp(glob: string): RegExp {
