@@ -8,7 +8,12 @@
 # The Debian mirror comes from $SHELLFREE_MIRROR or this host's apt sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# bold headers on a terminal only (and never with NO_COLOR)
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+  say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+  say() { printf '\n== %s\n' "$*"; }
+fi
 
 say "set up (apt tools, npm ci, the native shellfree-init)"
 bash scripts/setup-host.sh
