@@ -1,25 +1,27 @@
 /**
  * One architecture's image, step by step: fetch and read the packages, plan the root
  * filesystem, then the layers — the Debian packages (in their groups), the Node.js runtime,
- * shellfree-init, the generated configuration, the spec's files — and the image (config and
- * manifest) on top.
+ * shellfree-init, the Python wheels, the generated configuration, the spec's files, the bytecode
+ * of every .py in them — and the image (config and manifest) on top.
  */
 import { type BuiltImage, buildImage, type Compression } from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
 import { releaseMemory } from "../util/memory.ts";
 import { humanBytes, info, trace, warn } from "../util/progress.ts";
+import { type BytecodeReport, bytecodeLayer } from "./bytecode.ts";
 import { configLayer } from "./config-layer.ts";
 import type { ArchContext, BuiltLayer } from "./context.ts";
 import type { DebInfo } from "./debinfo.ts";
 import { fetchPackages } from "./fetch.ts";
-import { filesLayer } from "./files-layer.ts";
+import { filesLayer, type LocalFile } from "./files-layer.ts";
 import { imageConfig, platformFor } from "./image-config.ts";
 import { type InitBinaryFacts, initLayer } from "./init-layer.ts";
 import type { Lockfile } from "./lock.ts";
 import type { NodeRuntime } from "./noderuntime.ts";
 import { packageLayers } from "./package-layers.ts";
+import { type PythonDeps, pythonDepsLayer } from "./python-deps.ts";
 import { type ArchReport, archReport } from "./report.ts";
-import type { ResolvedArch } from "./resolve.ts";
+import type { ArchiveSettings, ResolvedArch } from "./resolve.ts";
 import { planRootfs, type RootfsPlan } from "./rootfs.ts";
 import { nodeRuntimeLayer } from "./runtime-layer.ts";
 
@@ -32,6 +34,11 @@ export interface ArchWork {
   /** shellfree-init, when the spec has `init:` */
   init?: InitBinaryFacts;
   infos: Map<string, DebInfo>;
+  /** the wheels installed (`python:`) */
+  python?: PythonDeps;
+  bytecode?: BytecodeReport;
+  /** the files `files:` copied from the build host */
+  localFiles: LocalFile[];
   /** package → the image paths drop-paths left out of it (for the SBOMs) */
   specDropped: Map<string, string[]>;
 }
@@ -46,6 +53,8 @@ export interface ArchOptions {
   lock?: { file: string; lock: Lockfile };
   /** the Node.js version for every architecture (see commonNodeVersion) */
   nodeVersion?: string;
+  /** where the archive is (the bytecode step may fetch the host's build of the image's python) */
+  archive: ArchiveSettings;
 }
 
 export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOptions): Promise<ArchWork> {
@@ -73,10 +82,19 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
   if (runtime) layers.push(runtime.layer);
   const init = await initLayer(ctx, plan, { lock: opts.lock });
   if (init) layers.push(init.layer);
+  const lockedPython = opts.lock?.lock.architectures[arch]?.python;
+  const python = await pythonDepsLayer(
+    ctx,
+    plan,
+    opts.lock ? { file: opts.lock.file, wheels: lockedPython?.wheels ?? [] } : undefined,
+  );
+  if (python) layers.push(python.layer);
   const config = await configLayer(ctx, plan, fetched.infos, { initJson: opts.initJson });
   layers.push(config.layer);
   const files = await filesLayer(ctx, plan);
-  if (files) layers.push(files);
+  if (files) layers.push(files.layer);
+  const bytecode = await bytecodeLayer(ctx, layers, opts.archive);
+  if (bytecode?.layer) layers.push(bytecode.layer);
   const image = await buildImage(
     {
       platform: platformFor(arch),
@@ -94,6 +112,8 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
     dropped: plan.dropped,
     dropPaths: plan.dropPaths,
     node: runtime?.node,
+    python: python?.deps,
+    bytecode: bytecode?.report,
     init: init?.init,
   });
   info(
@@ -108,6 +128,9 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
     node: runtime?.node,
     init: init?.init,
     infos: fetched.infos,
+    python: python?.deps,
+    bytecode: bytecode?.report,
+    localFiles: files?.files ?? [],
     specDropped,
   };
 }

@@ -85,6 +85,13 @@ async function buildImages(opts: BuildOptions): Promise<BuildResult> {
         initJson,
         lock: opts.lock,
         nodeVersion,
+        archive: {
+          mirror: opts.mirror,
+          securityMirror: opts.securityMirror,
+          keyring: opts.keyring,
+          allowExpired: opts.allowExpired,
+          cacheDir,
+        },
       }),
     );
   }

@@ -50,24 +50,35 @@ interface CachedLayerRecord {
   entries: number;
 }
 
-/** A layer from the cache by key, or made by `make` and recorded under the key. */
-export async function cachedLayer(
+/** The layer recorded under `key`, if its record and blob are in the cache. */
+export async function readCachedLayer(
   cacheDir: string,
   blobDir: string,
   key: string,
-  make: () => Promise<TreeEntry[]>,
-  opts: { compression: Compression; sourceDateEpoch: number },
-): Promise<{ layer: Layer; cached: boolean }> {
-  const recordFile = join(cacheDir, "build", "layers", `${key}.json`);
+): Promise<Layer | undefined> {
   try {
-    const record = JSON.parse(await readFile(recordFile, "utf8")) as CachedLayerRecord;
+    const record = JSON.parse(await readFile(layerRecordFile(cacheDir, key), "utf8")) as CachedLayerRecord;
     const path = join(blobDir, "sha256", record.digest.replace(/^sha256:/, ""));
     const st = await stat(path);
-    if (st.size === record.size) return { layer: { ...record, path }, cached: true };
+    if (st.size === record.size) return { ...record, path };
   } catch {
     // miss
   }
-  const entries = await make();
+  return undefined;
+}
+
+function layerRecordFile(cacheDir: string, key: string): string {
+  return join(cacheDir, "build", "layers", `${key}.json`);
+}
+
+/** Write `entries` as a layer and record it under `key`. */
+export async function writeCachedLayer(
+  cacheDir: string,
+  blobDir: string,
+  key: string,
+  entries: TreeEntry[],
+  opts: { compression: Compression; sourceDateEpoch: number },
+): Promise<Layer> {
   const layer = await writeLayer(entries, {
     compression: opts.compression,
     sourceDateEpoch: opts.sourceDateEpoch,
@@ -81,6 +92,19 @@ export async function cachedLayer(
     mediaType: layer.mediaType,
     entries: layer.entries,
   };
-  await writeFileAtomic(recordFile, JSON.stringify(record));
-  return { layer, cached: false };
+  await writeFileAtomic(layerRecordFile(cacheDir, key), JSON.stringify(record));
+  return layer;
+}
+
+/** A layer from the cache by key, or made by `make` and recorded under the key. */
+export async function cachedLayer(
+  cacheDir: string,
+  blobDir: string,
+  key: string,
+  make: () => Promise<TreeEntry[]>,
+  opts: { compression: Compression; sourceDateEpoch: number },
+): Promise<{ layer: Layer; cached: boolean }> {
+  const hit = await readCachedLayer(cacheDir, blobDir, key);
+  if (hit) return { layer: hit, cached: true };
+  return { layer: await writeCachedLayer(cacheDir, blobDir, key, await make(), opts), cached: false };
 }

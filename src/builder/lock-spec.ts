@@ -2,11 +2,24 @@
  * Lockfiles made from a spec: `shellfree lock` (every architecture resolved, the Node.js runtime
  * and shellfree-init pinned) and the lock of what a build used.
  */
+import type { FetchedWheel, LockedWheel } from "../python/index.ts";
 import { resolutionInputsHash, type Spec } from "../spec/index.ts";
+import { defaultCacheDir } from "../util/cache-dir.ts";
 import { initBinaryFor } from "./init-layer.ts";
 import { LOCK_VERSION, type LockedArch, type Lockfile, lockedPackage } from "./lock.ts";
 import { commonNodeVersion, fetchNodeRuntime, nodeArch } from "./noderuntime.ts";
+import { resolveWheels } from "./python-deps.ts";
 import { type ArchiveSettings, type ResolvedArch, resolveArch, sourceDateEpochOf } from "./resolve.ts";
+
+/** A fetched wheel as the lock records it. */
+function lockedWheel(w: FetchedWheel): LockedWheel {
+  return {
+    name: w.requirement.name,
+    version: w.requirement.version,
+    filename: w.file.filename,
+    sha256: w.sha256,
+  };
+}
 
 /** The lockfile for a spec (what `shellfree lock` writes). */
 export async function lockSpec(
@@ -33,6 +46,8 @@ export async function lockSpec(
       });
       la.node = { version: n.version, integrity: n.integrity };
     }
+    const py = await resolveWheels(spec, arch, r.packages, s.cacheDir ?? defaultCacheDir());
+    if (py) la.python = { wheels: py.wheels.map(lockedWheel) };
     if (spec.init !== undefined) {
       const init = initBinaryFor(arch);
       la.init = { version: init.version, sha256: init.sha256 };
@@ -58,6 +73,7 @@ export function lockFromBuild(
   work: Array<{
     resolved: ResolvedArch;
     node?: { version: string; integrity: string };
+    python?: { wheels: FetchedWheel[] };
     init?: { version: string; sha256: string };
   }>,
   sourceDateEpoch: number,
@@ -68,6 +84,7 @@ export function lockFromBuild(
       packages: w.resolved.packages.map(lockedPackage),
       excluded: w.resolved.excluded.map((e) => e.name),
       node: w.node ? { version: w.node.version, integrity: w.node.integrity } : undefined,
+      python: w.python ? { wheels: w.python.wheels.map(lockedWheel) } : undefined,
       init: w.init ? { version: w.init.version, sha256: w.init.sha256 } : undefined,
     };
   }

@@ -1,14 +1,16 @@
 /**
  * shellfree.lock: what a build resolved, so that the next build can install exactly that.
  * Per architecture the packages (name, version, architecture, sha256, size, archive-relative
- * filename, suite), the Node.js runtime (version + npm integrity) and shellfree-init (version +
- * SHA256 of the binary, when the spec has `init:`); plus the hash of the spec
+ * filename, suite), the Node.js runtime (version + npm integrity), shellfree-init (version +
+ * SHA256 of the binary, when the spec has `init:`) and the Python wheels (name, version, file
+ * name, sha256: `build --locked` installs exactly those files); plus the hash of the spec
  * fields that decide resolution and the SOURCE_DATE_EPOCH the build used. Never a host name:
  * filenames are relative to whichever mirror is configured. JSON, keys in a fixed order, one
  * package per line — diff-friendly — and written atomically.
  */
 import { readFile } from "node:fs/promises";
 import type { BinaryPackage, PackageUniverse } from "../debian/index.ts";
+import type { LockedWheel } from "../python/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { ioError } from "../util/io-error.ts";
 import { BuildError } from "./errors.ts";
@@ -31,6 +33,8 @@ export interface LockedArch {
   /** packages the exclude list dropped */
   excluded: string[];
   node?: { version: string; integrity: string };
+  /** the wheels `python:` installed, for the image's CPython */
+  python?: { wheels: LockedWheel[] };
   /** the native shellfree-init the image carries (the spec has `init:`) */
   init?: { version: string; sha256: string };
 }
@@ -73,6 +77,15 @@ export function formatLock(lock: Lockfile): string {
       lines.push(
         `      "node": ${JSON.stringify({ version: l.node.version, integrity: l.node.integrity })},`,
       );
+    if (l.python) {
+      const wheels = [...l.python.wheels].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+      lines.push(`      "python": { "wheels": [`);
+      wheels.forEach((w, i) => {
+        const o = { name: w.name, version: w.version, filename: w.filename, sha256: w.sha256 };
+        lines.push(`        ${JSON.stringify(o)}${i < wheels.length - 1 ? "," : ""}`);
+      });
+      lines.push("      ] },");
+    }
     if (l.init)
       lines.push(`      "init": ${JSON.stringify({ version: l.init.version, sha256: l.init.sha256 })},`);
     lines.push(`      "excluded": ${JSON.stringify([...l.excluded].sort())},`);
@@ -130,6 +143,21 @@ export function parseLock(text: string, file: string): Lockfile {
       }
     }
     if (!Array.isArray(arch.excluded)) arch.excluded = [];
+    if (arch.python !== undefined) {
+      if (!arch.python || !Array.isArray(arch.python.wheels))
+        bad(`architectures.${a}.python.wheels is not a list`);
+      for (const w of arch.python.wheels) {
+        if (
+          typeof w?.name !== "string" ||
+          typeof w.version !== "string" ||
+          typeof w.filename !== "string" ||
+          !w.filename.endsWith(".whl") ||
+          !/^[0-9a-f]{64}$/.test(w.sha256 ?? "")
+        ) {
+          bad(`architectures.${a}.python: invalid wheel entry ${JSON.stringify(w).slice(0, 120)}`);
+        }
+      }
+    }
     if (
       arch.init !== undefined &&
       (typeof arch.init?.version !== "string" || !/^[0-9a-f]{64}$/.test(arch.init?.sha256 ?? ""))
@@ -224,6 +252,15 @@ export function diffLock(old: LockedArch | undefined, now: LockedArch): string[]
     else if (b.sha256 !== p.sha256) out.push(`~ ${n} ${p.version} (new SHA256)`);
   }
   for (const [n, p] of before) if (!after.has(n)) out.push(`- ${n} ${p.version}`);
+  const wb = new Map((old?.python?.wheels ?? []).map((w) => [w.name, w]));
+  const wa = new Map((now.python?.wheels ?? []).map((w) => [w.name, w]));
+  for (const [n, w] of wa) {
+    const b = wb.get(n);
+    if (!b) out.push(`+ ${n} ${w.version} (wheel)`);
+    else if (b.version !== w.version) out.push(`~ ${n} ${b.version} → ${w.version} (wheel)`);
+    else if (b.sha256 !== w.sha256) out.push(`~ ${n} ${w.version} (wheel ${w.filename})`);
+  }
+  for (const [n, w] of wb) if (!wa.has(n)) out.push(`- ${n} ${w.version} (wheel)`);
   if (old?.node?.version !== now.node?.version && (old?.node || now.node)) {
     out.push(`~ node ${old?.node?.version ?? "none"} → ${now.node?.version ?? "none"}`);
   }

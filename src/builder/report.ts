@@ -1,10 +1,12 @@
 /** What a build reports (`shellfree build` prints it; `--json` as is, without the lock). */
 import type { Compression } from "../oci/index.ts";
 import type { AltChoice } from "./alternatives.ts";
+import type { BytecodeReport } from "./bytecode.ts";
 import type { BuiltLayer } from "./context.ts";
 import type { InitBinaryFacts } from "./init-layer.ts";
 import type { Lockfile } from "./lock.ts";
 import type { NodeRuntime } from "./noderuntime.ts";
+import type { PythonDeps } from "./python-deps.ts";
 import type { DropOutcome } from "./rootfs.ts";
 
 export interface LayerReport {
@@ -28,6 +30,13 @@ export interface ArchReport {
   /** what each `packages.drop-paths` glob left out (in the spec's order) */
   dropPaths: DropOutcome[];
   node?: { version: string; integrity: string; size: number; stripped: boolean };
+  /** the wheels `python:` installed and the target they were chosen for */
+  python?: {
+    target: { python: string; arch: string; glibc: string };
+    wheels: Array<{ name: string; version: string; filename: string; sha256: string; tag: string }>;
+  };
+  /** the bytecode step (images with CPython) */
+  bytecode?: BytecodeReport;
   /** shellfree-init as installed (when the spec has `init:`) */
   init?: InitBinaryFacts;
   size: number;
@@ -75,6 +84,8 @@ export function archReport(
     dropped: ArchReport["dropped"];
     dropPaths: DropOutcome[];
     node?: NodeRuntime;
+    python?: PythonDeps;
+    bytecode?: BytecodeReport;
     init?: InitBinaryFacts;
   },
 ): ArchReport {
@@ -111,6 +122,19 @@ export function archReport(
     node: node
       ? { version: node.version, integrity: node.integrity, size: node.size, stripped: node.stripped }
       : undefined,
+    python: facts.python
+      ? {
+          target: facts.python.target,
+          wheels: facts.python.installed.map((d) => ({
+            name: d.name,
+            version: d.version,
+            filename: d.wheel,
+            sha256: d.sha256,
+            tag: d.tag,
+          })),
+        }
+      : undefined,
+    bytecode: facts.bytecode,
     init: facts.init,
     size: layers.reduce((sum, l) => sum + l.layer.size, 0),
     uncompressedSize: layers.reduce((sum, l) => sum + l.layer.uncompressedSize, 0),

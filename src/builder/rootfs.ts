@@ -85,6 +85,10 @@ const DROP_DIRS =
  */
 const DROP_FILES = new Set([
   "usr/sbin/update-ca-certificates", // ca-certificates (the bundle is generated, see cacerts.ts)
+  // python3's hooks for when a Python runtime is installed or removed (run by its maintainer
+  // scripts through py3compile/py3clean; the build compiles the bytecode itself, bytecode.ts)
+  "usr/share/python3/runtime.d/public_modules.rtinstall",
+  "usr/share/python3/runtime.d/public_modules.rtremove",
 ]);
 
 /** Is this .deb path dropped by the default policy? (copyright files are kept) */
@@ -148,7 +152,7 @@ function replacesNames(info: DebInfo): Set<string> {
  * with any change to planRootfs or packageLayerEntries (what is dropped, merged, linked).
  * Cached layers are keyed by it, with DEBINFO_VERSION and the OCI LAYER_FORMAT_VERSION.
  */
-export const ROOTFS_PLAN_VERSION = 1;
+export const ROOTFS_PLAN_VERSION = 2;
 
 /** base-files first, then the given order (the resolver's: by name). */
 export function installOrder<T extends { name: string }>(pkgs: T[]): T[] {

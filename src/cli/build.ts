@@ -11,12 +11,25 @@ import { loadSpec, presetSpec, type Spec } from "../spec/index.ts";
 import { humanBytes, warn } from "../util/progress.ts";
 import { action, addTimeoutOption, collectList, output } from "./common.ts";
 
-export function specFromOptions(opts: { spec?: string; preset?: string; arch?: string[] }): Spec {
+export function specFromOptions(opts: {
+  spec?: string;
+  preset?: string;
+  arch?: string[];
+  suite?: string;
+}): Spec {
   if (opts.spec && opts.preset) {
     throw new BuildError("E_USAGE", "give either --spec or --preset, not both", { exitCode: 2 });
   }
+  if (opts.suite && !opts.preset) {
+    throw new BuildError("E_USAGE", "--suite goes with --preset (a spec file names its suite)", {
+      exitCode: 2,
+    });
+  }
   if (opts.preset)
-    return presetSpec(opts.preset, { architectures: opts.arch?.length ? opts.arch : undefined });
+    return presetSpec(opts.preset, {
+      architectures: opts.arch?.length ? opts.arch : undefined,
+      suite: opts.suite,
+    });
   return loadSpec(opts.spec ?? "shellfree.yaml");
 }
 
@@ -44,7 +57,11 @@ export function sourceDateEpochFromEnv(): number | undefined {
 export function addSpecArchiveOptions(cmd: Command): Command {
   return addTimeoutOption(cmd)
     .option("-f, --spec <file>", "spec file (default: ./shellfree.yaml)")
-    .option("--preset <name>", "build a preset (static, base, cc, node) without a spec file")
+    .option("--preset <name>", "build a preset (static, base, cc, node, python) without a spec file")
+    .option(
+      "--suite <codename>",
+      "with --preset: the Debian suite (bookworm, trixie, forky, sid; default trixie)",
+    )
     .option("--arch <arch>", "only these architectures (repeatable or comma-separated)", collectList, [])
     .option("--lockfile <file>", "lockfile (default: shellfree.lock beside the spec)")
     .option("--mirror <url>", "Debian archive URL (default: $SHELLFREE_MIRROR, else the host's apt sources)")
@@ -59,6 +76,7 @@ export function addSpecArchiveOptions(cmd: Command): Command {
 export interface SpecArchiveCliOptions {
   spec?: string;
   preset?: string;
+  suite?: string;
   arch?: string[];
   lockfile?: string;
   mirror?: string;
@@ -150,7 +168,7 @@ export function formatBuildResult(r: BuildResult): string {
     );
     if (a.excluded.length) {
       lines.push(
-        `  excluded (maintainer-script-only): ${a.excluded.map((e) => (e.wantedBy.length ? `${e.name} (wanted by ${e.wantedBy.join(", ")})` : e.name)).join(", ")}`,
+        `  excluded (maintainer-script-only or packages.exclude): ${a.excluded.map((e) => (e.wantedBy.length ? `${e.name} (wanted by ${e.wantedBy.join(", ")})` : e.name)).join(", ")}`,
       );
     }
     for (const alt of a.alternatives)
@@ -167,6 +185,19 @@ export function formatBuildResult(r: BuildResult): string {
       for (const d of drops) lines.push(`    ${dropLine(d)}`);
     }
     if (a.node) lines.push(`  node ${a.node.version}${a.node.stripped ? " (debug sections removed)" : ""}`);
+    if (a.python) {
+      lines.push(
+        `  python wheels for CPython ${a.python.target.python}, glibc ${a.python.target.glibc}: ${a.python.wheels.map((w) => w.filename).join(", ")}`,
+      );
+    }
+    const bc = a.bytecode;
+    if (bc) {
+      lines.push(
+        bc.status === "skipped"
+          ? `  bytecode left out: ${bc.reason}`
+          : `  bytecode ${bc.files} .pyc (${bc.mode}${bc.status === "cached" ? ", cached" : ""}) by ${bc.compiler}${bc.failed.length ? `; ${bc.failed.length} .py did not compile` : ""}`,
+      );
+    }
     if (a.init)
       lines.push(
         `  shellfree-init ${a.init.version} at ${a.init.path}: ${humanBytes(a.init.size)} (${a.init.size} bytes), sha256:${a.init.sha256}`,

@@ -20,7 +20,7 @@ import { lstat, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { PythonError } from "./errors.ts";
-import { type FindOptions, findImageInterpreter, runPython } from "./interpreter.ts";
+import { type FindOptions, findImageInterpreter, resolveInRoot, runPython } from "./interpreter.ts";
 import type { PythonTarget } from "./target.ts";
 
 export type InvalidationMode = "checked-hash" | "unchecked-hash";
@@ -39,14 +39,27 @@ export type BytecodeResult =
       files: PycFile[];
       /** sources that did not compile (syntax errors, Python 2 files …), with the first line of the error */
       failed: Array<{ path: string; error: string }>;
-      /** how the interpreter ran: "loader" or "qemu", and its version */
+      /** how the interpreter ran: "loader" or "qemu" (`compiler` given: the host's build through its loader), and its version */
       via: "loader" | "qemu";
       version: string;
       seconds: number;
     }
   | { status: "skipped"; reason: string };
 
+/**
+ * What the bytecode a build writes depends on beyond the sources and the interpreter: the driver
+ * below, the file naming. Bump it with any change there (cached bytecode layers are keyed by it).
+ */
+export const BYTECODE_VERSION = 2;
+
 export interface BytecodeOptions extends FindOptions {
+  /**
+   * Compile with the interpreter in `compiler.root` (built for `compiler.arch`) instead of the
+   * one in `root`: the host's build of the image's exact CPython version, for an image of
+   * another architecture (the caller decides when that gives the same bytes; docs/design.md).
+   * The sources are still read from `root`.
+   */
+  compiler?: { root: string; arch: string };
   /** sources to compile (relative in-image paths); default: every regular `*.py` under `root` */
   files?: string[];
   /** default "checked-hash" */
@@ -57,7 +70,12 @@ export interface BytecodeOptions extends FindOptions {
   timeoutMs?: number;
 }
 
-/** Every regular `*.py` file under `root` (relative paths, sorted); symlinks are not followed. */
+/**
+ * Every `*.py` under `root` (relative paths, sorted): regular files, and symlinks that resolve
+ * (inside the root) to one — Python imports a module through its symlink and looks for the
+ * .pyc beside the link (Debian's /usr/lib/python3.X/sitecustomize.py → /etc/python3.X/...).
+ * Directories are walked without following symlinks.
+ */
 export async function findPythonSources(root: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (rel: string) => {
@@ -67,7 +85,13 @@ export async function findPythonSources(root: string): Promise<string[]> {
       if (e.isDirectory()) {
         if (p === "proc" || p === "sys" || p === "dev" || e.name === "__pycache__") continue;
         await walk(p);
-      } else if (e.isFile() && e.name.endsWith(".py")) out.push(p);
+      } else if (e.name.endsWith(".py")) {
+        if (e.isFile()) out.push(p);
+        else if (e.isSymbolicLink()) {
+          const target = resolveInRoot(root, `/${p}`);
+          if (target && (await lstat(target).catch(() => null))?.isFile()) out.push(p);
+        }
+      }
     }
   };
   await walk("");
@@ -75,20 +99,20 @@ export async function findPythonSources(root: string): Promise<string[]> {
 }
 
 /**
- * The driver run by the image's interpreter: reads {root, out, mode, files} as JSON on stdin,
- * compiles each in-image path with py_compile (dfile = the in-image path, cfile = the image's
- * own cache_from_source under `out`), prints {failed} as JSON.
+ * The driver run by the image's interpreter: reads {out, mode, files: [[in-image path, host
+ * path of its source]]} as JSON on stdin, compiles each with py_compile (dfile = the in-image
+ * path, cfile = the image's own cache_from_source under `out`), prints {failed} as JSON.
  */
 const DRIVER = `
 import sys, json, importlib.util, py_compile
 job = json.load(sys.stdin)
 mode = py_compile.PycInvalidationMode.CHECKED_HASH if job["mode"] == "checked-hash" else py_compile.PycInvalidationMode.UNCHECKED_HASH
 failed = []
-for p in job["files"]:
+for p, source in job["files"]:
     image_path = "/" + p
     cfile = job["out"] + importlib.util.cache_from_source(image_path)
     try:
-        py_compile.compile(job["root"] + image_path, cfile=cfile, dfile=image_path, doraise=True, invalidation_mode=mode)
+        py_compile.compile(source, cfile=cfile, dfile=image_path, doraise=True, invalidation_mode=mode)
     except Exception as e:
         lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
         failed.append([p, type(e).__name__ + ": " + (lines[-1] if lines else "")])
@@ -104,7 +128,9 @@ export async function compileBytecode(
   target: PythonTarget,
   opts: BytecodeOptions = {},
 ): Promise<BytecodeResult> {
-  const found = await findImageInterpreter(root, target, opts);
+  const found = opts.compiler
+    ? await findImageInterpreter(opts.compiler.root, { ...target, arch: opts.compiler.arch }, opts)
+    : await findImageInterpreter(root, target, opts);
   if (!found.ok) return { status: "skipped", reason: found.reason };
   const py = found.interpreter;
   const started = Date.now();
@@ -122,7 +148,9 @@ export async function compileBytecode(
     await Promise.all(
       chunks.map(async (files) => {
         if (!files.length) return;
-        const job = JSON.stringify({ root, out, mode, files });
+        // sources read where they are in the root (a symlink resolved inside it, never on the host)
+        const pairs = files.map((f) => [f, resolveInRoot(root, `/${f}`) ?? join(root, f)]);
+        const job = JSON.stringify({ out, mode, files: pairs });
         const r = await runPython(py, ["-S", "-c", DRIVER], job, opts.timeoutMs ?? 1_200_000);
         if (r.code !== 0) {
           const why = r.stderr.trim().split("\n").pop()?.slice(0, 300) || `exit status ${r.code}`;

@@ -15,6 +15,7 @@ import { ShellfreeError } from "../errors.ts";
  * - E_BYTECODE: compiling bytecode with the image's interpreter failed
  * - E_PY_TARGET: the target (architecture, Python or glibc version) cannot be used
  * - E_WHEEL_DIR: a wheel directory cannot be read
+ * - E_PY_LOCKED: `build --locked`: the lockfile's wheels disagree with the requirements
  * - E_NETWORK / E_HTTP / E_NOT_FOUND: from src/util/http.ts (index pages, downloads)
  */
 export class PythonError extends ShellfreeError {}

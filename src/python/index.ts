@@ -1,9 +1,11 @@
 /**
  * The API of src/python: Python dependencies (wheels from requirements files, lockfiles,
  * wheel directories and simple indexes, installed as pip would) and bytecode compiled by the
- * image's own interpreter. Not wired into the spec or builder yet; see plan.ts for the flow.
+ * image's own interpreter (see plan.ts for the flow). The builder's python-deps.ts and
+ * bytecode.ts steps use it for the spec's `python:` section.
  */
 export {
+  BYTECODE_VERSION,
   type BytecodeOptions,
   type BytecodeResult,
   compileBytecode,
@@ -14,12 +16,13 @@ export {
 } from "./bytecode.ts";
 export { fetchWheel, fetchWheels, wheelCachePath } from "./download.ts";
 export { PythonError } from "./errors.ts";
-export { addToRecord, dirsOf, installWheel, type WheelToInstall } from "./install.ts";
+export { addToRecord, dirsOf, INSTALL_VERSION, installWheel, type WheelToInstall } from "./install.ts";
 export {
   findImageInterpreter,
   type ImageInterpreter,
   type InterpreterResult,
   runPython,
+  which,
 } from "./interpreter.ts";
 export type { LockOptions } from "./lockdata.ts";
 export { readLockfile } from "./lockfile.ts";
@@ -29,6 +32,7 @@ export type { NetOptions } from "./net.ts";
 export { type IndexConfig, indexConfig } from "./pipconfig.ts";
 export {
   installWheels,
+  type LockedWheel,
   type PythonDepsOptions,
   type PythonDepsSpec,
   type ResolvedPythonDeps,

@@ -28,6 +28,12 @@ import { sameVersion } from "./version.ts";
 import { parseWheelName } from "./wheelname.ts";
 import { readZip, type ZipFileEntry } from "./zip.ts";
 
+/**
+ * What installing the same wheel for the same target produces changes only with this number:
+ * bump it with any change here or in entrypoints.ts, record.ts (cached layers are keyed by it).
+ */
+export const INSTALL_VERSION = 1;
+
 export interface WheelToInstall {
   /** path of the (verified) wheel file */
   path: string;

@@ -50,6 +50,16 @@ export interface PythonDepsSpec {
   groups?: string[];
 }
 
+/** A wheel as shellfree.lock records it: `build --locked` installs exactly this file. */
+export interface LockedWheel {
+  /** PEP 503-normalised name */
+  name: string;
+  version: string;
+  filename: string;
+  /** hex */
+  sha256: string;
+}
+
 export interface PythonDepsOptions {
   target: PythonTarget;
   /** shellfree's cache directory (wheels go to `<cacheDir>/wheels/sha256/`) */
@@ -61,6 +71,12 @@ export interface PythonDepsOptions {
   net?: NetOptions;
   /** parallel index queries and downloads (default 4) */
   concurrency?: number;
+  /**
+   * The wheels a lockfile recorded for this target (`build --locked`): each requirement must
+   * have one, of its version, and gets exactly that file (by name and sha256); a requirement
+   * the lock lacks or a locked wheel no requirement names is an error.
+   */
+  locked?: { file: string; wheels: LockedWheel[] };
 }
 
 export interface ResolvedPythonDeps {
@@ -130,6 +146,41 @@ function requirementsFromDirectories(local: Map<string, DistFile[]>): Requiremen
   return { requirements, indexUrls: [], findLinks: [], skipped: [] };
 }
 
+/**
+ * The requirements restricted to what the lock says: each one's allowed hashes become the
+ * locked wheel's sha256 (which must be one the requirement allows, when it names any).
+ */
+function lockedRequirements(
+  reqs: PinnedRequirement[],
+  locked: NonNullable<PythonDepsOptions["locked"]>,
+): PinnedRequirement[] {
+  const byName = new Map(locked.wheels.map((w) => [w.name, w]));
+  const problems: string[] = [];
+  const out = reqs.map((req) => {
+    const w = byName.get(req.name);
+    byName.delete(req.name);
+    if (!w) {
+      problems.push(`${req.displayName}==${req.version} (${req.where}) is not in it`);
+      return req;
+    }
+    if (!sameVersion(w.version, req.version)) {
+      problems.push(`it has ${req.displayName} ${w.version}, ${req.where} wants ${req.version}`);
+    } else if (req.hashes.length && !req.hashes.some((h) => h.algorithm === "sha256" && h.hex === w.sha256)) {
+      problems.push(`its ${w.filename} (sha256:${w.sha256}) is not one of the hashes ${req.where} allows`);
+    }
+    return { ...req, hashes: [{ algorithm: "sha256" as const, hex: w.sha256 }] };
+  });
+  for (const w of byName.values()) problems.push(`it has ${w.name} ${w.version}, which nothing requires now`);
+  if (problems.length) {
+    throw new PythonError(
+      "E_PY_LOCKED",
+      `${locked.file} disagrees with the Python requirements: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`,
+      { hint: "run `shellfree lock` to update it (or build without --locked)" },
+    );
+  }
+  return out;
+}
+
 /** Read the spec's inputs, choose a wheel for every requirement and fetch it (verified) into the cache. */
 export async function resolvePythonDeps(
   spec: PythonDepsSpec,
@@ -181,11 +232,18 @@ export async function resolvePythonDeps(
     credentials: [...(opts.net?.credentials ?? []), ...credentials()],
   });
 
+  if (opts.locked) set = { ...set, requirements: lockedRequirements(set.requirements, opts.locked) };
+  const lockedFile = new Map((opts.locked?.wheels ?? []).map((w) => [w.name, w.filename]));
+  const onlyLocked = (name: string, files: DistFile[]) => {
+    const f = lockedFile.get(name);
+    return f === undefined ? files : files.filter((x) => x.filename === f);
+  };
+
   const chosen = await mapLimit(
     set.requirements,
     opts.concurrency ?? 4,
     async (req): Promise<ChosenWheel> => {
-      let files = [...(local.get(req.name) ?? []), ...(req.files ?? [])];
+      let files = onlyLocked(req.name, [...(local.get(req.name) ?? []), ...(req.files ?? [])]);
       const found = selectWheel(req, files, target, priorities, { allowMissing: true });
       if (found) return found;
       if (!noIndex && !req.files?.length) {
@@ -202,7 +260,7 @@ export async function resolvePythonDeps(
         }
         for (const u of urls) {
           usedIndex = true;
-          files = files.concat(await listProjectFiles(u, req.name, net()));
+          files = files.concat(onlyLocked(req.name, await listProjectFiles(u, req.name, net())));
         }
       }
       return selectWheel(req, files, target, priorities)!;

@@ -7,20 +7,43 @@ function hostArch(): string {
   return process.arch === "arm64" ? "arm64" : "amd64";
 }
 
+/**
+ * The packages the spec's presets add for `suite`, in merge order (presets name some packages
+ * differently per suite: presets/suites.ts). A suite no preset knows is an error naming them.
+ */
+function presetIncludes(frag: SpecFragment, suite: string, source: string): string[] {
+  const out: string[] = [];
+  for (const { preset, packages } of frag.presetPackages ?? []) {
+    const names = Object.hasOwn(packages, suite) ? packages[suite] : undefined;
+    if (!names) {
+      throw new SpecError(
+        "E_SPEC",
+        `${source}: suite "${suite}": preset ${preset} knows the package names of ${Object.keys(packages).join(", ")} only`,
+        {
+          hint: "name the suite by its codename (an alias such as stable moves), or list the packages yourself instead of the preset",
+        },
+      );
+    }
+    out.push(...names);
+  }
+  return out;
+}
+
 /** Fill defaults and check cross-field rules on a fully merged fragment. */
 export function finishSpec(frag: SpecFragment, source: string, baseDir: string, presets: string[]): Spec {
   const fail = (field: string, message: string): never => {
     throw new SpecError("E_SPEC", `${source}: ${field}: ${message}`);
   };
+  const suite = frag.suite ?? "trixie";
   const spec: Spec = {
     source,
     baseDir,
     name: frag.name ?? (presets.length ? presets[presets.length - 1] : "image"),
-    suite: frag.suite ?? "trixie",
+    suite,
     architectures: uniq(frag.architectures ?? [hostArch()]),
     presets,
     packages: {
-      include: frag.packages?.include ?? [],
+      include: uniq([...presetIncludes(frag, suite, source), ...(frag.packages?.include ?? [])]),
       exclude: frag.packages?.exclude ?? [],
       keep: frag.packages?.keep ?? [],
       pins: frag.packages?.pins ?? {},
@@ -57,6 +80,7 @@ export function finishSpec(frag: SpecFragment, source: string, baseDir: string, 
     },
     layers: frag.layers ?? [],
     alternatives: frag.alternatives ?? {},
+    python: frag.python,
   };
   if (spec.packages.include.length === 0)
     fail("packages.include", "no packages to install (add some or use a preset)");

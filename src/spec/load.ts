@@ -2,6 +2,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
 import { errnoText } from "../errors.ts";
+import { SUITE_NAME } from "./check.ts";
 import { SpecError } from "./errors.ts";
 import { finishSpec } from "./finish.ts";
 import { mergeFragments } from "./merge.ts";
@@ -79,7 +80,10 @@ function presetFragment(name: string, used: string[]): SpecFragment {
   let frag: SpecFragment = {};
   if (preset.extends) frag = presetFragment(preset.extends, used);
   if (!used.includes(name)) used.push(name);
-  return mergeFragments(frag, preset.fragment);
+  return mergeFragments(frag, {
+    ...preset.fragment,
+    presetPackages: [{ preset: name, packages: preset.packages }],
+  });
 }
 
 /**
@@ -98,9 +102,15 @@ export function loadSpec(file: string): Spec {
 }
 
 /** The spec of a preset on its own (`shellfree build --preset NAME`). */
-export function presetSpec(name: string, overrides: { architectures?: string[] } = {}): Spec {
+export function presetSpec(name: string, overrides: { architectures?: string[]; suite?: string } = {}): Spec {
   const presets: string[] = [];
   const frag = presetFragment(name, presets);
   if (overrides.architectures) frag.architectures = overrides.architectures;
+  if (overrides.suite) {
+    if (!SUITE_NAME.test(overrides.suite)) {
+      throw new SpecError("E_SPEC", `--suite: invalid suite name ${JSON.stringify(overrides.suite)}`);
+    }
+    frag.suite = overrides.suite;
+  }
   return finishSpec(frag, `preset:${name}`, process.cwd(), presets);
 }

@@ -59,6 +59,9 @@ export function mergeFragments(base: SpecFragment, over: SpecFragment): SpecFrag
           }
         : undefined,
     layers: lists(base.layers, over.layers),
+    presetPackages: lists(base.presetPackages, over.presetPackages),
+    // the nearer spec's python section replaces the one it extends (its files are its own)
+    python: over.python ?? base.python,
     alternatives: { ...base.alternatives, ...over.alternatives },
   };
   // an explicit entrypoint in `over` without a cmd drops the base cmd (as Docker does)

@@ -3,6 +3,7 @@
  * and the spec's resolution inputs that follow from it.
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { uniq } from "./merge.ts";
 import type { Spec } from "./types.ts";
 
@@ -71,8 +72,29 @@ export function effectiveExcludes(spec: Spec): string[] {
   return uniq([...DEFAULT_EXCLUDES, ...spec.packages.exclude]).filter((p) => !keep.has(p));
 }
 
+const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
+
+/**
+ * What decides the wheels a spec's `python:` installs, besides the wheel files themselves
+ * (the lock names those): the requirements or lock file's content, extras and groups. Absent
+ * for specs without wheels, so that their hash is what it always was.
+ */
+function pythonInputs(spec: Spec): object | undefined {
+  const p = spec.python;
+  if (!p || (!p.requirements && !p.lock && !p.wheels.length)) return undefined;
+  const content = (file: string | undefined) => (file ? sha256(readFileSync(file)) : null);
+  return {
+    requirements: content(p.requirements),
+    lock: content(p.lock),
+    wheelDirs: p.wheels.length,
+    extras: [...p.extras].sort(),
+    groups: p.groups ? [...p.groups].sort() : null,
+  };
+}
+
 /** Hash of everything that decides package resolution (for shellfree.lock). */
 export function resolutionInputsHash(spec: Spec): string {
+  const python = pythonInputs(spec);
   const data = {
     suite: spec.suite,
     architectures: [...spec.architectures].sort(),
@@ -82,6 +104,7 @@ export function resolutionInputsHash(spec: Spec): string {
     allow: [...spec.packages.allow].sort(),
     sources: spec.sources,
     node: spec.runtime.node ?? null,
+    ...(python ? { python } : {}),
   };
-  return `sha256:${createHash("sha256").update(JSON.stringify(data)).digest("hex")}`;
+  return `sha256:${sha256(JSON.stringify(data))}`;
 }

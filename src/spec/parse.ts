@@ -15,6 +15,7 @@ import { parseFiles } from "./sections/files.ts";
 import { parseLayers } from "./sections/layers.ts";
 import { parsePackages } from "./sections/packages.ts";
 import { parsePaths } from "./sections/paths.ts";
+import { parsePython } from "./sections/python.ts";
 import { parseRuntime } from "./sections/runtime.ts";
 import { parseSources } from "./sections/sources.ts";
 import { KNOWN_ARCHES, type SpecFragment } from "./types.ts";
@@ -79,6 +80,9 @@ function parseFragment(doc: SpecDoc, root: YamlNode, baseDir: string): SpecFragm
     },
     alternatives: (value, field) => {
       frag.alternatives = parseAlternatives(doc, value, field);
+    },
+    python: (value, field) => {
+      frag.python = parsePython(doc, value, field, baseDir);
     },
   });
   return frag;

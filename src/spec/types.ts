@@ -37,17 +37,46 @@ export type PathSpec =
   | { path: string; type: "symlink"; target: string; uid: number; gid: number }
   | { path: string; type: "file"; content: string; uid: number; gid: number; mode: number };
 
-/** `files[]`: a file or directory of the build host copied into the image. */
+/**
+ * `files[]`: a file or directory of the build host copied into the image. Modes: `file-mode`
+ * and `dir-mode` set files and directories exactly; `mode` sets the files' read/write bits and
+ * keeps an executable's x bits (where it grants r), and directories get it with x where r is;
+ * with none of them, files are 0755 when executable on the host, else 0644, directories 0755.
+ */
 export interface FileSpec {
   /** absolute path on the build host (the spec's relative `src` resolved against its directory) */
   src: string;
   /** absolute path in the image */
   dest: string;
-  /** file mode (directories copied with their own modes unless `mode` given: then files get it) */
   mode?: number;
+  fileMode?: number;
+  dirMode?: number;
   uid: number;
   gid: number;
   /** where it was declared (file:line), for error messages */
+  where: string;
+}
+
+/** How `.py` files are compiled at build time (PEP 552 hash-based .pyc), or "none". */
+export type BytecodeMode = "checked-hash" | "unchecked-hash" | "none";
+
+/** `python:`: wheels (not Debian packages) and bytecode. Paths are absolute (resolved against the spec). */
+export interface PythonSpec {
+  /** a requirements file: every line pinned with == and carrying --hash */
+  requirements?: string;
+  /** a uv.lock or pylock.toml */
+  lock?: string;
+  /** directories of wheels */
+  wheels: string[];
+  /** a PEP 503/691 simple index (default: PIP_INDEX_URL, pip's configuration) */
+  indexUrl?: string;
+  /** extras of the locked project */
+  extras: string[];
+  /** dependency groups of the lock (default: its defaults) */
+  groups?: string[];
+  /** default checked-hash */
+  bytecode?: BytecodeMode;
+  /** where the section is (file:line) */
   where: string;
 }
 
@@ -164,6 +193,8 @@ export interface Spec {
   layers: LayerSpec[];
   /** alternative name → the candidate path chosen (else the highest priority wins) */
   alternatives: Record<string, string>;
+  /** `python:` (wheels and bytecode), when the spec has one */
+  python?: PythonSpec;
 }
 
 /** One spec file (or preset) before merging: every field optional. */
@@ -186,4 +217,10 @@ export interface SpecFragment {
   config?: Partial<ConfigSpec>;
   layers?: LayerSpec[];
   alternatives?: Record<string, string>;
+  python?: PythonSpec;
+  /**
+   * The packages of the presets merged in (base first), per suite codename: finish.ts adds the
+   * suite's lists to `packages.include` once the suite is known.
+   */
+  presetPackages?: Array<{ preset: string; packages: Readonly<Record<string, readonly string[]>> }>;
 }

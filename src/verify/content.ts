@@ -1,10 +1,12 @@
 /**
- * What verify learns about a file while its bytes stream past, without keeping them: the ELF
- * ranges (elf.ts), a `#!` line, a sha256 and shell signature for small ELF files, secret
- * patterns in small text files, and the text of the few configuration files the rules read.
+ * What verify learns about a file while its bytes stream past: the ELF ranges (elf.ts), a `#!`
+ * line, for ELF files up to SHA_LIMIT a sha256 and what their strings say they are (a shell,
+ * an interpreter: signatures.ts; those bytes are kept until the file ends), secret patterns in
+ * small text files, and the text of the few configuration files the rules read.
  */
 import { createHash } from "node:crypto";
 import { ElfCollector, type ElfInfo, isElf } from "./elf.ts";
+import { INTERPRETER_SIGNATURES, matchSignature, SHELL_SIGNATURES } from "./signatures.ts";
 
 export interface Shebang {
   interpreter: string;
@@ -21,6 +23,8 @@ export interface ContentInfo {
   shebang?: Shebang;
   /** which shell this file's content identifies it as (e.g. "posix-shell", "busybox") */
   shellSignature?: string;
+  /** which general-purpose interpreter an executable's content identifies it as ("python", "perl", "php") */
+  interpreterSignature?: string;
   /** sha256 hex of ELF files up to SHA_LIMIT bytes */
   sha256?: string;
   secrets?: SecretHit[];
@@ -34,20 +38,7 @@ export const SECRET_SCAN_LIMIT = 1024 * 1024;
 const HEAD = 4096;
 /** Files whose text the rules need (kept when ≤ SECRET_SCAN_LIMIT). */
 export const KEEP_TEXT =
-  /^\/(?:etc\/os-release|usr\/lib\/os-release|etc\/passwd|etc\/group|etc\/ld\.so\.conf|etc\/ld\.so\.conf\.d\/[^/]+)$/;
-
-/** Byte signatures of shells: each entry's strings must all occur in the file. */
-export const SHELL_SIGNATURES: Array<{ name: string; all: string[] }> = [
-  { name: "busybox", all: ["BusyBox v"] },
-  { name: "toybox", all: ["toybox", "Toybox "] },
-  { name: "bash", all: ["BASH_VERSION", "OPTIND"] },
-  { name: "zsh", all: ["ZSH_VERSION", "OPTIND"] },
-  { name: "ksh", all: ["KSH_VERSION", "OPTIND"] },
-  { name: "fish", all: ["fish_greeting", "fish_user_paths"] },
-  { name: "csh", all: ["setenv", "unsetenv", "foreach", "endsw"] },
-  // every POSIX shell (dash, ash, sh, bash, ksh, mksh, zsh) names these variables
-  { name: "posix-shell", all: ["OPTIND", "PPID", "PS4", "IFS"] },
-];
+  /^\/(?:etc\/os-release|usr\/lib\/os-release|etc\/passwd|etc\/group|etc\/ld\.so\.conf|etc\/ld\.so\.conf\.d\/[^/]+|etc\/shellfree\/init\.json)$/;
 
 /** Secret patterns looked for in small non-ELF files. */
 export const SECRET_PATTERNS: Array<{ kind: string; re: RegExp }> = [
@@ -82,43 +73,13 @@ export function scanSecrets(text: string): SecretHit[] {
   return hits;
 }
 
-/** Searches a stream of chunks for several byte strings (matches may span chunks). */
-class MultiSearch {
-  private found = new Set<string>();
-  private tail = Buffer.alloc(0);
-  private readonly needles: Buffer[];
-  private readonly maxLen: number;
-  constructor(needles: string[]) {
-    this.needles = [...new Set(needles)].map((s) => Buffer.from(s, "latin1"));
-    this.maxLen = Math.max(...this.needles.map((n) => n.length));
-  }
-  push(chunk: Buffer): void {
-    // matches inside the chunk, then across the seam (tail of the previous chunk + head of
-    // this one) — without copying whole chunks
-    const seam = this.tail.length
-      ? Buffer.concat([this.tail, chunk.subarray(0, this.maxLen - 1)])
-      : undefined;
-    for (const n of this.needles) {
-      const k = n.toString("latin1");
-      if (this.found.has(k)) continue;
-      if (chunk.indexOf(n) >= 0 || (seam && seam.indexOf(n) >= 0)) this.found.add(k);
-    }
-    const keep = Math.min(chunk.length, this.maxLen - 1);
-    this.tail = Buffer.concat([this.tail, chunk.subarray(chunk.length - keep)]).subarray(-(this.maxLen - 1));
-  }
-  has(s: string): boolean {
-    return this.found.has(s);
-  }
-}
-
-const ALL_SHELL_NEEDLES = SHELL_SIGNATURES.flatMap((s) => s.all);
-
 /** Analyse one file's content from its chunks. */
 export class ContentAnalyzer {
   private head = Buffer.alloc(0);
   private elf?: ElfCollector;
   private hash?: ReturnType<typeof createHash>;
-  private search?: MultiSearch;
+  /** an ELF file's bytes, for its signatures */
+  private elfBytes?: Buffer[];
   private small?: Buffer[];
   private decided = false;
   private readonly size: number;
@@ -135,7 +96,7 @@ export class ContentAnalyzer {
       this.elf = new ElfCollector();
       if (this.size <= SHA_LIMIT) {
         this.hash = createHash("sha256");
-        this.search = new MultiSearch(ALL_SHELL_NEEDLES);
+        this.elfBytes = [];
       }
     } else if (this.size <= SECRET_SCAN_LIMIT) {
       this.small = [];
@@ -164,7 +125,7 @@ export class ContentAnalyzer {
   private feed(chunk: Buffer): void {
     this.elf?.push(chunk);
     this.hash?.update(chunk);
-    this.search?.push(chunk);
+    this.elfBytes?.push(chunk);
     this.small?.push(chunk);
   }
 
@@ -178,10 +139,15 @@ export class ContentAnalyzer {
     if (this.elf) {
       info.elf = this.elf.finish();
       if (this.hash) info.sha256 = this.hash.digest("hex");
-      const s = this.search;
-      if (s) {
-        const sig = SHELL_SIGNATURES.find((g) => g.all.every((n) => s.has(n)));
-        if (sig) info.shellSignature = sig.name;
+      if (this.elfBytes) {
+        const data = Buffer.concat(this.elfBytes);
+        this.elfBytes = undefined;
+        const shell = matchSignature(data, SHELL_SIGNATURES);
+        if (shell) info.shellSignature = shell;
+        // an executable (a program interpreter, or static): libpython.so is no interpreter
+        const exe = info.elf?.interp !== undefined || info.elf?.type === 2;
+        const interpreter = !shell && exe ? matchSignature(data, INTERPRETER_SIGNATURES) : undefined;
+        if (interpreter) info.interpreterSignature = interpreter;
       }
     } else {
       const sb = parseShebang(this.head);

@@ -15,6 +15,7 @@ import {
   licenseExpression,
   normaliseLicense,
   sortComponents,
+  sortFiles,
   sortPackages,
   splitMaintainer,
   uuidV5,
@@ -129,9 +130,21 @@ export function cyclonedxDocument(input: SbomInput): object {
     };
   });
 
+  // files of no package (the spec's files:)
+  const files = sortFiles(input.files ?? []).map((f) => ({
+    type: "file",
+    "bom-ref": `file:${f.path}`,
+    name: f.path,
+    hashes: [
+      { alg: "SHA-1", content: f.sha1 },
+      { alg: "SHA-256", content: f.sha256 },
+    ],
+    ...(f.comment ? { properties: [{ name: "shellfree:source", value: f.comment }] } : {}),
+  }));
+
   // bom-refs must be unique: two entries with the same purl are one component
   const seen = new Set<string>([imageRef]);
-  const components = [os, ...debs, ...comps].filter((c) => {
+  const components = [os, ...debs, ...comps, ...files].filter((c) => {
     const ref = c["bom-ref"];
     if (seen.has(ref)) return false;
     seen.add(ref);

@@ -1,6 +1,7 @@
 /** SBOM input for one architecture's image: its packages with licenses and copyrights, the runtime, the init. */
 import { parseOsRelease } from "../../formats/index.ts";
 import { initVersion } from "../../init/index.ts";
+import { sbomEntry } from "../../python/index.ts";
 import type { Spec } from "../../spec/index.ts";
 import type { ArchWork } from "../arch.ts";
 import { parseCopyright } from "../copyright.ts";
@@ -67,6 +68,21 @@ export function sbomInput(spec: Spec, w: ArchWork, epoch: number): SbomInput {
         : undefined,
     });
   }
+  for (const d of w.python?.installed ?? []) {
+    const e = sbomEntry(d);
+    const license = e.licenseExpression ?? e.licenseDeclared;
+    components.push({
+      name: e.name,
+      version: e.version,
+      purl: e.purl,
+      type: "library",
+      licenses: license ? [license] : [],
+      sha256: e.sha256,
+      path: `/${d.distInfo}`,
+      description: e.summary,
+      properties: { "shellfree:wheel": e.wheel, "shellfree:wheel-tag": d.tag },
+    });
+  }
   if (w.init) {
     components.push({
       name: "shellfree-init",
@@ -90,6 +106,12 @@ export function sbomInput(spec: Spec, w: ArchWork, epoch: number): SbomInput {
     },
     packages,
     components,
+    files: w.localFiles.map((f) => ({
+      path: f.path,
+      sha256: f.sha256,
+      sha1: f.sha1,
+      comment: `copied by files: (${f.where})`,
+    })),
     imageDigest: w.image.manifest.digest,
     toolVersion: initVersion(),
   };

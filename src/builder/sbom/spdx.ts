@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { isKnownSpdxId, licenseRef } from "../copyright.ts";
 import { debPurl, ociPurl } from "./purl.ts";
-import type { SbomComponent, SbomInput, SbomPackage } from "./types.ts";
+import type { SbomComponent, SbomFile, SbomInput, SbomPackage } from "./types.ts";
 
 // ---------------------------------------------------------------- shared helpers
 
@@ -36,6 +36,7 @@ const byKey =
 export const sortPackages = (p: SbomPackage[]) =>
   [...p].sort(byKey((x) => `${x.name}\0${x.arch}\0${x.version}`));
 export const sortComponents = (c: SbomComponent[]) => [...c].sort(byKey((x) => `${x.name}\0${x.purl}`));
+export const sortFiles = (f: SbomFile[]) => [...f].sort(byKey((x) => x.path));
 
 /** SHA-256 (hex) over a canonical rendering of the input (order-independent for lists). */
 export function inputHash(input: SbomInput): string {
@@ -74,6 +75,10 @@ export function inputHash(input: SbomInput): string {
     ]),
     imageDigest: input.imageDigest ?? null,
     toolVersion: input.toolVersion,
+    // only when there are files: the hash (and so the document id) of other SBOMs is unchanged
+    ...(input.files?.length
+      ? { files: sortFiles(input.files).map((f) => [f.path, f.sha256, f.sha1, f.comment ?? null]) }
+      : {}),
   };
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
 }
@@ -289,7 +294,20 @@ export function spdxDocument(input: SbomInput): object {
     } as Record<string, unknown>;
   });
 
-  const contained = [os, ...debs, ...comps].map((p) => p.SPDXID as string);
+  // files of no package: SPDX requires a SHA1 for each (SHA256 beside it)
+  const files = sortFiles(input.files ?? []).map((f) => ({
+    fileName: `.${f.path}`,
+    SPDXID: uniqueId(`SPDXRef-File-${spdxIdPart(f.path.replace(/^\//, ""))}`),
+    checksums: [
+      { algorithm: "SHA1", checksumValue: f.sha1 },
+      { algorithm: "SHA256", checksumValue: f.sha256 },
+    ],
+    licenseConcluded: "NOASSERTION",
+    copyrightText: "NOASSERTION",
+    ...(f.comment ? { comment: f.comment } : {}),
+  }));
+
+  const contained = [os, ...debs, ...comps, ...files].map((p) => p.SPDXID as string);
   const relationships = [
     { spdxElementId: "SPDXRef-DOCUMENT", relationshipType: "DESCRIBES", relatedSpdxElement: "SPDXRef-Image" },
     ...contained.map((id) => ({
@@ -310,6 +328,7 @@ export function spdxDocument(input: SbomInput): object {
       creators: [`Tool: shellfree-${input.toolVersion}`],
     },
     packages: [image, os, ...debs, ...comps],
+    ...(files.length ? { files } : {}),
     relationships,
   };
   if (refs.size) {

@@ -46,6 +46,16 @@ export interface SbomComponent {
   properties?: Record<string, string>;
 }
 
+/** A file in the image that belongs to no package (the spec's `files:`). */
+export interface SbomFile {
+  /** absolute path in the image */
+  path: string;
+  sha256: string;
+  sha1: string;
+  /** where it came from, e.g. "files: shellfree.yaml:12" */
+  comment?: string;
+}
+
 export interface SbomInput {
   imageName: string;
   imageVersion?: string;
@@ -56,6 +66,8 @@ export interface SbomInput {
   distro: { id: "debian"; versionId: string; codename: string };
   packages: SbomPackage[];
   components: SbomComponent[];
+  /** files of no package (absent or [] when there are none) */
+  files?: SbomFile[];
   /** "sha256:..." of the image manifest, when known (SBOMs written beside the image) */
   imageDigest?: string;
   toolVersion: string;

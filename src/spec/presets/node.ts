@@ -1,4 +1,5 @@
 import type { Preset } from "./index.ts";
+import { everySuite } from "./suites.ts";
 
 /**
  * distroless/nodejs: static + the libraries the official Node.js binary links against (it carries
@@ -7,8 +8,8 @@ import type { Preset } from "./index.ts";
 export const node: Preset = {
   description: "static + libc6, libgcc-s1, libstdc++6 + the official Node.js binary (debug sections removed)",
   extends: "static",
+  packages: everySuite(["libc6", "libgcc-s1", "libstdc++6"]),
   fragment: {
-    packages: { include: ["libc6", "libgcc-s1", "libstdc++6"] },
     runtime: { node: "24" },
     config: { entrypoint: ["/usr/local/bin/node"] },
   },

@@ -1,6 +1,7 @@
 /**
  * `files[]`: src (a local file or directory, relative to the spec; it must exist), dest (an
- * absolute path in the image), mode, uid, gid or owner ("UID[:GID]").
+ * absolute path in the image), mode, file-mode, dir-mode (types.ts FileSpec says what each
+ * does), uid, gid or owner ("UID[:GID]").
  */
 import { statSync } from "node:fs";
 import { isAbsolute, resolve as resolvePath } from "node:path";
@@ -16,7 +17,10 @@ function parseFile(doc: SpecDoc, node: YamlNode, field: string, baseDir: string)
   let src: string | undefined;
   let srcNode: YamlNode;
   let dest: string | undefined;
+  let anyMode: number | undefined;
   let fileMode: number | undefined;
+  let dirMode: number | undefined;
+  let modeNode: YamlNode;
   let uid = 0;
   let gid = 0;
   mapOf(doc, node, field, {
@@ -28,7 +32,14 @@ function parseFile(doc: SpecDoc, node: YamlNode, field: string, baseDir: string)
       dest = absPath(doc, value, at);
     },
     mode: (value, at) => {
+      anyMode = mode(doc, value, at);
+      modeNode = value;
+    },
+    "file-mode": (value, at) => {
       fileMode = mode(doc, value, at);
+    },
+    "dir-mode": (value, at) => {
+      dirMode = mode(doc, value, at);
     },
     uid: (value, at) => {
       uid = int(doc, value, at, 0, MAX_ID);
@@ -45,6 +56,13 @@ function parseFile(doc: SpecDoc, node: YamlNode, field: string, baseDir: string)
   });
   if (src === undefined) doc.fail(node, field, "needs src (a local file or directory, relative to the spec)");
   if (dest === undefined) doc.fail(node, field, "needs dest (an absolute path in the image)");
+  if (anyMode !== undefined && fileMode !== undefined) {
+    doc.fail(
+      modeNode,
+      `${field}.mode`,
+      "give mode (files keep their x bits) or file-mode (exactly this for every file), not both",
+    );
+  }
   const abs = isAbsolute(src) ? src : resolvePath(baseDir, src);
   const where = `${doc.file}:${doc.line(srcNode)}`;
   try {
@@ -55,5 +73,5 @@ function parseFile(doc: SpecDoc, node: YamlNode, field: string, baseDir: string)
       `${where}: ${field}.src: local file ${JSON.stringify(src)} does not exist (looked for ${abs})`,
     );
   }
-  return { src: abs, dest, mode: fileMode, uid, gid, where };
+  return { src: abs, dest, mode: anyMode, fileMode, dirMode, uid, gid, where };
 }

@@ -12,12 +12,14 @@ import { rule as scriptInterpreter } from "./script-interpreter.ts";
 import { rule as secrets } from "./secrets.ts";
 import { rule as sizeBudget } from "./size-budget.ts";
 import type { Rule } from "./types.ts";
+import { rule as unusedInterpreter } from "./unused-interpreter.ts";
 import { rule as wastedBytes } from "./wasted-bytes.ts";
 import { rule as worldWritable } from "./world-writable.ts";
 
 export const RULES: Rule[] = [
   layerPathEscape,
   noShell,
+  unusedInterpreter,
   noPackageManager,
   noSetuid,
   worldWritable,

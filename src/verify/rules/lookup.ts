@@ -26,6 +26,9 @@ export const SHELL_NAMES = new Set([
   "fish",
   "csh",
   "tcsh",
+  "bsd-csh",
+  "sash",
+  "rc.byron",
   "sh.distrib",
 ]);
 

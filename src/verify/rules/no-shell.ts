@@ -11,7 +11,7 @@ export const rule: Rule = {
   id: "no-shell",
   title: "No shell",
   description:
-    "The image contains no shell (sh, bash, dash, ash, zsh, ksh, mksh, busybox, toybox, fish, csh, tcsh), by path or by ELF identity.",
+    "The image contains no shell (sh, bash, dash, ash, zsh, ksh, mksh, posh, yash, busybox, toybox, fish, csh, tcsh, sash, rc), by path or by ELF identity (its own strings, matched whole: signatures.ts).",
   defaultSeverity: "error",
   hint: "remove the package that ships it (e.g. exclude dash/bash/busybox) or the file; use exec-form commands instead of a shell",
   check({ fs }) {

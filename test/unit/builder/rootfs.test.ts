@@ -79,6 +79,9 @@ describe("rootfs plan", () => {
     assert.equal(isDropped("usr/share/zoneinfo/UTC"), false);
     assert.equal(isDropped("usr/sbin/update-ca-certificates"), true);
     assert.equal(isDropped("usr/sbin/update-ca-certificates.d"), false);
+    assert.equal(isDropped("usr/share/python3/runtime.d/public_modules.rtinstall"), true);
+    assert.equal(isDropped("usr/share/python3/runtime.d/public_modules.rtremove"), true);
+    assert.equal(isDropped("usr/share/python3/debian_defaults"), false);
   });
 
   test("base-files first: paths under /lib land in usr/lib, a shipped lib/ dir keeps the symlink", () => {

@@ -190,12 +190,15 @@ describe("examples/vote-api/deploy", () => {
     assert.ok(app.readinessProbe.timeoutSeconds > seconds(health.ready.timeout));
     // the init's ready check and alive check ask the app on its own port
     const appPort = containerPort("http");
-    assert.equal(new URL(health.ready.http).port, String(appPort));
-    assert.equal(new URL(health.ready.http).pathname, "/ready");
+    // the init expands ${PORT} from the container's environment: the Deployment's, else the image's
+    const url = (u: string) =>
+      new URL(u.replaceAll("$" + "{PORT}", String(env("PORT")?.value ?? spec.config.env.PORT)));
+    assert.equal(url(health.ready.http).port, String(appPort));
+    assert.equal(url(health.ready.http).pathname, "/ready");
     const alive = Object.values(health.checks as Record<string, Obj>).filter((c) => c.level === "alive");
     assert.equal(alive.length, 1);
-    assert.equal(new URL(alive[0].http).pathname, "/health");
-    assert.equal(new URL(alive[0].http).port, String(appPort));
+    assert.equal(url(alive[0].http).pathname, "/health");
+    assert.equal(url(alive[0].http).port, String(appPort));
   });
 
   test("terminationGracePeriodSeconds > the init's drain + grace > uvicorn's own shutdown limit", () => {

@@ -90,7 +90,7 @@ describe("spec errors name file, line and field", () => {
     );
     assert.match(
       specError("preset: tiny\n").message,
-      /:1: preset: unknown preset "tiny" \(known: static, base, cc, node\)/,
+      /:1: preset: unknown preset "tiny" \(known: static, base, cc, node, python\)/,
     );
     assert.match(specError("name: [a\n").message, /^shellfree\.yaml:2: invalid YAML: /);
     assert.match(specError("- a\n- b\n").message, /^shellfree\.yaml:1: spec: must be a mapping/);
@@ -337,6 +337,50 @@ describe("valid specs", () => {
     assert.ok(!s.packages.include.includes("libssl3t64"));
     const st = presetSpec("static");
     assert.deepEqual([...st.packages.include].sort(), ["base-files", "ca-certificates", "netbase", "tzdata"]);
+  });
+
+  test("presets name their packages per suite: libssl3 on bookworm, libssl3t64 from trixie on", () => {
+    const staticNames = ["base-files", "netbase", "tzdata", "ca-certificates"];
+    const want: Record<string, Record<string, string[]>> = {
+      bookworm: {
+        base: [...staticNames, "libc6", "libssl3"],
+        cc: [...staticNames, "libc6", "libssl3", "libgcc-s1", "libstdc++6", "libgomp1"],
+        python: [...staticNames, "libc6", "python3", "python3.11"],
+      },
+      trixie: {
+        base: [...staticNames, "libc6", "libssl3t64"],
+        cc: [...staticNames, "libc6", "libssl3t64", "libgcc-s1", "libstdc++6", "libgomp1"],
+        python: [...staticNames, "libc6", "python3", "python3.13"],
+      },
+    };
+    for (const [suite, presets] of Object.entries(want)) {
+      for (const [name, include] of Object.entries(presets)) {
+        assert.deepEqual(presetSpec(name, { suite }).packages.include, include, `${name} on ${suite}`);
+        // the same through a spec file that names the suite over the preset
+        const f = write(
+          `${name}-${suite}.yaml`,
+          `preset: ${name}\nsuite: ${suite}\npackages: { include: [zlib1g] }\n`,
+        );
+        assert.deepEqual(loadSpec(f).packages.include, [...include, "zlib1g"], `${f}`);
+      }
+      for (const name of ["static", "node"]) {
+        assert.ok(presetSpec(name, { suite }).packages.include.includes("base-files"));
+      }
+    }
+    const py = presetSpec("python");
+    assert.equal(py.suite, "trixie");
+    assert.deepEqual(py.config.entrypoint, ["/usr/bin/python3"]);
+    assert.deepEqual(py.presets, ["static", "python"]);
+    // a suite named by an alias (or unknown): the preset cannot know its package names
+    const alias = write("alias.yaml", "preset: base\nsuite: stable\n");
+    assert.throws(
+      () => loadSpec(alias),
+      /suite "stable": preset static knows the package names of bookworm, trixie, forky, sid only/,
+    );
+    assert.throws(() => presetSpec("base", { suite: "Trixie!" }), /--suite: invalid suite name/);
+    // a spec without presets may name any suite
+    const plain = write("plain.yaml", "suite: stable\npackages: { include: [libc6] }\n");
+    assert.deepEqual(loadSpec(plain).packages.include, ["libc6"]);
   });
 
   test("keep takes a default exclude back; included packages are never excluded", () => {

@@ -148,7 +148,7 @@ export function makeElf(s: ElfSpec = {}): Buffer {
 }
 
 /** Shell signature strings, as a POSIX shell binary carries them. */
-export const SHELL_STRINGS = "\0OPTIND\0PPID\0PS4\0IFS\0";
+export const SHELL_STRINGS = "\0esac\0OPTIND\0OPTARG\0getopts\0PPID\0PS4\0IFS\0";
 
 export type E =
   | { f: string; data?: string | Buffer; mode?: number; uid?: number; gid?: number }

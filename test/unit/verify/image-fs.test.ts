@@ -115,10 +115,21 @@ test("shell signatures are found when they straddle chunk boundaries", async () 
     for (let i = 0; i < elf.length; i += size) a.push(elf.subarray(i, i + size));
     assert.equal(a.finish().shellSignature, "posix-shell", `chunks of ${size}`);
   }
-  const plain = makeElf({ interp: "/lib64/ld-linux-x86-64.so.2", payload: "\0OPTIND\0PPID\0PS4\0" });
+  const plain = makeElf({
+    interp: "/lib64/ld-linux-x86-64.so.2",
+    payload: "\0OPTIND\0OPTARG\0PPID\0PS4\0IFS\0",
+  });
   const b = new ContentAnalyzer("/y", plain.length);
   b.push(plain);
-  assert.equal(b.finish().shellSignature, undefined, "three of four strings are not a shell");
+  assert.equal(b.finish().shellSignature, undefined, "without esac it is not a shell");
+  // CPython's words are no csh: "endswith" holds "endsw", but not as a string of its own
+  const py = makeElf({
+    interp: "/lib64/ld-linux-x86-64.so.2",
+    payload: "\0endswith\0setenv\0unsetenv\0foreach\0breaksw_x\0onintr_\0hashstat0\0unalias\0",
+  });
+  const c = new ContentAnalyzer("/z", py.length);
+  c.push(py);
+  assert.equal(c.finish().shellSignature, undefined, "csh's words inside longer strings are not csh");
 });
 
 test("more layers than are read at once still merge in order", async () => {

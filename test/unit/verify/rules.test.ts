@@ -104,6 +104,76 @@ test("no-shell: a renamed copy without shell strings is still found by identical
   assert.match(f.find((x) => x.path === "/opt/bb2")?.message ?? "", /same build-id as shell \/bin\/busybox/);
 });
 
+test("unused-interpreter: by name and by content; used by entrypoint, healthcheck, init.json or a #! script", async () => {
+  const py = makeElf({
+    type: 3,
+    interp: LD,
+    needed: ["libc.so.6"],
+    payload: "\0PYTHONDONTWRITEBYTECODE\0PYTHONSTARTUP\0PYTHONINSPECT\0PYTHONSAFEPATH\0",
+  });
+  const perl = makeElf({ type: 3, interp: LD, needed: ["libc.so.6"], payload: "\0PERL5LIB\0PERL5OPT\0" });
+  const libpy = makeElf({
+    soname: "libpython3.13.so.1.0",
+    payload: "\0PYTHONDONTWRITEBYTECODE\0PYTHONSTARTUP\0PYTHONINSPECT\0PYTHONSAFEPATH\0",
+  });
+  const layers = (extra: E[] = []) => [
+    ...base(),
+    { f: "/usr/bin/python3.13", data: py, mode: 0o755 },
+    { l: "/usr/bin/python3", target: "python3.13" },
+    { f: "/usr/bin/perl", data: perl, mode: 0o755 },
+    { h: "/usr/bin/perl5.40.1", target: "/usr/bin/perl" },
+    { f: "/opt/renamed", data: perl, mode: 0o755 },
+    { f: `${LIBDIR}/libpython3.13.so.1.0`, data: libpy },
+    { f: "/usr/local/bin/python", data: '#!/bin/sh\nexec python3 "$@"\n', mode: 0o755 },
+    ...extra,
+  ];
+  // nothing uses them: python once (its symlink is no second program), perl once (hard link
+  // and renamed copy are the same program), the library and the wrapper script are none
+  const none = of(run(await fsOf(layers())), "unused-interpreter");
+  assert.deepEqual(
+    none.map((f) => f.path),
+    ["/opt/renamed", "/usr/bin/python3.13"],
+  );
+  assert.ok(none.every((f) => f.severity === "warning"));
+  assert.match(
+    none[0].message,
+    /interpreter \/opt\/renamed \(perl\), also \/usr\/bin\/perl, \/usr\/bin\/perl5\.40\.1, is in the image but/,
+  );
+  // the entrypoint runs python through its symlink: only perl is left
+  const ep = of(
+    run(await fsOf(layers()), cfg({ Entrypoint: ["/usr/bin/python3", "-m", "app"] })),
+    "unused-interpreter",
+  );
+  assert.deepEqual(
+    ep.map((f) => f.path),
+    ["/opt/renamed"],
+  );
+  // shellfree-init's main process and a healthcheck script's #! count too
+  const init = of(
+    run(
+      await fsOf(
+        layers([
+          {
+            f: "/etc/shellfree/init.json",
+            data: JSON.stringify({ main: ["/usr/bin/python3", "-m", "app"] }),
+          },
+          { f: "/usr/local/bin/check", data: "#!/usr/bin/perl\nprint 1\n", mode: 0o755 },
+        ]),
+      ),
+      cfg({ Entrypoint: ["/usr/bin/app"], Healthcheck: { Test: ["CMD", "/usr/local/bin/check"] } }),
+    ),
+    "unused-interpreter",
+  );
+  assert.deepEqual(init, []);
+  // a base image (no command) is told at info level
+  const b = of(
+    run(await fsOf(layers()), cfg({ Entrypoint: undefined, Cmd: undefined, Healthcheck: undefined })),
+    "unused-interpreter",
+  );
+  assert.equal(b.length, 2);
+  assert.ok(b.every((f) => f.severity === "info" && /base image/.test(f.message)));
+});
+
 test("no-package-manager, no-setuid, world-writable", async () => {
   const fs = await fsOf([
     ...base(),
