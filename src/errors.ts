@@ -10,6 +10,10 @@
  * - E_USAGE: flags that contradict each other or have no valid value (exit 2)
  * - E_INTERNAL: a bug (exit 70, with a stack trace); only the code of the JSON error under --json
  * - E_INIT_CONFIG: `shellfree init-config` cannot read or check its file
+ * - E_IO: the operating system refused a file operation on a path (no space left, read-only,
+ *   permission denied, no such directory ...): util/io-error.ts
+ * - E_BUSY: a lock (an OCI layout's index.json.lock) stayed held by a live process too long
+ * - E_TIMEOUT: a network operation made no progress within the timeout, retries included
  */
 export class ShellfreeError extends Error {
   readonly code: string;
@@ -32,4 +36,32 @@ export class ShellfreeError extends Error {
 
 export function isShellfreeError(e: unknown): e is ShellfreeError {
   return e instanceof ShellfreeError;
+}
+
+/** What an errno code means, for messages ("no space left on device"). */
+export const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+  EROFS: "read-only file system",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EIO: "input/output error",
+  EMFILE: "too many open files",
+  ENFILE: "too many open files in the system",
+  EFBIG: "file too large for the file system",
+  ENAMETOOLONG: "file name too long",
+  ELOOP: "too many levels of symbolic links",
+  ENOENT: "no such file or directory",
+  ENOTDIR: "a path component is not a directory",
+  EISDIR: "is a directory",
+  EEXIST: "already exists",
+  ENOTEMPTY: "directory not empty",
+  EXDEV: "cannot move across file systems",
+};
+
+/** The cause of a failed file operation in words: "no such file or directory", else its code or message. */
+export function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code && ERRNO_TEXT[code]) return ERRNO_TEXT[code];
+  return code ?? (e instanceof Error ? e.message : String(e));
 }

@@ -12,15 +12,17 @@
  * compressed OS layer without decompressing a single package. Nothing is written to the output
  * until every image is complete, and the output itself is written atomically.
  */
+import { resolve as resolvePath } from "node:path";
 import { InitConfigError, parseInitConfig, toInitJson } from "../init/index.ts";
 import { type Compression, parseTarget } from "../oci/index.ts";
 import { lineOfField, type Spec } from "../spec/index.ts";
+import { sweepTemps } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
+import { ioError, ioErrorUnder } from "../util/io-error.ts";
 import { type ArchWork, buildArch } from "./arch.ts";
 import { layerBlobDir } from "./cache.ts";
 import { BuildError } from "./errors.ts";
 import { checkLockedInit, initBinaryFor } from "./init-layer.ts";
-import { ioError } from "./io-error.ts";
 import type { Lockfile } from "./lock.ts";
 import { lockFromBuild } from "./lock-spec.ts";
 import { commonNodeVersion, nodeArch } from "./noderuntime.ts";
@@ -45,16 +47,18 @@ export interface BuildOptions extends ArchiveSettings {
 
 /** Build the spec's image(s) and write the output. */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
+  const cacheDir = resolvePath(opts.cacheDir ?? defaultCacheDir());
   try {
     return await buildImages(opts);
   } catch (e) {
-    throw ioError(e, "build failed");
+    throw ioError(ioErrorUnder(e, cacheDir, `cannot write the cache ${cacheDir}`), "build failed");
   }
 }
 
 async function buildImages(opts: BuildOptions): Promise<BuildResult> {
   const spec = opts.spec;
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  await sweepTemps(cacheDir); // temps that killed builds left anywhere in the cache
   const blobDir = layerBlobDir(cacheDir);
   const compression = opts.compression ?? "gzip";
   const archs = architecturesToBuild(spec, opts);

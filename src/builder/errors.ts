@@ -23,7 +23,6 @@ import { ShellfreeError } from "../errors.ts";
  * - E_NPM_METADATA: the npm registry answered something other than package metadata
  * - E_INIT_BINARY: no shellfree-init binary for an architecture (not built: `npm run build:init`)
  * - E_ELF: a binary to strip is not an ELF file shellfree can edit
- * - E_IO: the operating system refused a write (no space left, read-only, permission)
  * - E_BUILD: any other build failure with a clear cause
  */
 export class BuildError extends ShellfreeError {}

@@ -5,9 +5,8 @@
  * packages read now (the package layers take them, or read the others when they need them).
  */
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
 import { type BinaryPackage, type DebContents, fetchDeb } from "../debian/index.ts";
-import { cleanTemps } from "../util/atomic.ts";
+import { sweepTemps } from "../util/atomic.ts";
 import { info, progress } from "../util/progress.ts";
 import { type DebInfo, loadDebInfo } from "./debinfo.ts";
 import { limiter, priorityLimiter } from "./limiter.ts";
@@ -31,7 +30,7 @@ export async function fetchPackages(
   packages: BinaryPackage[],
   cacheDir: string,
 ): Promise<FetchedPackages> {
-  await cleanTemps(join(cacheDir, "debs", "sha256"));
+  await sweepTemps(cacheDir);
   const download = limiter(8);
   // reading is the bottleneck (downloads finish long before): the largest waiting package is
   // read next, so that the long reads overlap the short ones instead of ending the phase alone

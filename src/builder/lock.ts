@@ -12,6 +12,7 @@ import { readFile } from "node:fs/promises";
 import type { BinaryPackage, PackageUniverse } from "../debian/index.ts";
 import type { LockedWheel } from "../python/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { ioError } from "../util/io-error.ts";
 import { BuildError } from "./errors.ts";
 
 export const LOCK_VERSION = 1;
@@ -172,7 +173,7 @@ export async function readLock(file: string): Promise<Lockfile | undefined> {
     text = await readFile(file, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new BuildError("E_LOCK", `cannot read ${file}: ${(e as Error).message}`);
+    throw ioError(e, `cannot read ${file}`);
   }
   return parseLock(text, file);
 }

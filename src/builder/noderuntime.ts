@@ -25,7 +25,7 @@ import tar from "tar-stream";
 import { ociPlatform } from "../formats/index.ts";
 import { writeFileAtomic, writeStreamAtomic } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
-import { httpGet, redactUrl, withRetries } from "../util/http.ts";
+import { getOnce, redactUrl, withRetries } from "../util/http.ts";
 import { humanBytes, info, progress, warn } from "../util/progress.ts";
 import { stripDebugChunks } from "./elfstrip.ts";
 import { BuildError } from "./errors.ts";
@@ -254,6 +254,9 @@ async function fromCache(
 
 // ---------------------------------------------------------------- registry
 
+const retryLine = (r: { url: string; delayMs: number; reason: string }) =>
+  info(`retrying ${r.url} in ${r.delayMs} ms: ${r.reason}`);
+
 interface Packument {
   "dist-tags"?: Record<string, string>;
   versions?: Record<string, { version?: string; dist?: { integrity?: string; tarball?: string } }>;
@@ -265,10 +268,10 @@ async function readPackument(
   headers: Record<string, string>,
 ): Promise<Packument> {
   const url = `${registry}${name}`;
-  return withRetries(url, {}, async () => {
-    const res = await httpGet(url, {
+  return withRetries(url, { onRetry: retryLine }, async (_attempt, ctx) => {
+    const res = await getOnce(url, {
+      ctx,
       headers: { ...headers, accept: "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8" },
-      onRetry: (r) => info(`retrying ${r.url} in ${r.delayMs} ms: ${r.reason}`),
     }).catch((e) => {
       if ((e as { code?: string }).code === "E_NOT_FOUND") {
         throw new BuildError("E_NODE_NOT_FOUND", `npm package ${name} not found at ${redactUrl(registry)}`, {
@@ -298,11 +301,8 @@ async function downloadVerified(
   headers: Record<string, string>,
   label: string,
 ): Promise<void> {
-  await withRetries(url, {}, async () => {
-    const res = await httpGet(url, {
-      headers,
-      onRetry: (r) => info(`retrying ${r.url} in ${r.delayMs} ms: ${r.reason}`),
-    });
+  await withRetries(url, { onRetry: retryLine }, async (_attempt, ctx) => {
+    const res = await getOnce(url, { ctx, headers });
     if (!res.body) throw new BuildError("E_NODE_DOWNLOAD", `GET ${redactUrl(url)}: empty response`);
     const total = Number(res.headers.get("content-length") ?? 0);
     const bar = progress(label, total, "bytes");

@@ -1,12 +1,12 @@
 /**
  * Writing a build's output: SBOMs first (they only need the manifest digests) — attached to the
  * image as attestation manifests (in the image index, or named by the one image's index.json
- * entry) and as files beside the output —, then the images, atomically. If the output cannot be
- * written, the SBOM files go too: all or nothing. Temps a killed build left beside the output
- * are removed first.
+ * entry) and staged as files beside the output —, then the images, atomically; the SBOM files
+ * are renamed into place only once the image is written. A failed write changes nothing that
+ * was there before (another tag's SBOMs, the previous build's). Temps a killed build left
+ * beside the output are removed first.
  */
-import { readdir, rm } from "node:fs/promises";
-import { basename, dirname, join, resolve as resolvePath } from "node:path";
+import { basename, dirname, resolve as resolvePath } from "node:path";
 import {
   ANNOTATION_CREATED,
   type BuiltAttestation,
@@ -16,10 +16,11 @@ import {
   writeOutput,
 } from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
+import { cleanTemps } from "../util/atomic.ts";
+import { ioError } from "../util/io-error.ts";
 import { info } from "../util/progress.ts";
 import type { ArchWork } from "./arch.ts";
-import { ioError } from "./io-error.ts";
-import { attachSboms, sbomDocuments, writeSboms } from "./sbom/output.ts";
+import { attachSboms, sbomDocuments, stageSboms } from "./sbom/output.ts";
 
 export interface Written {
   out: WriteResult;
@@ -45,51 +46,27 @@ export async function writeImages(
     : target.transport === "docker-archive"
       ? `${output}:${spec.name}:latest`
       : `${output}:latest`;
-  await removeDeadTemps(target.path);
-  const sboms: string[] = [];
+  await cleanTemps(dirname(resolvePath(target.path)), basename(target.path));
   const docs = opts.sbom ? work.map((w) => sbomDocuments(spec, w, epoch)) : [];
   const attestations: BuiltAttestation[] = [];
   if (target.transport !== "docker-archive") {
     for (const [i, d] of docs.entries()) attestations.push(await attachSboms(spec, work[i], d, opts.blobDir));
   }
+  const staged = docs.length
+    ? await stageSboms(named, work, docs).catch((e) => {
+        throw ioError(e, `cannot write ${output}`);
+      })
+    : [];
   try {
-    if (docs.length) sboms.push(...(await writeSboms(output, work, docs)));
     const out = await writeOutput(
       named,
       work.map((w) => w.image),
       { annotations, attestations },
     );
-    return { out, sboms, attestations };
+    for (const f of staged) await f.commit();
+    return { out, sboms: staged.map((f) => f.dest), attestations };
   } catch (e) {
-    await Promise.all(sboms.map((f) => rm(f, { force: true })));
+    await Promise.all(staged.map((f) => f.abort()));
     throw ioError(e, `cannot write ${output}`);
   }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * A build killed while writing its output leaves a `.tmp-NAME.PID.RAND` beside it (the atomic
- * writer's temp). The next build of the same output removes those whose process is gone.
- */
-export async function removeDeadTemps(outPath: string): Promise<string[]> {
-  const dir = dirname(resolvePath(outPath));
-  const base = basename(outPath);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const removed: string[] = [];
-  for (const name of names) {
-    const m = /^\.tmp-(.+)\.(\d+)\.[0-9a-f]{8}$/.exec(name);
-    if (!m || !(m[1] === base || m[1].startsWith(`${base}.`))) continue;
-    if (alive(Number(m[2]))) continue;
-    await rm(join(dir, name), { recursive: true, force: true });
-    removed.push(join(dir, name));
-  }
-  return removed;
 }

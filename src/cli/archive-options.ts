@@ -2,6 +2,7 @@
  * The archive flags shared by every command that reads a Debian archive (resolve, fetch,
  * build, ...), and the step from those flags to a loaded PackageUniverse.
  */
+import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import {
   type ArchiveOptions,
@@ -10,12 +11,14 @@ import {
   loadUniverse,
   type PackageUniverse,
 } from "../debian/index.ts";
-import { collectList } from "./common.ts";
+import { defaultCacheDir } from "../util/cache-dir.ts";
+import { ioErrorUnder } from "../util/io-error.ts";
+import { addTimeoutOption, collectList } from "./common.ts";
 
 export const ARCHES = ["amd64", "arm64"];
 
 export function addArchiveOptions(cmd: Command): Command {
-  return cmd
+  return addTimeoutOption(cmd)
     .option("--suite <suite>", "Debian suite (codename or alias)", "trixie")
     .option("--arch <arch>", `architecture (${ARCHES.join(", ")})`, "amd64")
     .option("--mirror <url>", "Debian archive URL (default: $SHELLFREE_MIRROR, else the host's apt sources)")
@@ -53,7 +56,7 @@ export function archiveFromOptions(opts: Record<string, unknown>): ArchiveOption
   const extra = Array.isArray(opts.extraSuite) ? (opts.extraSuite as string[]) : [];
   const sources = configuredSources({
     suite: str("suite") ?? "trixie",
-    mirror: str("mirror"),
+    mirror: typeof opts.mirror === "string" ? opts.mirror : undefined,
     components,
     security: opts.security === true,
     extraSuites: extra,
@@ -71,6 +74,9 @@ export async function universeFromOptions(
   opts: Record<string, unknown>,
 ): Promise<{ universe: PackageUniverse; archive: ArchiveOptions }> {
   const archive = archiveFromOptions(opts);
-  const universe = await loadUniverse(archive);
+  const cacheDir = resolvePath(archive.cacheDir ?? defaultCacheDir());
+  const universe = await loadUniverse(archive).catch((e) => {
+    throw ioErrorUnder(e, cacheDir, `cannot write the cache ${cacheDir}`);
+  });
   return { universe, archive };
 }

@@ -5,10 +5,11 @@
 import { dirname, join } from "node:path";
 import { type Command, Option } from "commander";
 import { BuildError, type BuildResult, build, LOCK_FILE, readLock } from "../builder/index.ts";
+import { isShellfreeError } from "../errors.ts";
 import { PREDICATE_CYCLONEDX, PREDICATE_SPDX } from "../oci/index.ts";
 import { loadSpec, presetSpec, type Spec } from "../spec/index.ts";
-import { humanBytes } from "../util/progress.ts";
-import { action, collectList, output, positionalOrOption } from "./common.ts";
+import { humanBytes, warn } from "../util/progress.ts";
+import { action, addTimeoutOption, collectList, output, positionalOrOption } from "./common.ts";
 
 export function specFromOptions(opts: {
   spec?: string;
@@ -62,7 +63,7 @@ export function sourceDateEpochFromEnv(): number | undefined {
 
 /** `[spec]` (also `-f/--spec`) and the flags that say where packages come from (build, lock). */
 export function addSpecArchiveOptions(cmd: Command): Command {
-  return cmd
+  return addTimeoutOption(cmd)
     .argument("[spec]", "spec file (default: ./shellfree.yaml)")
     .option("-f, --spec <file>", "the same as SPEC")
     .option("--preset <name>", "build a preset (static, base, cc, node, python) without a spec file")
@@ -131,6 +132,15 @@ export function register(program: Command): void {
           });
         }
         lock = { file, lock: l };
+      } else if (!opts.preset) {
+        // not used, but a corrupt one beside the spec is worth saying (lock would replace it)
+        const file = lockPathFor(opts);
+        await readLock(file).catch((e: unknown) => {
+          if (isShellfreeError(e) && e.code === "E_LOCK")
+            warn(
+              `${e.message}; not used by this build (without --locked); \`shellfree lock\` writes a new one`,
+            );
+        });
       }
       const r = await build({
         spec,

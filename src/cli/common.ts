@@ -6,6 +6,9 @@
 import { readFileSync } from "node:fs";
 import { type Command, CommanderError, Option } from "commander";
 import { isShellfreeError, ShellfreeError } from "../errors.ts";
+import { parseTimeoutSeconds, setNetTimeout } from "../util/http.ts";
+import { environmentIoError } from "../util/io-error.ts";
+import { redactSecrets } from "../util/secrets.ts";
 
 const PACKAGE = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -40,21 +43,23 @@ export function errorJson(code: string, message: string, exitCode: number, hint?
  */
 export function fail(e: unknown): never {
   const json = wantsJson(process.argv.slice(2));
+  // no space, read-only, permissions: one line naming the path, never "internal error"
+  e = environmentIoError(e) ?? e;
   if (isShellfreeError(e)) {
-    process.stderr.write(`shellfree: ${e.message}\n`);
-    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
-    if (json) process.stdout.write(errorJson(e.code, e.message, e.exitCode, e.hint));
+    process.stderr.write(redactSecrets(`shellfree: ${e.message}\n`));
+    if (e.hint) process.stderr.write(redactSecrets(`hint: ${e.hint}\n`));
+    if (json) process.stdout.write(redactSecrets(errorJson(e.code, e.message, e.exitCode, e.hint)));
     process.exit(e.exitCode);
   }
   if (e instanceof CommanderError) {
     // commander printed its message on stderr already
     const exitCode = e.exitCode === 0 ? 0 : 2;
     if (json && exitCode !== 0 && !/^commander\.(help|version|helpDisplayed)/.test(e.code))
-      process.stdout.write(errorJson("E_USAGE", e.message.replace(/^error: /, ""), exitCode));
+      process.stdout.write(redactSecrets(errorJson("E_USAGE", e.message.replace(/^error: /, ""), exitCode)));
     process.exit(exitCode);
   }
   process.stderr.write(
-    `shellfree: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    redactSecrets(`shellfree: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`),
   );
   if (json) {
     const bug = new ShellfreeError(
@@ -62,7 +67,7 @@ export function fail(e: unknown): never {
       `internal error: ${e instanceof Error ? e.message : String(e)}`,
       { exitCode: 70 },
     );
-    process.stdout.write(errorJson(bug.code, bug.message, bug.exitCode));
+    process.stdout.write(redactSecrets(errorJson(bug.code, bug.message, bug.exitCode)));
   }
   process.exit(70);
 }
@@ -81,9 +86,9 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<unknown>
 
 /** Print a result to stdout: JSON when asked, text otherwise. */
 export function output(json: boolean, data: unknown, text: () => string): void {
-  if (json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+  if (json) process.stdout.write(redactSecrets(`${JSON.stringify(data, null, 2)}\n`));
   else {
-    const t = text();
+    const t = redactSecrets(text());
     if (t) process.stdout.write(t.endsWith("\n") ? t : `${t}\n`);
   }
 }
@@ -154,6 +159,48 @@ export function group(program: Command, name: string, description: string): Comm
   return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }
 
+/**
+ * `--timeout SECONDS` on every command that does network I/O: how long a connection, an answer
+ * or a download may make no progress (util/http.ts; default 30, $SHELLFREE_TIMEOUT); a request
+ * gives up, retries included, after four times that.
+ */
+export function addTimeoutOption(cmd: Command): Command {
+  return cmd
+    .option(
+      "--timeout <seconds>",
+      "network: give up on a connection, answer or download that makes no progress this long (default 30, $SHELLFREE_TIMEOUT); retries stop after 4× this",
+    )
+    .hook("preAction", (_cmd, actionCmd) => {
+      const v = actionCmd.opts().timeout;
+      if (v === undefined) return;
+      const s = parseTimeoutSeconds(String(v));
+      if (s === undefined) {
+        throw new ShellfreeError(
+          "E_USAGE",
+          `--timeout must be a number of seconds from 0.1 to 3600, got ${JSON.stringify(v)}`,
+          {
+            exitCode: 2,
+          },
+        );
+      }
+      setNetTimeout(s);
+    });
+}
+
+/** $SHELLFREE_TIMEOUT, when set, must be a number of seconds (checked before any command runs). */
+export function checkTimeoutEnv(): void {
+  const v = process.env.SHELLFREE_TIMEOUT;
+  if (v !== undefined && v !== "" && parseTimeoutSeconds(v) === undefined) {
+    throw new ShellfreeError(
+      "E_USAGE",
+      `$SHELLFREE_TIMEOUT must be a number of seconds from 0.1 to 3600, got ${JSON.stringify(v)}`,
+      {
+        exitCode: 2,
+      },
+    );
+  }
+}
+
 /** `--creds`, `--insecure`, `--tls-verify`: how push and pull talk to a registry. */
 export interface RegistryFlags {
   creds?: string;
@@ -185,7 +232,7 @@ export function normalizeArgv(argv: string[]): string[] {
 }
 
 export function addRegistryOptions(cmd: Command): Command {
-  return cmd
+  return addTimeoutOption(cmd)
     .option(
       "--creds <user:password>",
       "registry credentials (else $SHELLFREE_REGISTRY_USER/_PASSWORD or the auth files)",
@@ -216,9 +263,13 @@ export interface ImageReadFlags extends RegistryFlags {
   platform?: string;
 }
 
-/** `--platform`, `--creds`, `--insecure`, `--tls-verify`: how verify, test and outdated read an image (also from a registry). */
-export function addImageReadOptions(cmd: Command, platformHelp: string): Command {
-  return cmd
+/**
+ * `--platform`, `--creds`, `--insecure`, `--tls-verify` (and `--timeout`, except on `test`, whose --timeout is
+ * its commands' limit: $SHELLFREE_TIMEOUT there): how verify, outdated and test read an image
+ * (also from a registry).
+ */
+export function addImageReadOptions(cmd: Command, platformHelp: string, timeout = true): Command {
+  return (timeout ? addTimeoutOption(cmd) : cmd)
     .option("--platform <os/arch>", platformHelp)
     .option(
       "--creds <user:password>",

@@ -5,6 +5,7 @@
 import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import { DebianError, extractDeb } from "../debian/index.ts";
+import { ioError } from "../util/io-error.ts";
 import { action, addOutputOption, group, output, outputValue } from "./common.ts";
 
 export function register(program: Command): void {
@@ -18,7 +19,9 @@ export function register(program: Command): void {
       action(async (deb: string, opts: { output?: string; out?: string; json?: boolean }) => {
         const out = resolvePath(outputValue(opts));
         if (out === "/") throw new DebianError("E_DEB", "refusing to extract over /", { exitCode: 2 });
-        const c = await extractDeb(deb, out);
+        const c = await extractDeb(deb, out).catch((e) => {
+          throw ioError(e, `cannot write --out ${out}`);
+        });
         const counts = { file: 0, dir: 0, symlink: 0, hardlink: 0 };
         let bytes = 0;
         for (const e of c.entries) {

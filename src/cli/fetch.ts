@@ -3,11 +3,13 @@
  * every .deb into the verified cache and place them in DIR as `name_version_arch.deb` (epoch
  * colon written `%3a`, as dpkg does), hard-linked from the cache when possible.
  */
-import { copyFile, link, mkdir, rename, rm } from "node:fs/promises";
+import { copyFile, link, mkdir, rename, rm, stat } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import { type BinaryPackage, DebianError, fetchDebs, resolve } from "../debian/index.ts";
 import { tempPathFor } from "../util/atomic.ts";
+import { defaultCacheDir } from "../util/cache-dir.ts";
+import { ioError, ioErrorUnder } from "../util/io-error.ts";
 import { humanBytes } from "../util/progress.ts";
 import { addArchiveOptions, universeFromOptions } from "./archive-options.ts";
 import { action, addOutputOption, collectList, output, outputValue } from "./common.ts";
@@ -16,6 +18,12 @@ import { action, addOutputOption, collectList, output, outputValue } from "./com
 export function debFileName(p: Pick<BinaryPackage, "name" | "version" | "architecture">): string {
   return `${p.name}_${p.version.replace(/:/g, "%3a")}_${p.architecture}.deb`;
 }
+
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** Place `src` at `dest` atomically: a hard link when the file system allows, else a copy. */
 async function placeFile(src: string, dest: string): Promise<void> {
@@ -70,9 +78,11 @@ export function register(program: Command): void {
         exclude: opts.exclude,
         withRecommends: opts.withRecommends === true,
       });
-      const got = await fetchDebs(res.packages, { cacheDir: archive.cacheDir, concurrency });
+      const cacheDir = resolvePath(archive.cacheDir ?? defaultCacheDir());
+      const got = await fetchDebs(res.packages, { cacheDir, concurrency }).catch((e) => {
+        throw ioErrorUnder(e, cacheDir, `cannot write the cache ${cacheDir}`);
+      });
       const out = resolvePath(outputValue(opts));
-      await mkdir(out, { recursive: true });
       const files: Array<{
         name: string;
         version: string;
@@ -84,7 +94,6 @@ export function register(program: Command): void {
       }> = [];
       for (const r of got) {
         const file = debFileName(r.pkg);
-        await placeFile(r.path, join(out, file));
         files.push({
           name: r.pkg.name,
           version: r.pkg.version,
@@ -94,6 +103,22 @@ export function register(program: Command): void {
           size: r.pkg.size,
           cached: r.cached,
         });
+      }
+      // all or nothing: on a failure the files placed (and the directory, if made) go again
+      const made = await mkdir(out, { recursive: true }).catch((e) => {
+        throw ioError(e, `cannot write --out ${out}`);
+      });
+      const placed: string[] = [];
+      try {
+        for (const [i, r] of got.entries()) {
+          const dest = join(out, files[i].file);
+          if (!(await exists(dest))) placed.push(dest);
+          await placeFile(r.path, dest);
+        }
+      } catch (e) {
+        await Promise.all(placed.map((p) => rm(p, { force: true })));
+        if (made) await rm(made, { recursive: true, force: true }).catch(() => {});
+        throw ioError(e, `cannot write --out ${out}`);
       }
       const bytes = files.reduce((s, f) => s + f.size, 0);
       const hits = files.filter((f) => f.cached).length;

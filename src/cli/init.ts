@@ -3,7 +3,7 @@
  * section or a whole spec) and print the canonical init.json (what the builder writes to
  * /etc/shellfree/init.json).
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { ShellfreeError } from "../errors.ts";
@@ -11,6 +11,9 @@ import { InitConfigError, parseInitConfig, toInitJson } from "../init/index.ts";
 import { action } from "./common.ts";
 
 export class InitCliError extends ShellfreeError {}
+
+/** The largest init configuration read (the builder's comes from a spec, bounded the same way). */
+const MAX_INIT_CONFIG_BYTES = 1024 * 1024;
 
 export function register(program: Command): void {
   program
@@ -23,8 +26,16 @@ export function register(program: Command): void {
       action(async (file: string) => {
         let text: string;
         try {
+          const size = (await stat(file)).size;
+          if (size > MAX_INIT_CONFIG_BYTES) {
+            throw new InitCliError(
+              "E_INIT_CONFIG",
+              `${file} is ${(size / 1024 / 1024).toFixed(1)} MiB; an init configuration may be at most 1 MiB`,
+            );
+          }
           text = await readFile(file, "utf8");
         } catch (e) {
+          if (e instanceof InitCliError) throw e;
           throw new InitCliError(
             "E_INIT_CONFIG",
             `${file}: cannot read: ${(e as NodeJS.ErrnoException).code}`,

@@ -2,12 +2,14 @@
  * `shellfree inspect IMAGE`: platforms, digests, layers and sizes, and a config summary of an
  * image in an OCI layout, oci-archive, docker-archive or a registry (docker://, registry:), and
  * the SBOMs attached to it (attestation manifests). Every manifest and config is verified against
- * its digest while reading; local layers are not read. A registry image is pulled into a
+ * its digest while reading; every local layer is read once (decompressed, its digest and diffId
+ * checked), so a missing or corrupt layer blob is an error naming it, not a clean summary. A registry image is pulled into a
  * temporary layout first (every blob verified, as `pull` does; removed afterwards).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import type { Command } from "commander";
 import {
   type AttachedAttestation,
@@ -76,6 +78,12 @@ export interface InspectedImage {
   };
 }
 
+async function drain(s: Readable): Promise<void> {
+  for await (const _ of s) {
+    // only the checks made while it flows matter
+  }
+}
+
 /** Summaries of the images `ref` holds (all platforms, or only `platform`). */
 export async function inspectImage(
   ref: string,
@@ -87,6 +95,7 @@ export async function inspectImage(
   for (const p of plats) {
     const im = await openImage(ref, { platform: p });
     try {
+      for (const l of im.layers) await drain(await l.open());
       const c = im.config.config ?? {};
       images.push({
         platform: platformString(im.platform),

@@ -1,7 +1,12 @@
 /** `shellfree lock [SPEC]`: resolve the spec and write shellfree.lock. */
+
+import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
-import { diffLock, lockSpec, readLock, writeLock } from "../builder/index.ts";
-import { info } from "../util/progress.ts";
+import { diffLock, type Lockfile, lockSpec, readLock, writeLock } from "../builder/index.ts";
+import { isShellfreeError } from "../errors.ts";
+import { defaultCacheDir } from "../util/cache-dir.ts";
+import { ioError, ioErrorUnder } from "../util/io-error.ts";
+import { info, warn } from "../util/progress.ts";
 import {
   addSpecArchiveOptions,
   lockPathFor,
@@ -16,14 +21,23 @@ export function register(program: Command): void {
   const cmd = program
     .command("lock")
     .description("resolve the spec's packages and Node.js runtime and write shellfree.lock")
-    .option("--check", "do not write: exit 1 if the lockfile is missing or out of date");
+    .option("--check", "do not write: exit 1 if the lockfile is missing, corrupt or out of date");
   addSpecArchiveOptions(cmd);
   cmd.action(
     action(async (specArg: string | undefined, opts: SpecArchiveCliOptions & { check?: boolean }) => {
       opts.spec = specArgument(specArg, opts);
       const spec = specFromOptions(opts);
       const file = lockPathFor(opts);
-      const old = await readLock(file).catch(() => undefined);
+      // a corrupt lockfile is not "out of date": --check says what is wrong with it; without
+      // --check it is replaced, saying so
+      let old: Lockfile | undefined;
+      try {
+        old = await readLock(file);
+      } catch (e) {
+        if (opts.check || !isShellfreeError(e) || e.code !== "E_LOCK") throw e;
+        warn(`${e.message}; writing a new one`);
+      }
+      const cacheDir = resolvePath(opts.cacheDir ?? defaultCacheDir());
       const { lock } = await lockSpec(spec, {
         mirror: opts.mirror,
         securityMirror: opts.securityMirror,
@@ -31,6 +45,8 @@ export function register(program: Command): void {
         allowExpired: opts.allowExpired,
         cacheDir: opts.cacheDir,
         sourceDateEpoch: sourceDateEpochFromEnv() ?? old?.sourceDateEpoch,
+      }).catch((e) => {
+        throw ioErrorUnder(e, cacheDir, `cannot write the cache ${cacheDir}`);
       });
       const changes: Record<string, string[]> = {};
       for (const [a, la] of Object.entries(lock.architectures))
@@ -38,7 +54,9 @@ export function register(program: Command): void {
       const inputsChanged = old !== undefined && old.inputs !== lock.inputs;
       const changed = !old || inputsChanged || Object.values(changes).some((c) => c.length > 0);
       if (!opts.check && changed) {
-        await writeLock(file, lock);
+        await writeLock(file, lock).catch((e) => {
+          throw ioError(e, `cannot write ${file}`);
+        });
         info(`wrote ${file}`);
       }
       output(opts.json === true, { lockfile: file, changed, written: !opts.check && changed, changes }, () =>

@@ -4,7 +4,7 @@
  */
 import { Command } from "commander";
 import { setQuiet } from "../util/progress.ts";
-import { fail, normalizeArgv, VERSION } from "./common.ts";
+import { checkTimeoutEnv, fail, normalizeArgv, VERSION } from "./common.ts";
 
 type Registrar = { register(program: Command): void };
 
@@ -37,6 +37,7 @@ const program = new Command("shellfree")
   .exitOverride()
   .hook("preAction", () => {
     if (program.opts().quiet) setQuiet(true);
+    checkTimeoutEnv();
   });
 
 const first = process.argv.slice(2).find((a) => !a.startsWith("-"));

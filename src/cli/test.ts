@@ -68,7 +68,7 @@ function installInterruptCleanup(): void {
 }
 
 export function register(program: Command): void {
-  addImageReadOptions(program.command("test"), "which image of a multi-platform index")
+  addImageReadOptions(program.command("test"), "which image of a multi-platform index", false)
     .description(
       "run an image for real and check its behaviour (structure tests, shell-exec-fails, healthcheck, http, graceful-stop, main-dies, any-uid, read-only, startup-time)",
     )

@@ -14,7 +14,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:f
 import { dirname, join } from "node:path";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { cleanTemps, tempPathFor, writeFileAtomic } from "../util/atomic.ts";
+import { sweepTemps, tempPathFor, writeFileAtomic } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
 import { HttpError, redactUrl, TransientError, withRetries } from "../util/http.ts";
 import { humanBytes, info, trace } from "../util/progress.ts";
@@ -228,8 +228,8 @@ async function fetchIndex(
   what: string,
   rawPath: string,
 ): Promise<ParsedIndex> {
-  return withRetries(url, { onRetry: retryNote }, async () => {
-    const res = await fetchOnce(url);
+  return withRetries(url, { onRetry: retryNote }, async (_attempt, ctx) => {
+    const res = await fetchOnce(url, ctx);
     if (!res.body) throw new TransientError(`GET ${redactUrl(url)}: empty response`);
     const len = res.headers.get("content-length");
     const declared = len !== null && res.headers.get("content-encoding") === null ? Number(len) : undefined;
@@ -342,7 +342,6 @@ async function loadIndex(
     materialize(new LoadedIndex(cached, source, rawPath), cached.count, arch, out);
     return { cached: true, count: cached.count };
   }
-  await cleanTemps(dir); // stale temp files of killed processes (only on a cold load)
   await pruneOlderThan(dir, INDEX_KEEP_MS);
   let lastErr: unknown;
   for (const ext of variants) {
@@ -390,6 +389,7 @@ export async function loadUniverse(opts: ArchiveOptions): Promise<PackageUnivers
   if (!/^[a-z0-9-]+$/.test(opts.arch))
     throw new DebianError("E_SOURCES", `invalid architecture ${JSON.stringify(opts.arch)}`);
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  await sweepTemps(cacheDir); // temps of killed processes, in the whole cache (once per process)
   const perSource = await Promise.all(
     opts.sources.map(async (source) => {
       const rel = await loadRelease(source, opts);

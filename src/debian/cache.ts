@@ -12,26 +12,26 @@
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { cleanTemps, writeStreamAtomic } from "../util/atomic.ts";
+import { sweepTemps, writeStreamAtomic } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
-import { HttpError, redactUrl, TransientError, withRetries } from "../util/http.ts";
+import { getOnce, type RequestContext, redactUrl, TransientError, withRetries } from "../util/http.ts";
 import { humanBytes, info, progress } from "../util/progress.ts";
+import { aptAuthHeader } from "./auth-conf.ts";
 import { DebianError } from "./errors.ts";
 import type { BinaryPackage } from "./types.ts";
 
-/** One GET: the Response when 2xx; TransientError on 5xx/429/408; HttpError otherwise. */
-export async function fetchOnce(url: string, signal?: AbortSignal): Promise<Response> {
-  const res = await fetch(url, { redirect: "follow", signal });
-  if (res.ok) return res;
-  await res.body?.cancel().catch(() => {});
-  const msg = `GET ${redactUrl(url)}: HTTP ${res.status} ${res.statusText}`.trim();
-  if (res.status >= 500 || res.status === 429 || res.status === 408) throw new TransientError(msg);
-  throw new HttpError(
-    url,
-    res.status,
-    msg,
-    res.status === 404 ? "check the suite, architecture and mirror" : undefined,
-  );
+/**
+ * One GET from a mirror (util/http.ts: timeouts, credentials from the URL): the Response when
+ * 2xx; TransientError on 5xx/429/408; HttpError otherwise. Without credentials in the URL,
+ * apt's auth.conf(.d) is asked for them.
+ */
+export async function fetchOnce(url: string, ctx?: RequestContext): Promise<Response> {
+  const auth = aptAuthHeader(url);
+  return getOnce(url, {
+    ctx,
+    headers: auth ? { authorization: auth } : undefined,
+    hint404: "check the suite, architecture and mirror",
+  });
 }
 
 /** The progress line before a retry. */
@@ -41,8 +41,8 @@ export function retryNote(i: { url: string; attempt: number; reason: string; del
 
 /** GET a whole body, retrying transient failures, including bodies cut short. */
 export async function getBytes(url: string): Promise<Buffer> {
-  return withRetries(url, { onRetry: retryNote }, async () => {
-    const res = await fetchOnce(url);
+  return withRetries(url, { onRetry: retryNote }, async (_attempt, ctx) => {
+    const res = await fetchOnce(url, ctx);
     const buf = Buffer.from(await res.arrayBuffer());
     const len = res.headers.get("content-length");
     if (len !== null && res.headers.get("content-encoding") === null && Number(len) !== buf.length) {
@@ -87,8 +87,8 @@ export async function fetchDeb(
   if (st?.isFile() && st.size === pkg.size) return { pkg, path: dest, cached: true };
   const url = debUrl(pkg);
   const what = `${pkg.name}_${pkg.version}_${pkg.architecture}.deb`;
-  await withRetries(url, { onRetry: retryNote }, async () => {
-    const res = await fetchOnce(url);
+  await withRetries(url, { onRetry: retryNote }, async (_attempt, ctx) => {
+    const res = await fetchOnce(url, ctx);
     if (!res.body) throw new TransientError(`GET ${redactUrl(url)}: empty response`);
     const hash = createHash("sha256");
     let size = 0;
@@ -140,8 +140,7 @@ export async function fetchDebs(
   opts: { cacheDir?: string; concurrency?: number } = {},
 ): Promise<Array<FetchedDeb>> {
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  const dir = join(cacheDir, "debs", "sha256");
-  await cleanTemps(dir);
+  await sweepTemps(cacheDir);
   const results: FetchedDeb[] = new Array(pkgs.length);
   const todo: number[] = [];
   for (let i = 0; i < pkgs.length; i++) {

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import * as tar from "tar-stream";
+import { errnoText } from "../errors.ts";
 import { writeDirAtomic } from "../util/atomic.ts";
 import { parseDeb822 } from "./deb822.ts";
 import { DebianError } from "./errors.ts";
@@ -71,7 +72,7 @@ export async function readArMembers(path: string): Promise<ArMember[]> {
   try {
     fh = await open(path, "r");
   } catch (e) {
-    throw new DebianError("E_DEB", `cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw new DebianError("E_DEB", `cannot open ${path}: ${errnoText(e)}`);
   }
   try {
     const fileSize = (await fh.stat()).size;

@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { redactUrl, stripCredentials } from "../util/http.ts";
 import { parseDeb822 } from "./deb822.ts";
 import { DebianError } from "./errors.ts";
 import type { AptSource } from "./types.ts";
@@ -143,21 +144,34 @@ export function hostMirrors(aptDir = "/etc/apt"): { mirror?: string; security?: 
   return { mirror, security };
 }
 
+/**
+ * A mirror URL checked, without its credentials: `http://user:password@host/debian` works (the
+ * credentials are sent as Basic auth to that mirror, util/http.ts) but is never shown or stored
+ * with them.
+ */
 function checkUri(uri: string, from: string): string {
   let u: URL;
   try {
     u = new URL(uri);
   } catch {
-    throw new DebianError("E_SOURCES", `invalid mirror URL ${JSON.stringify(uri)} (from ${from})`, {
-      hint: "give an http:// or https:// URL of a Debian archive, e.g. --mirror http://HOST/debian",
-    });
+    throw new DebianError(
+      "E_SOURCES",
+      `invalid mirror URL ${JSON.stringify(redactUrl(uri))} (from ${from})`,
+      {
+        hint: "give an http:// or https:// URL of a Debian archive, e.g. --mirror http://HOST/debian",
+      },
+    );
   }
   if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new DebianError("E_SOURCES", `unsupported mirror URL ${JSON.stringify(uri)} (from ${from})`, {
-      hint: "only http:// and https:// mirrors are supported",
-    });
+    throw new DebianError(
+      "E_SOURCES",
+      `unsupported mirror URL ${JSON.stringify(redactUrl(uri))} (from ${from})`,
+      {
+        hint: "only http:// and https:// mirrors are supported",
+      },
+    );
   }
-  return trimSlash(uri);
+  return trimSlash(stripCredentials(uri));
 }
 
 /**
@@ -176,6 +190,12 @@ export function configuredSources(
   let host: { mirror?: string; security?: string } | undefined;
   const hostM = () => (host ??= hostMirrors(ctx.aptDir));
   let mirror: string;
+  if (opts.mirror === "") {
+    throw new DebianError("E_SOURCES", "--mirror is empty", {
+      hint: "give an http:// or https:// URL of a Debian archive, or leave --mirror out to use $SHELLFREE_MIRROR or the host's apt sources",
+      exitCode: 2,
+    });
+  }
   if (opts.mirror) mirror = checkUri(opts.mirror, "--mirror");
   else if (env.SHELLFREE_MIRROR) mirror = checkUri(env.SHELLFREE_MIRROR, "$SHELLFREE_MIRROR");
   else {
@@ -185,7 +205,7 @@ export function configuredSources(
         hint: "pass --mirror http://HOST/debian, set $SHELLFREE_MIRROR, or configure apt sources (/etc/apt/sources.list.d/*.sources)",
       });
     }
-    mirror = m;
+    mirror = checkUri(m, "the host's apt sources");
   }
   const out: AptSource[] = [{ uri: mirror, suite: opts.suite, components }];
   for (const s of opts.extraSuites ?? []) {
@@ -194,10 +214,16 @@ export function configuredSources(
   }
   if (opts.security) {
     let sec: string;
-    if (opts.securityMirror) sec = checkUri(opts.securityMirror, "securityMirror");
+    if (opts.securityMirror === "") {
+      throw new DebianError("E_SOURCES", "--security-mirror is empty", { exitCode: 2 });
+    }
+    if (opts.securityMirror) sec = checkUri(opts.securityMirror, "--security-mirror");
     else if (env.SHELLFREE_SECURITY_MIRROR)
       sec = checkUri(env.SHELLFREE_SECURITY_MIRROR, "$SHELLFREE_SECURITY_MIRROR");
-    else sec = hostM().security ?? `${mirror}-security`;
+    else {
+      const h = hostM().security;
+      sec = h ? checkUri(h, "the host's apt sources") : `${mirror}-security`;
+    }
     out.push({ uri: sec, suite: `${opts.suite}-security`, components: [...components] });
   }
   return out;

@@ -13,10 +13,11 @@ import { ShellfreeError } from "../errors.ts";
  * - E_DIGEST: content that does not match its digest or size
  * - E_BLOB_MISSING: a blob the manifest names is not there
  * - E_CONFIG: an image config that cannot be written (a bad port, env name, duration)
- * - E_COMPRESSION: an unknown layer compression
+ * - E_COMPRESSION: an unknown layer compression, or a layer that does not decompress
  * - E_LAYER_ENTRY: a layer tree entry that cannot be written (bad path, duplicate)
  * - E_LAYER_CONTENT: a layer file whose content is not its declared size
  * - E_NETWORK: the registry cannot be reached
+ * - E_TIMEOUT: the registry accepted a request but made no progress within the timeout
  * - E_REGISTRY: the registry answered something a client cannot use
  * - E_REGISTRY_CREDS: malformed credentials
  * - E_REGISTRY_AUTH: token authentication failed

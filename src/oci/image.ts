@@ -9,6 +9,7 @@ import { storeBlobBytes } from "./digest.ts";
 import { OciError } from "./errors.ts";
 import type { Layer } from "./layer.ts";
 import { MEDIA_OCI_CONFIG, MEDIA_OCI_MANIFEST } from "./media.ts";
+import { MAX_JSON } from "./read/tar-index.ts";
 import type { Platform } from "./types.ts";
 
 export interface Descriptor {
@@ -240,6 +241,14 @@ export async function buildImage(
     history: cfg.history,
   };
   const configBytes = jsonBytes(ordered);
+  if (configBytes.length > MAX_JSON) {
+    // every reader (ours included) refuses a config this large: never write one
+    throw new OciError(
+      "E_CONFIG",
+      `the image config would be ${configBytes.length} bytes; readers accept at most ${MAX_JSON} (16 MiB)`,
+      { hint: "keep env, labels and history small" },
+    );
+  }
   const configBlob = await storeBlobBytes(blobDir, configBytes);
   const manifest: OciManifest = {
     schemaVersion: 2,

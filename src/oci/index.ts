@@ -6,6 +6,7 @@ export * from "./errors.ts";
 export * from "./image.ts";
 export * from "./layer.ts";
 export * from "./layout.ts";
+export * from "./layout-write.ts";
 export * from "./media.ts";
 export * from "./output.ts";
 export type * from "./read/attestations.ts";

@@ -1,17 +1,16 @@
 /**
  * The OCI image layout directory (image-spec, image-layout.md): where blobs live, index.json
- * read, checked and written, blobs streamed in verified, and what stands at a path. The
- * writers of whole outputs are in output.ts, the readers in read/.
+ * read and checked, blobs streamed in verified. Writing into a layout (staged, locked, merged)
+ * is layout-write.ts; the writers of whole outputs are in output.ts, the readers in read/.
  */
 import { createWriteStream } from "node:fs";
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { writeFileAtomic } from "../util/atomic.ts";
 import { blobStorePath, blobTempPath, commitBlob, DigestStream, parseDigest } from "./digest.ts";
 import { OciError } from "./errors.ts";
-import { type Descriptor, jsonBytes, type OciIndex } from "./image.ts";
+import type { Descriptor, OciIndex } from "./image.ts";
 
 export const OCI_LAYOUT_FILE = `{"imageLayoutVersion":"1.0.0"}`;
 
@@ -60,16 +59,6 @@ export function checkDescriptor(d: Descriptor, what: string): void {
   parseDigest(d.digest);
 }
 
-/** Write index.json (and oci-layout if missing) of a layout directory, atomically. */
-export async function writeIndex(dir: string, index: OciIndex): Promise<void> {
-  const hasLayout = await stat(join(dir, "oci-layout")).then(
-    () => true,
-    () => false,
-  );
-  if (!hasLayout) await writeFileAtomic(join(dir, "oci-layout"), OCI_LAYOUT_FILE);
-  await writeFileAtomic(join(dir, "index.json"), jsonBytes(index));
-}
-
 /**
  * Stream a blob into a layout (`<dir>/blobs/sha256/<hex>`), hashing while writing; with
  * `expectedDigest` (and `expectedSize`) a mismatch fails (E_DIGEST) and leaves nothing behind.
@@ -93,15 +82,4 @@ export async function writeBlobStream(
     await rm(tmp, { force: true });
     throw e;
   }
-}
-
-/** What stands at `p`: nothing, an empty directory, an OCI layout, or something else. */
-export async function layoutDirState(p: string): Promise<"missing" | "empty" | "layout" | "other"> {
-  const st = await stat(p).catch(() => null);
-  if (!st) return "missing";
-  if (!st.isDirectory()) return "other";
-  const names = await readdir(p);
-  if (names.length === 0) return "empty";
-  if (names.includes("oci-layout") && names.includes("index.json")) return "layout";
-  return "other";
 }

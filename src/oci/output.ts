@@ -10,32 +10,18 @@
  * `dev.shellfree.sbom.attestation` annotation. docker-archive has no place for attestations.
  */
 import { createReadStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { type Duplex, Readable } from "node:stream";
 import type { OciImageConfig } from "../formats/index.ts";
-import { writeDirAtomic, writeFileAtomic, writeStreamAtomic } from "../util/atomic.ts";
+import { writeStreamAtomic } from "../util/atomic.ts";
 import { ANNOTATION_SBOM_ATTESTATION, attestationDescriptor, type BuiltAttestation } from "./attest.ts";
 import { decompressor } from "./decompress.ts";
-import { DigestStream, importBlobFile, parseDigest, sha256Digest, storeBlobBytes } from "./digest.ts";
+import { DigestStream, parseDigest, sha256Digest } from "./digest.ts";
 import { OciError } from "./errors.ts";
-import {
-  type BuiltImage,
-  type Descriptor,
-  jsonBytes,
-  type OciIndex,
-  type OciManifest,
-  platformString,
-} from "./image.ts";
-import { blobPath, layoutDirState, OCI_LAYOUT_FILE, readIndex } from "./layout.ts";
-import {
-  ANNOTATION_REF_NAME,
-  isIndexMediaType,
-  isManifestMediaType,
-  layerCompression,
-  MEDIA_OCI_INDEX,
-  MEDIA_OCI_MANIFEST,
-} from "./media.ts";
+import { type BuiltImage, type Descriptor, jsonBytes, type OciIndex, platformString } from "./image.ts";
+import { OCI_LAYOUT_FILE } from "./layout.ts";
+import { beginLayoutWrite } from "./layout-write.ts";
+import { ANNOTATION_REF_NAME, layerCompression, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST } from "./media.ts";
 import { parseTarget } from "./ref.ts";
 import { type TarEntry, type TarFileEntry, tarStream } from "./tar.ts";
 import type { Platform } from "./types.ts";
@@ -200,33 +186,6 @@ function topIndex(descs: Descriptor[], annotations?: Record<string, string>, sin
   return idx;
 }
 
-/** Digests of every blob reachable from `descs` in layout `dir` (for keeping other tags). */
-async function reachable(dir: string, descs: Descriptor[]): Promise<Set<string>> {
-  const out = new Set<string>();
-  const todo = [...descs];
-  while (todo.length > 0) {
-    const d = todo.pop() as Descriptor;
-    if (out.has(d.digest)) continue;
-    out.add(d.digest);
-    // a single image's attestation manifest, named by its index.json entry
-    const att = d.annotations?.[ANNOTATION_SBOM_ATTESTATION];
-    if (att && !out.has(att)) {
-      const size = await stat(blobPath(dir, att)).then(
-        (st) => st.size,
-        () => -1,
-      );
-      if (size >= 0) todo.push({ mediaType: MEDIA_OCI_MANIFEST, digest: att, size });
-    }
-    if (isIndexMediaType(d.mediaType) || isManifestMediaType(d.mediaType)) {
-      const j = JSON.parse(await readFile(blobPath(dir, d.digest), "utf8")) as OciIndex & OciManifest;
-      if (Array.isArray(j.manifests)) todo.push(...j.manifests);
-      if (j.config) todo.push(j.config);
-      if (Array.isArray(j.layers)) todo.push(...j.layers);
-    }
-  }
-  return out;
-}
-
 async function writeOciDir(
   dir: string,
   m: LayoutModel,
@@ -234,32 +193,25 @@ async function writeOciDir(
   single: boolean,
   annotations?: Record<string, string>,
 ): Promise<void> {
-  const state = await layoutDirState(dir);
-  if (state === "other") {
-    throw new OciError("E_TARGET", `${dir} exists and is not an OCI image layout; refusing to replace it`, {
-      hint: "choose a new directory or remove it first",
-    });
-  }
   // Writing a tag into an existing layout keeps everything else in it (other tags, untagged
-  // entries) and replaces only that tag; writing without a tag replaces the whole layout.
-  let kept: Descriptor[] = [];
-  let keptBlobs = new Set<string>();
-  if (state === "layout" && tag !== undefined) {
-    const old = await readIndex(dir);
-    kept = old.manifests.filter((d) => d.annotations?.[ANNOTATION_REF_NAME] !== tag);
-    keptBlobs = await reachable(dir, kept);
-  }
-  await writeDirAtomic(dir, async (tmp) => {
-    const blobDir = join(tmp, "blobs");
-    for (const dg of [...keptBlobs].sort()) await importBlobFile(blobDir, blobPath(dir, dg), dg);
+  // entries) and replaces only that tag; writing without a tag replaces the whole index.
+  const w = await beginLayoutWrite(dir);
+  try {
     for (const b of m.blobs.values()) {
-      if (b.path) await importBlobFile(blobDir, b.path, b.digest);
-      else await storeBlobBytes(blobDir, b.bytes as Uint8Array);
+      if (b.path) await w.addBlobFile(b.digest, b.path);
+      else await w.addBlobBytes(b.bytes as Uint8Array);
     }
-    await writeFileAtomic(join(tmp, "oci-layout"), OCI_LAYOUT_FILE);
-    const descs = [...kept, m.top].sort((a, b) => (refOf(a) < refOf(b) ? -1 : refOf(a) > refOf(b) ? 1 : 0));
-    await writeFileAtomic(join(tmp, "index.json"), jsonBytes(topIndex(descs, annotations, single)));
-  });
+    await w.commit((old) => {
+      const kept =
+        old && tag !== undefined
+          ? old.manifests.filter((d) => d.annotations?.[ANNOTATION_REF_NAME] !== tag)
+          : [];
+      const descs = [...kept, m.top].sort((a, b) => (refOf(a) < refOf(b) ? -1 : refOf(a) > refOf(b) ? 1 : 0));
+      return topIndex(descs, annotations, single);
+    });
+  } finally {
+    await w.dispose();
+  }
 }
 
 function refOf(d: Descriptor): string {

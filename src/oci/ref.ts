@@ -135,9 +135,28 @@ function registryError(ref: string, why: string): OciError {
   });
 }
 
+/**
+ * A reference as it may be shown: credentials written before a registry host
+ * (`user:password@host/repo`) become `***@host/repo`.
+ */
+export function redactRefCredentials(ref: string): string {
+  if (/^(oci|oci-archive|docker-archive):/.test(ref)) return ref;
+  return ref.replace(/^((?:docker:\/\/|registry:)?)[^/]*@([^/@]*\/)/, "$1***@$2");
+}
+
+const CREDS_HINT =
+  "give registry credentials with --creds USER:PASSWORD, $SHELLFREE_REGISTRY_USER/$SHELLFREE_REGISTRY_PASSWORD or an auth file";
+
 /** Parse `ref` for a command that takes `use` (READ_REF: any image). */
 export function parseImageRef(ref: string, use: RefUse = READ_REF): ImageRef {
   if (typeof ref !== "string") throw refError(use, `"${String(ref)}" is not ${use.what}`);
+  const shown = redactRefCredentials(ref);
+  if (shown !== ref) {
+    throw new OciError(use.code, `"${shown}": credentials do not belong in an image reference`, {
+      hint: CREDS_HINT,
+      exitCode: use.exitCode ?? 2,
+    });
+  }
   const colon = ref.indexOf(":");
   const name = colon > 0 ? ref.slice(0, colon) : "";
   let transport: Transport | undefined;

@@ -14,11 +14,11 @@ import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { cleanTemps, tempPathFor, writeStreamAtomic } from "../util/atomic.ts";
+import { sweepTemps, tempPathFor, writeStreamAtomic } from "../util/atomic.ts";
 import { redactUrl, TransientError } from "../util/http.ts";
 import { PythonError } from "./errors.ts";
 import { formatHash } from "./hashes.ts";
-import { bodyTimeoutMs, httpRequest, idleTimed, type NetOptions } from "./net.ts";
+import { bodyChunks, httpRequest, type NetOptions } from "./net.ts";
 import type { ChosenWheel, FetchedWheel, HashAlgorithm, HashSpec } from "./types.ts";
 
 export function wheelCacheDir(cacheDir: string): string {
@@ -141,7 +141,7 @@ export async function fetchWheel(
   const shown = redactUrl(file.url);
   const r = await httpRequest(file.url, net, async (res) => {
     const expected = res.headers.get("content-length");
-    return store(chosen, opts.cacheDir, idleTimed(res, bodyTimeoutMs(net), `GET ${shown}`), shown, (size) => {
+    return store(chosen, opts.cacheDir, bodyChunks(res), shown, (size) => {
       if (expected !== null && res.headers.get("content-encoding") === null && Number(expected) !== size) {
         throw new TransientError(`GET ${shown}: truncated (${size} of ${expected} bytes)`);
       }
@@ -155,7 +155,7 @@ export async function fetchWheels(
   chosen: ChosenWheel[],
   opts: { cacheDir: string; net?: NetOptions; concurrency?: number },
 ): Promise<FetchedWheel[]> {
-  await cleanTemps(wheelCacheDir(opts.cacheDir));
+  await sweepTemps(opts.cacheDir);
   const out: FetchedWheel[] = new Array(chosen.length);
   let next = 0;
   let failed: unknown;

@@ -1,14 +1,14 @@
 /**
- * HTTP for package indexes and wheel downloads: src/util/http.ts's retries and backoff, a
- * timeout on each attempt (a stalled server is retried, not waited on for ever), and
- * credentials taken from the index URL (`https://user:token@host/simple`) sent as Basic auth
- * to that host only — they are never part of a URL shown in a message.
+ * HTTP for package indexes and wheel downloads: src/util/http.ts's requests (connect and idle
+ * timeouts, retries within a budget, `--timeout`), and credentials taken from the index URL
+ * (`https://user:token@host/simple`) sent as Basic auth to that host only — they are never part
+ * of a URL shown in a message.
  */
-import { HttpError, redactUrl, TransientError, withRetries } from "../util/http.ts";
+import { basicAuth, getOnce, redactUrl, TransientError, withRetries } from "../util/http.ts";
 import { info } from "../util/progress.ts";
 
 export interface NetOptions {
-  /** per-attempt timeout in ms until the response headers arrive (default 30 s; SHELLFREE_HTTP_TIMEOUT_MS) */
+  /** idle timeout in ms (no answer, no body bytes; default: util/http.ts's, `--timeout`) */
   timeoutMs?: number;
   /** attempts in all (default 4) */
   attempts?: number;
@@ -43,26 +43,20 @@ export function withAuth(
     }
   }
   const headers: Record<string, string> = {};
-  if (user || pass) {
-    const basic = Buffer.from(`${decodeURIComponent(user)}:${decodeURIComponent(pass)}`).toString("base64");
-    headers.authorization = `Basic ${basic}`;
-  }
+  if (user || pass) headers.authorization = basicAuth(decodeURIComponent(user), decodeURIComponent(pass));
   return { url: u.toString(), headers };
 }
 
-function timeoutMs(opts: NetOptions): number {
-  return opts.timeoutMs ?? Number(process.env.SHELLFREE_HTTP_TIMEOUT_MS ?? 30_000);
-}
-
 /**
- * GET `url` with retries; `consume` reads the response (its failure — a body cut short, a
- * stall — is retried too when it throws TransientError or a network error). HTTP 4xx other
- * than 408/429 is an HttpError at once.
+ * GET `url` with retries (util/http.ts: connect and idle timeouts, the retry budget);
+ * `consume` reads the response (its failure — a body cut short, a stall — is retried too when
+ * it throws TransientError or a network error). HTTP 4xx other than 408/429 is an HttpError at
+ * once.
  */
 export async function httpRequest<T>(
   url: string,
   opts: NetOptions,
-  consume: (res: Response, signal: AbortSignal) => Promise<T>,
+  consume: (res: Response) => Promise<T>,
 ): Promise<T> {
   const { url: bare, headers } = withAuth(url, opts.credentials);
   const shown = redactUrl(bare);
@@ -70,74 +64,17 @@ export async function httpRequest<T>(
     shown,
     {
       attempts: opts.attempts,
+      idleMs: opts.timeoutMs,
       onRetry: (i) => info(`retrying ${i.url} in ${i.delayMs} ms (attempt ${i.attempt} failed: ${i.reason})`),
     },
-    async () => {
-      const ctl = new AbortController();
-      const timer = setTimeout(
-        () => ctl.abort(new TransientError(`GET ${shown}: no answer within ${timeoutMs(opts)} ms`)),
-        timeoutMs(opts),
-      );
-      try {
-        let res: Response;
-        try {
-          res = await fetch(bare, {
-            headers: { ...headers, ...opts.headers },
-            redirect: "follow",
-            signal: ctl.signal,
-          });
-        } catch (e) {
-          if (ctl.signal.aborted) throw ctl.signal.reason;
-          throw e;
-        }
-        if (!res.ok) {
-          await res.body?.cancel().catch(() => {});
-          const msg = `GET ${shown}: HTTP ${res.status} ${res.statusText}`.trim();
-          if (res.status >= 500 || res.status === 429 || res.status === 408) throw new TransientError(msg);
-          throw new HttpError(shown, res.status, msg);
-        }
-        clearTimeout(timer);
-        // the body has its own idle timeout: reset on every chunk by the consumer's reads
-        return await consume(res, ctl.signal);
-      } catch (e) {
-        if (ctl.signal.aborted && ctl.signal.reason instanceof TransientError) throw ctl.signal.reason;
-        throw e;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    async (_attempt, ctx) => consume(await getOnce(bare, { headers: { ...headers, ...opts.headers }, ctx })),
   );
 }
 
-/**
- * The body of a response as chunks, failing with a TransientError when no chunk arrives
- * within the timeout (a stalled transfer is retried).
- */
-export async function* idleTimed(res: Response, ms: number, what: string): AsyncGenerator<Uint8Array> {
+/** The body of a response as chunks (a stalled transfer fails with util/http.ts's StallError). */
+export async function* bodyChunks(res: Response): AsyncGenerator<Uint8Array> {
   if (!res.body) return;
-  const reader = res.body.getReader();
-  try {
-    for (;;) {
-      let timer: NodeJS.Timeout | undefined;
-      const stalled = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TransientError(`${what}: no data for ${ms} ms`)), ms);
-      });
-      try {
-        const r = await Promise.race([reader.read(), stalled]);
-        if (r.done) return;
-        yield r.value;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-}
-
-/** The idle timeout for bodies (same setting as the answer timeout). */
-export function bodyTimeoutMs(opts: NetOptions): number {
-  return timeoutMs(opts);
+  yield* res.body as AsyncIterable<Uint8Array>;
 }
 
 /** GET a whole body as text, with retries (truncation is retried). */
@@ -147,7 +84,7 @@ export async function getText(
 ): Promise<{ text: string; contentType: string; url: string }> {
   return httpRequest(url, opts, async (res) => {
     const chunks: Uint8Array[] = [];
-    for await (const c of idleTimed(res, bodyTimeoutMs(opts), `GET ${redactUrl(url)}`)) chunks.push(c);
+    for await (const c of bodyChunks(res)) chunks.push(c);
     const buf = Buffer.concat(chunks);
     const len = res.headers.get("content-length");
     if (len !== null && res.headers.get("content-encoding") === null && Number(len) !== buf.length) {

@@ -76,6 +76,26 @@ export const SUITE_NAME = /^[a-z0-9][a-z0-9.-]*$/;
 /** image and layer names */
 export const SIMPLE_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 export const GO_DURATION = /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/;
+
+/** The longest duration a spec may give (a timer of weeks is a typo; Node's timers overflow at 24.8 days). */
+export const MAX_DURATION_MS = 86_400_000;
+
+const GO_UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A Go duration ("1m30s") in milliseconds (the string must match GO_DURATION). */
+export function goDurationMs(s: string): number {
+  let total = 0;
+  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)/g)) total += Number(m[1]) * GO_UNITS_MS[m[2]];
+  return total;
+}
+
+/** A Go duration of at most MAX_DURATION_MS. */
+export function duration(doc: SpecDoc, node: YamlNode, field: string): string {
+  const s = str(doc, node, field, GO_DURATION, "a duration such as 10s or 1m30s");
+  if (!(goDurationMs(s) <= MAX_DURATION_MS))
+    doc.fail(node, field, `${s} is longer than 24h, the most a duration may be`);
+  return s;
+}
 const ABS_PATH = /^\/[^\0]*$/;
 
 /** A mapping whose keys are the ones `fields` knows (each handled by its function). */

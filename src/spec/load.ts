@@ -1,6 +1,7 @@
 /** A spec file with its `extends`/`preset` chain merged underneath it, checked, with defaults. */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
+import { errnoText } from "../errors.ts";
 import { SUITE_NAME } from "./check.ts";
 import { SpecError } from "./errors.ts";
 import { finishSpec } from "./finish.ts";
@@ -8,6 +9,9 @@ import { mergeFragments } from "./merge.ts";
 import { parseSpecText } from "./parse.ts";
 import { PRESETS, presetNames } from "./presets/index.ts";
 import type { Spec, SpecFragment } from "./types.ts";
+
+/** The largest spec file read (a real one is a few KiB; a bigger one is a mistake, not a spec). */
+export const MAX_SPEC_BYTES = 1024 * 1024;
 
 function isPresetRef(ref: string): boolean {
   return !ref.includes("/") && !/\.ya?ml$/.test(ref);
@@ -28,9 +32,17 @@ function loadChain(
   }
   let text: string;
   try {
+    const size = statSync(abs).size;
+    if (size > MAX_SPEC_BYTES) {
+      throw new SpecError(
+        "E_SPEC_FILE",
+        `spec ${file} is ${(size / 1024 / 1024).toFixed(1)} MiB; a spec file may be at most 1 MiB`,
+      );
+    }
     text = readFileSync(abs, "utf8");
   } catch (e) {
-    throw new SpecError("E_SPEC_FILE", `cannot read spec ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    if (e instanceof SpecError) throw e;
+    throw new SpecError("E_SPEC_FILE", `cannot read spec ${file}: ${errnoText(e)}`);
   }
   const baseDir = dirname(abs);
   const own = parseSpecText(text, file, baseDir);

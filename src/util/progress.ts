@@ -1,7 +1,10 @@
 /**
  * Progress on stderr: a single rewritten line when stderr is a TTY, plain lines otherwise.
- * Results go to stdout, never here. Silenced by SHELLFREE_QUIET=1 or `setQuiet(true)`.
+ * Results go to stdout, never here. Silenced by SHELLFREE_QUIET=1 or `setQuiet(true)`. Every
+ * line has the secrets this process knows redacted.
  */
+import { redactSecrets } from "./secrets.ts";
+
 let quiet = process.env.SHELLFREE_QUIET === "1";
 export function setQuiet(q: boolean): void {
   quiet = q;
@@ -21,7 +24,7 @@ const stamp = () =>
 export function info(message: string): void {
   if (quiet) return;
   if (tty()) process.stderr.write("\r\x1b[K");
-  process.stderr.write(`${stamp()}${message}\n`);
+  process.stderr.write(`${stamp()}${redactSecrets(message)}\n`);
 }
 
 /** A timing line, shown only with SHELLFREE_TRACE=1 (for finding where a run spends its time). */
@@ -31,7 +34,7 @@ export function trace(message: string): void {
 
 /** A warning line on stderr (shown even when quiet). */
 export function warn(message: string): void {
-  process.stderr.write(`shellfree: warning: ${message}\n`);
+  process.stderr.write(`shellfree: warning: ${redactSecrets(message)}\n`);
 }
 
 export interface Progress {
@@ -72,13 +75,15 @@ export function progress(label: string, total: number, unit: "items" | "bytes" =
       const w = 24;
       const f = total > 0 ? Math.min(w, Math.round((done / total) * w)) : w;
       process.stderr.write(
-        `\r\x1b[K${label} [${"#".repeat(f)}${".".repeat(w - f)}] ${fmt(done)}/${fmt(total)}${detail ? ` ${detail}` : ""}`,
+        redactSecrets(
+          `\r\x1b[K${label} [${"#".repeat(f)}${".".repeat(w - f)}] ${fmt(done)}/${fmt(total)}${detail ? ` ${detail}` : ""}`,
+        ),
       );
     } else {
       const q = total > 0 ? Math.floor((done / total) * 4) : 4;
       if (q !== lastQuarter && q < 4) {
         lastQuarter = q;
-        process.stderr.write(`${stamp()}${label}: ${fmt(done)}/${fmt(total)}\n`);
+        process.stderr.write(redactSecrets(`${stamp()}${label}: ${fmt(done)}/${fmt(total)}\n`));
       }
     }
   };
@@ -91,7 +96,7 @@ export function progress(label: string, total: number, unit: "items" | "bytes" =
     done(summary) {
       if (quiet) return;
       if (tty()) process.stderr.write("\r\x1b[K");
-      process.stderr.write(`${stamp()}${label}: ${summary ?? `${fmt(done)}/${fmt(total)}`}\n`);
+      process.stderr.write(redactSecrets(`${stamp()}${label}: ${summary ?? `${fmt(done)}/${fmt(total)}`}\n`));
     },
   };
 }

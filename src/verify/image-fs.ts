@@ -65,6 +65,34 @@ export function basenameOf(p: string): string {
   return p.slice(p.lastIndexOf("/") + 1);
 }
 
+/**
+ * A layer entry that a naive extractor would write outside the root it unpacks into: an
+ * absolute name, a name or hard-link target that climbs above the root with `..`, or an entry
+ * written through a symlink whose target is absolute or climbs out. (shellfree's own unpacking,
+ * runtime/unpack.ts, stays inside; verify reports them: rule layer-path-escape.)
+ */
+export interface UnsafeEntry {
+  /** 0-based index of the layer */
+  layer: number;
+  /** the entry's name as stored in the tar */
+  name: string;
+  why: string;
+}
+
+/** Why `name` (a tar entry name or hard-link target) leaves the root, if it does. */
+export function escapesRoot(name: string): string | undefined {
+  if (name.startsWith("/")) return "is an absolute path";
+  let depth = 0;
+  for (const seg of name.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") {
+      if (depth === 0) return "climbs above the root with ..";
+      depth--;
+    } else depth++;
+  }
+  return undefined;
+}
+
 export interface ImageFsStats {
   /** bytes of regular files visible in the final filesystem (hard links counted once) */
   totalBytes: number;
@@ -77,6 +105,8 @@ export class ImageFs {
   readonly nodes = new Map<string, FsNode>();
   readonly wasted: WastedFile[] = [];
   readonly layerBytes: number[] = [];
+  /** entries that would land outside the root of a naive extractor (rule layer-path-escape) */
+  readonly unsafe: UnsafeEntry[] = [];
 
   get(path: string): FsNode | undefined {
     return this.nodes.get(normalizePath(path));
@@ -170,6 +200,8 @@ type ScanOp = { op: "whiteout"; whiteout: Whiteout } | { op: "node"; node: FsNod
 export interface LayerScan {
   layer: number;
   ops: ScanOp[];
+  /** entries whose own name or hard-link target leaves the root */
+  unsafe: UnsafeEntry[];
   /** bytes of file content in the layer */
   bytes: number;
 }
@@ -178,13 +210,21 @@ export interface LayerScan {
  * Read one layer's tar stream: every entry in order, file contents analysed as they stream
  * past. Independent of the other layers, so several layers can be scanned at once.
  */
-export async function scanLayer(layer: number, stream: Readable): Promise<LayerScan> {
+export async function scanLayer(layer: number, stream: Readable, digest?: string): Promise<LayerScan> {
   const extract = tar.extract();
   const ops: ScanOp[] = [];
+  const unsafe: UnsafeEntry[] = [];
   let bytes = 0;
   const consume = (async () => {
     for await (const entry of extract) {
       const h = entry.header;
+      const why = escapesRoot(h.name);
+      if (why) unsafe.push({ layer, name: h.name, why: `entry "${h.name}" ${why}` });
+      if (h.type === "link") {
+        const t = escapesRoot(h.linkname ?? "");
+        if (t)
+          unsafe.push({ layer, name: h.name, why: `hard link "${h.name}" to "${h.linkname}", which ${t}` });
+      }
       const path = entryPath(h.name);
       if (!path) {
         entry.resume();
@@ -234,11 +274,33 @@ export async function scanLayer(layer: number, stream: Readable): Promise<LayerS
   try {
     await Promise.all([pipeline(stream, extract), consume]);
   } catch (e) {
-    throw new VerifyError("E_LAYER_READ", `cannot read layer ${layer}: ${(e as Error).message}`, {
+    // numbered from 1, as the progress lines ("reading layer 1/3") count them
+    const msg = (e as Error).message;
+    const which = `layer ${layer + 1}${digest && !msg.includes(digest) ? ` (${digest})` : ""}`;
+    throw new VerifyError("E_LAYER_READ", `cannot read ${which}: ${msg}`, {
       cause: e,
     });
   }
-  return { layer, ops, bytes };
+  return { layer, ops, unsafe, bytes };
+}
+
+/**
+ * The first parent of `path` that is a symlink pointing out of the root (absolute, or climbing
+ * above it), if any: an extractor that follows it writes the entry on the host.
+ */
+function escapingParent(fs: ImageFs, path: string): FsNode | undefined {
+  const parts = path.split("/").filter(Boolean);
+  let cur = "";
+  for (let i = 0; i < parts.length - 1; i++) {
+    cur = `${cur}/${parts[i]}`;
+    const n = fs.nodes.get(cur);
+    if (n?.type !== "symlink") continue;
+    const t = n.linkname ?? "";
+    // relative targets resolve from the symlink's directory
+    const from = dirnameOf(cur).split("/").filter(Boolean).join("/");
+    if (t.startsWith("/") || escapesRoot(from ? `${from}/${t}` : t)) return n;
+  }
+  return undefined;
 }
 
 /** Apply a scanned layer on top of `fs` (whiteouts, opaque dirs, overwrites, hard links). */
@@ -264,6 +326,14 @@ export function mergeLayer(fs: ImageFs, scan: LayerScan): void {
       continue;
     }
     const node = o.node;
+    const through = escapingParent(fs, node.path);
+    if (through) {
+      fs.unsafe.push({
+        layer,
+        name: node.path,
+        why: `entry "${node.path}" is written through the symlink ${through.path} -> ${through.linkname}, which points out of the root`,
+      });
+    }
     const prev = fs.nodes.get(node.path);
     if (prev && prev.layer < layer && !(prev.type === "dir" && node.type === "dir")) {
       removeTree(fs, node.path, layer, "overwritten");
@@ -281,6 +351,7 @@ export function mergeLayer(fs: ImageFs, scan: LayerScan): void {
     fs.nodes.set(node.path, node);
   }
   fs.layerBytes[layer] = scan.bytes;
+  fs.unsafe.push(...scan.unsafe);
 }
 
 /** Layers scanned at the same time (decompression runs on the thread pool). */
@@ -298,7 +369,7 @@ export async function readImageFs(
   const scans: Array<Promise<LayerScan>> = [];
   const start = (i: number) => {
     onLayer?.(i, layers[i]);
-    const p = layers[i].open().then((stream) => scanLayer(i, stream));
+    const p = layers[i].open().then((stream) => scanLayer(i, stream, layers[i].digest));
     p.catch(() => {}); // handled when awaited in order below
     scans[i] = p;
   };

@@ -12,7 +12,7 @@ import {
   subjectPurl,
 } from "../../oci/index.ts";
 import type { Spec } from "../../spec/index.ts";
-import { writeFileAtomic } from "../../util/atomic.ts";
+import { type StagedFile, stageFile } from "../../util/atomic.ts";
 import type { ArchWork } from "../arch.ts";
 import { cyclonedxDocument } from "./cyclonedx.ts";
 import { sbomInput } from "./input.ts";
@@ -54,15 +54,43 @@ export function attachSboms(
   );
 }
 
-/** SPDX and CycloneDX files beside the output: PATH.spdx.json (PATH.ARCH.spdx.json for several). */
-export async function writeSboms(target: string, work: ArchWork[], docs: SbomDocuments[]): Promise<string[]> {
-  const base = parseTarget(target).path.replace(/\/+$/, "");
-  const out: string[] = [];
-  for (const [i, w] of work.entries()) {
-    const stem = work.length > 1 ? `${base}.${w.resolved.arch}` : base;
-    await writeFileAtomic(`${stem}.spdx.json`, `${JSON.stringify(docs[i].spdx, null, 2)}\n`);
-    await writeFileAtomic(`${stem}.cdx.json`, `${JSON.stringify(docs[i].cyclonedx, null, 2)}\n`);
-    out.push(`${stem}.spdx.json`, `${stem}.cdx.json`);
+/**
+ * Where the SBOM files of an output go: beside it, `PATH[.TAG][.ARCH].spdx.json` and
+ * `….cdx.json`. TAG is there for a tag of an oci: layout other than `latest` (a layout holds
+ * several tags, each keeps its own SBOMs; `/` and `:` in it become `_`); ARCH when several
+ * architectures were built. `target` names its tag (the builder adds `:latest` when none).
+ */
+export function sbomStems(target: string, arches: string[]): string[] {
+  const t = parseTarget(target);
+  let base = t.path.replace(/\/+$/, "");
+  if (t.transport === "oci" && t.tag !== undefined && t.tag !== "latest") {
+    base += `.${t.tag.replace(/[/:]/g, "_")}`;
+  }
+  return arches.map((a) => (arches.length > 1 ? `${base}.${a}` : base));
+}
+
+/**
+ * The SPDX and CycloneDX files beside the output, staged: written under temp names, renamed
+ * into place by the caller once the image is written (or removed if it is not).
+ */
+export async function stageSboms(
+  target: string,
+  work: ArchWork[],
+  docs: SbomDocuments[],
+): Promise<StagedFile[]> {
+  const stems = sbomStems(
+    target,
+    work.map((w) => w.resolved.arch),
+  );
+  const out: StagedFile[] = [];
+  try {
+    for (const [i, stem] of stems.entries()) {
+      out.push(await stageFile(`${stem}.spdx.json`, `${JSON.stringify(docs[i].spdx, null, 2)}\n`));
+      out.push(await stageFile(`${stem}.cdx.json`, `${JSON.stringify(docs[i].cyclonedx, null, 2)}\n`));
+    }
+  } catch (e) {
+    await Promise.all(out.map((f) => f.abort()));
+    throw e;
   }
   return out;
 }

@@ -130,10 +130,17 @@ export function layerStream(
   if (l.diffId && (kind !== "none" || l.diffId !== l.digest)) {
     chain.push(new DigestStream({ digest: l.diffId, what: `${l.what} (uncompressed)` }));
   }
+  // zlib's "incorrect header check" alone does not say which blob: the decompressor's own
+  // errors leave it as E_COMPRESSION naming the layer
+  if (d && chain[chain.length - 1] === d) chain.push(new PassThrough());
+  const named = (e: Error) =>
+    e instanceof OciError || (e as NodeJS.ErrnoException).syscall !== undefined
+      ? e
+      : new OciError("E_COMPRESSION", `${l.what}: cannot decompress (${kind}): ${e.message}`, { cause: e });
   for (let i = 0; i + 1 < chain.length; i++) {
     const a = chain[i];
     const b = chain[i + 1];
-    a.on("error", (e) => (b as Readable).destroy(e));
+    a.on("error", (e) => (b as Readable).destroy(a === d ? named(e) : e));
     a.pipe(b as import("node:stream").Writable);
   }
   // errors from upstream are forwarded to the last stream, which the consumer reads

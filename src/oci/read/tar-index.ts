@@ -3,6 +3,7 @@
  * oci-archive and docker-archive files are opened with. ustar, GNU long names and pax headers.
  */
 import { open } from "node:fs/promises";
+import { errnoText } from "../../errors.ts";
 import { OciError } from "../errors.ts";
 
 /** The largest JSON document (index, manifest, config) read whole. */
@@ -57,7 +58,7 @@ export function cleanName(n: string): string {
 /** Index the regular files of an uncompressed tar file by name (offset + size), reading only headers. */
 export async function indexTar(file: string): Promise<Map<string, Member>> {
   const fh = await open(file, "r").catch((e: NodeJS.ErrnoException) => {
-    throw new OciError("E_LAYOUT", `cannot open ${file}: ${e.code ?? e.message}`);
+    throw new OciError("E_LAYOUT", `cannot open ${file}: ${errnoText(e)}`);
   });
   const members = new Map<string, Member>();
   try {

@@ -3,6 +3,7 @@
  * (every error that leaves the registry client goes through `Secrets.redact`). Where credentials
  * come from is credentials.ts.
  */
+import { addSecret } from "../../util/secrets.ts";
 import type { Credentials } from "./credentials.ts";
 
 export {
@@ -81,7 +82,10 @@ export function parseWwwAuthenticate(header: string): Challenge[] {
 export class Secrets {
   private readonly values = new Set<string>();
   add(v: string | undefined): void {
-    if (v && v.length >= 3) this.values.add(v);
+    if (v && v.length >= 3) {
+      this.values.add(v);
+      addSecret(v); // and from anything this process prints
+    }
   }
   addCreds(c: Credentials | undefined): void {
     if (!c) return;

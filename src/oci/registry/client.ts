@@ -8,6 +8,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import https from "node:https";
 import type { Readable } from "node:stream";
+import { formatDuration, netTimeouts, RetryBudget, stallWatch } from "../../util/http.ts";
 import { info } from "../../util/progress.ts";
 import { OciError } from "../errors.ts";
 import { type Credentials, parseWwwAuthenticate, resolveCredentials, Secrets } from "./auth.ts";
@@ -60,10 +61,13 @@ export class TransientRegistryError extends Error {
   readonly status?: number;
   /** the registry's Retry-After, in ms (capped) */
   readonly retryAfterMs?: number;
-  constructor(message: string, status?: number, cause?: unknown, retryAfterMs?: number) {
+  /** no connection, answer or data within the timeout */
+  readonly stalled: boolean;
+  constructor(message: string, status?: number, cause?: unknown, retryAfterMs?: number, stalled = false) {
     super(message, cause === undefined ? undefined : { cause });
     this.status = status;
     this.retryAfterMs = retryAfterMs;
+    this.stalled = stalled;
   }
 }
 
@@ -216,38 +220,101 @@ export class RegistryClient {
     return path.startsWith("http://") || path.startsWith("https://") ? path : `${this.base}${path}`;
   }
 
-  /** One HTTP exchange; resolves with the response (body not consumed). */
+  /**
+   * One HTTP exchange; resolves with the response (body not consumed). A connection not made
+   * within the connect timeout, or no answer / no body bytes for the idle timeout
+   * (util/http.ts's settings, `--timeout`), fails it with a TransientRegistryError naming the
+   * host and what stalled; while it waits, a line on stderr says so.
+   */
   private send(
     url: URL,
     method: string,
     headers: Record<string, string>,
     body: BodySource | undefined,
-    timeoutMs = 120_000,
+    idleMs = netTimeouts().idleMs,
   ): Promise<IncomingMessage> {
     this.stats.requests++;
     const mod = url.protocol === "https:" ? https : http;
     const sameOrigin = url.origin === new URL(this.base).origin;
+    const { connectMs } = netTimeouts(idleMs);
+    const host = url.host;
+    const path = url.pathname;
     return new Promise((resolve, reject) => {
       const req = mod.request(url, {
         method,
         headers,
         agent: sameOrigin ? this.agent : undefined,
-        timeout: timeoutMs,
+        timeout: idleMs,
       });
       let settled = false;
       let source: Readable | undefined;
+      let response: IncomingMessage | undefined;
+      let received = 0;
+      let phase = `no answer to ${method} ${path}`;
+      const watch = stallWatch(host, () => phase, idleMs);
       const fail = (e: unknown) => {
         source?.destroy();
+        watch.stop();
         if (!settled) {
           settled = true;
           reject(e);
         }
       };
+      const stall = (message: string) => {
+        const err = new TransientRegistryError(message, undefined, undefined, undefined, true);
+        Object.assign(err, { code: "ETIMEDOUT" });
+        watch.stop();
+        if (response) response.destroy(err);
+        req.destroy(err);
+      };
+      req.on("socket", (socket) => {
+        if (!socket.connecting) return;
+        const t = setTimeout(
+          () => stall(`${host}: cannot connect within ${formatDuration(connectMs)}`),
+          connectMs,
+        );
+        socket.once("connect", () => clearTimeout(t));
+        socket.once("close", () => clearTimeout(t));
+      });
       req.on("timeout", () =>
-        req.destroy(Object.assign(new Error("request timed out"), { code: "ETIMEDOUT" })),
+        stall(
+          response
+            ? `${host}: ${method} ${path} stalled: no data for ${formatDuration(idleMs)} after ${received} bytes`
+            : `${host}: no answer to ${method} ${path} within ${formatDuration(idleMs)}`,
+        ),
       );
+      // once the request is sent, the answer must come within the idle timeout (the socket's
+      // idle timer alone can be kept alive by a TLS handshake that never completes)
+      let answerTimer: NodeJS.Timeout | undefined;
+      const awaitAnswer = () => {
+        if (response || answerTimer) return;
+        answerTimer = setTimeout(
+          () => stall(`${host}: no answer to ${method} ${path} within ${formatDuration(idleMs)}`),
+          idleMs,
+        );
+      };
+      // without a body, from the start (a TLS handshake that never completes included)
+      if (body === undefined) awaitAnswer();
+      req.on("finish", awaitAnswer);
+      req.on("close", () => clearTimeout(answerTimer));
       req.on("error", fail);
       req.on("response", (res) => {
+        clearTimeout(answerTimer);
+        response = res;
+        phase = `no data for ${method} ${path}`;
+        watch.progress();
+        // count the body as the parser hands it over (a 'data' listener would start the flow
+        // before the caller reads)
+        const push = res.push.bind(res);
+        res.push = (chunk: unknown, encoding?: BufferEncoding) => {
+          if (chunk) {
+            received += (chunk as Buffer).length;
+            watch.progress();
+          }
+          return push(chunk, encoding);
+        };
+        res.on("end", () => watch.stop());
+        res.on("close", () => watch.stop());
         if (source && !source.readableEnded) {
           // The server answered before taking the whole body: stop sending, do not reuse the socket.
           source.unpipe(req);
@@ -413,6 +480,7 @@ export class RegistryClient {
   private async withRetry<T>(what: string, retry: boolean, fn: () => Promise<T>): Promise<T> {
     const attempts = retry ? this.attempts : 1;
     const base = Number(process.env.SHELLFREE_RETRY_BASE_MS ?? 200);
+    const budget = new RetryBudget();
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
@@ -420,14 +488,20 @@ export class RegistryClient {
         // not retried here: the caller (an upload that resumes) decides
         if (!isTransientError(e) || !retry) throw e;
         const reason = this.secrets.redact((e as Error).message || String((e as { code?: string }).code));
-        if (attempt >= attempts) {
+        const delay = Math.max(base * 2 ** (attempt - 1), (e as TransientRegistryError).retryAfterMs ?? 0);
+        const stalled = (e as TransientRegistryError).stalled === true;
+        if (!budget.another(stalled, delay) || attempt >= attempts) {
           throw this.error(
-            "E_NETWORK",
-            `${what}: ${retry ? `failed after ${attempts} attempts` : "failed"}: ${reason}`,
-            { hint: "check the registry address and your network", cause: e },
+            stalled ? "E_TIMEOUT" : "E_NETWORK",
+            `${what}: failed after ${attempt} attempt${attempt > 1 ? "s" : ""}: ${reason}`,
+            {
+              hint: stalled
+                ? "the registry accepted the request but did not answer in time; check it (or give more time with --timeout SECONDS)"
+                : "check the registry address and your network",
+              cause: e,
+            },
           );
         }
-        const delay = Math.max(base * 2 ** (attempt - 1), (e as TransientRegistryError).retryAfterMs ?? 0);
         this.stats.retries++;
         this.onRetry?.(`${what}: ${reason}; retry ${attempt}/${attempts - 1} in ${delay} ms`);
         await sleep(delay);
@@ -545,7 +619,7 @@ export class RegistryClient {
           "GET",
           { "User-Agent": "shellfree" },
           undefined,
-          5000,
+          Math.min(5000, netTimeouts().idleMs),
         );
         await drain(res);
       } catch {

@@ -10,10 +10,10 @@
  * (referrers API, else the referrers tag `sha256-<hex>`) — stored in blobs/ and named by the
  * index.json entry's `dev.shellfree.sbom.attestation` annotation, as `shellfree build` writes it.
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Transform } from "node:stream";
-import { cleanTemps, writeDirAtomic } from "../../util/atomic.ts";
+import { RetryBudget } from "../../util/http.ts";
 import { humanBytes, info, progress } from "../../util/progress.ts";
 import {
   ANNOTATION_REFERENCE_DIGEST,
@@ -24,10 +24,11 @@ import {
   REFERENCE_TYPE_ATTESTATION,
   referrersTag,
 } from "../attest.ts";
-import { sha256Digest, storeBlobBytes } from "../digest.ts";
+import { sha256Digest } from "../digest.ts";
 import { OciError } from "../errors.ts";
 import { type Descriptor, type OciIndex, parsePlatform } from "../image.ts";
-import { blobPath, layoutDirState, readIndex, writeBlobStream, writeIndex } from "../layout.ts";
+import { writeBlobStream } from "../layout.ts";
+import { beginLayoutWrite, type LayoutWrite, layoutDirState } from "../layout-write.ts";
 import {
   ANNOTATION_REF_NAME,
   isIndexMediaType,
@@ -188,12 +189,6 @@ function platformMatches(
   return true;
 }
 
-const exists = (p: string) =>
-  stat(p).then(
-    () => true,
-    () => false,
-  );
-
 /** Pull `src` (HOST[:PORT]/REPO[:TAG|@DIGEST]) into the layout `oci:DIR[:TAG]`. */
 export async function pullToLayout(
   src: string,
@@ -283,9 +278,9 @@ export async function pullToLayout(
     const tag = lref.tag ?? ref.tag ?? (ref.digest ? undefined : "latest");
     let bytes = 0;
 
-    const fill = async (target: string) => {
-      const blobDir = `${target}/blobs`;
-      for (const m of manifests) await storeBlobBytes(blobDir, m.bytes);
+    const w = await beginLayoutWrite(dir);
+    try {
+      for (const m of manifests) await w.addBlobBytes(m.bytes);
       const list = [...blobs.values()].sort((a, b) => b.size - a.size);
       let next = 0;
       let failed: unknown;
@@ -293,7 +288,7 @@ export async function pullToLayout(
         while (next < list.length && failed === undefined) {
           const d = list[next++];
           try {
-            const n = await downloadBlob(client, repo, target, d, opts.silent === true);
+            const n = await downloadBlob(client, repo, w, d, opts.silent === true);
             bytes += n;
           } catch (e) {
             failed ??= e;
@@ -305,7 +300,8 @@ export async function pullToLayout(
       // a single image gets its platform in index.json (as shellfree writes layouts), from its config
       if (!isIndexMediaType(top.desc.mediaType) && !top.desc.platform && top.doc.config) {
         try {
-          const cfg = JSON.parse(await readFile(blobPath(target, top.doc.config.digest), "utf8")) as {
+          const at = await w.has(top.doc.config.digest);
+          const cfg = JSON.parse(await readFile(at ?? "", "utf8")) as {
             os?: string;
             architecture?: string;
             variant?: string;
@@ -336,27 +332,23 @@ export async function pullToLayout(
       if (attached) ann[ANNOTATION_SBOM_ATTESTATION] = attached.desc.digest;
       if (tag !== undefined) ann[ANNOTATION_REF_NAME] = tag;
       if (Object.keys(ann).length > 0) entry.annotations = ann;
-      let kept: Descriptor[] = [];
-      if ((await layoutDirState(target)) === "layout") {
-        const old = await readIndex(target);
-        kept = old.manifests.filter((d) =>
+      const refOf = (d: Descriptor) => d.annotations?.[ANNOTATION_REF_NAME] ?? "";
+      // under the layout's lock, from the index.json as it is then: other tags are kept
+      await w.commit((old): OciIndex => {
+        const kept = (old?.manifests ?? []).filter((d) =>
           tag === undefined
             ? d.digest !== entry.digest || d.annotations?.[ANNOTATION_REF_NAME] !== undefined
             : d.annotations?.[ANNOTATION_REF_NAME] !== tag,
         );
-      }
-      const refOf = (d: Descriptor) => d.annotations?.[ANNOTATION_REF_NAME] ?? "";
-      const index: OciIndex = {
-        schemaVersion: 2,
-        mediaType: MEDIA_OCI_INDEX,
-        manifests: [...kept, entry].sort((a, b) => refOf(a).localeCompare(refOf(b))),
-      };
-      await writeIndex(target, index);
-    };
-    if (state === "layout") {
-      await cleanTemps(`${dir}/blobs/sha256`); // left by killed pulls (older than an hour)
-      await fill(dir);
-    } else await writeDirAtomic(dir, fill);
+        return {
+          schemaVersion: 2,
+          mediaType: MEDIA_OCI_INDEX,
+          manifests: [...kept, entry].sort((a, b) => refOf(a).localeCompare(refOf(b))),
+        };
+      });
+    } finally {
+      await w.dispose();
+    }
     return {
       digest: top.desc.digest,
       mediaType: top.desc.mediaType,
@@ -375,17 +367,18 @@ export async function pullToLayout(
   }
 }
 
-/** Download one blob into the layout `dir` (skipped when present); returns bytes downloaded. */
+/** Download one blob into the write's stage (skipped when the layout has it); returns bytes downloaded. */
 async function downloadBlob(
   client: RegistryClient,
   repo: string,
-  dir: string,
+  w: LayoutWrite,
   d: Descriptor,
   silent: boolean,
 ): Promise<number> {
-  if (await exists(blobPath(dir, d.digest))) return 0;
+  if (await w.has(d.digest)) return 0;
   const short = d.digest.slice(7, 19);
   const base = Number(process.env.SHELLFREE_RETRY_BASE_MS ?? 200);
+  const budget = new RetryBudget();
   for (let attempt = 1; ; attempt++) {
     const bar = !silent && d.size >= 1 << 20 ? progress(`pull ${short}`, d.size, "bytes") : undefined;
     try {
@@ -406,21 +399,30 @@ async function downloadBlob(
           )
         : res;
       if (counted !== res) res.on("error", (e) => counted.destroy(e));
-      await writeBlobStream(dir, counted, d.digest, d.size);
+      await writeBlobStream(w.stage, counted, d.digest, d.size);
       if (bar) bar.done(`downloaded ${humanBytes(d.size)}`);
       else if (!silent) info(`pull ${short}: downloaded ${humanBytes(d.size)}`);
       return d.size;
     } catch (e) {
       const code = (e as { code?: string }).code;
       const retriable = isTransientError(e) || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE";
-      if (!retriable || attempt >= 4) {
+      const delay = base * 2 ** (attempt - 1);
+      const stalled = (e as { stalled?: boolean }).stalled === true;
+      if (!retriable || !budget.another(stalled, delay) || attempt >= 4) {
         if (e instanceof OciError) throw e;
-        throw client.error("E_NETWORK", `get blob ${d.digest} from ${repo}: ${(e as Error).message}`, {
-          cause: e,
-        });
+        throw client.error(
+          stalled ? "E_TIMEOUT" : "E_NETWORK",
+          `get blob ${d.digest} from ${repo}: ${(e as Error).message}`,
+          {
+            cause: e,
+            hint: stalled
+              ? "the registry accepted the request but did not answer in time; check it (or give more time with --timeout SECONDS)"
+              : undefined,
+          },
+        );
       }
       if (!silent) info(`retry: get blob ${d.digest}: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, base * 2 ** (attempt - 1)));
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 }

@@ -4,14 +4,13 @@
  */
 import {
   absPath,
+  duration as checkedDuration,
   execForm,
-  GO_DURATION,
   int,
   list,
   mapOf,
   type SpecDoc,
   scalarString,
-  str,
   stringMap,
   type YamlNode,
 } from "../check.ts";
@@ -67,8 +66,7 @@ export function parseConfig(doc: SpecDoc, node: YamlNode, field: string): Partia
 
 function parseHealthcheck(doc: SpecDoc, node: YamlNode, field: string): HealthcheckSpec {
   const healthcheck: Partial<HealthcheckSpec> = {};
-  const duration = (value: YamlNode, at: string) =>
-    str(doc, value, at, GO_DURATION, "a duration such as 10s or 1m30s");
+  const duration = (value: YamlNode, at: string) => checkedDuration(doc, value, at);
   mapOf(doc, node, field, {
     test: (value, at) => {
       healthcheck.test = execForm(doc, value, at);

@@ -2,6 +2,7 @@
 import { rule as elfDeps } from "./elf-deps.ts";
 import { rule as entrypoint } from "./entrypoint.ts";
 import { rule as healthcheck } from "./healthcheck.ts";
+import { rule as layerPathEscape } from "./layer-path-escape.ts";
 import { rule as noPackageManager } from "./no-package-manager.ts";
 import { rule as noSetuid } from "./no-setuid.ts";
 import { rule as noShell } from "./no-shell.ts";
@@ -16,6 +17,7 @@ import { rule as wastedBytes } from "./wasted-bytes.ts";
 import { rule as worldWritable } from "./world-writable.ts";
 
 export const RULES: Rule[] = [
+  layerPathEscape,
   noShell,
   unusedInterpreter,
   noPackageManager,

@@ -287,7 +287,8 @@ test("one architecture (the default): push makes the attached SBOMs an OCI 1.1 r
     const spdx = await fetch(`http://${reg.host}/v2/distroless/single/blobs/${att.statements[0].digest}`);
     assert.deepEqual(
       (JSON.parse(await spdx.text()) as { predicate: unknown }).predicate,
-      JSON.parse(await readFile(`${layout}.spdx.json`, "utf8")),
+      // the SBOM file beside a tagged layout names its tag (docs: builder/sbom/output.ts)
+      JSON.parse(await readFile(`${layout}.1.0.spdx.json`, "utf8")),
     );
 
     // pushing again: the referrers index keeps one descriptor

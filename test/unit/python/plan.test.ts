@@ -233,7 +233,7 @@ describe("resolving and installing Python dependencies", () => {
             },
             { target: amd64, cacheDir: cache("t"), env: noConfig, net: { timeoutMs: 200, attempts: 2 } },
           ),
-        /GET http:\/\/127\.0\.0\.1:\d+\/simple\/sfdemo\/ failed after 2 attempts: .*no answer within 200 ms/,
+        /GET http:\/\/127\.0\.0\.1:\d+\/simple\/sfdemo\/ failed after 2 attempts: 127\.0\.0\.1:\d+: no answer to GET \/simple\/sfdemo\/ within 200 ms/,
       );
       assert.ok(Date.now() - started < 5000);
     } finally {
