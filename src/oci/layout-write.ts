@@ -11,11 +11,14 @@
  *   index.json is read again, the staged blobs are moved in, the new index is computed from
  *   the current one (other tags kept), every blob it needs is checked to be there, index.json
  *   is replaced atomically, and blobs nothing refers to any more are removed.
+ * A blob the layout already has is hard-linked into the stage when the writer asks for it
+ * (`has`), so the staged write holds everything it needs and no other writer's clean-up can take
+ * a blob away between that check and the commit.
  * If anything fails before index.json is replaced, the blobs this write added are removed
  * again: the layout is as it was. Temps of dead writers (in DIR, DIR/blobs/sha256 and beside
  * DIR) are removed on the way.
  */
-import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { cleanTemps, TEMP_PREFIX, tempPathFor, writeFileAtomic } from "../util/atomic.ts";
 import { withLock } from "../util/lock.ts";
@@ -159,9 +162,25 @@ export async function beginLayoutWrite(dir: string): Promise<LayoutWrite> {
   const stageBlobs = join(stage, "blobs");
   let done = false;
 
+  /**
+   * A blob the layout already has is hard-linked into the stage: the write then holds every
+   * blob it needs itself, so another writer's clean-up (of blobs its index no longer needs, or
+   * of its own blobs on a failure) between this check and the commit cannot take it away.
+   */
   const has = async (digest: string): Promise<string | undefined> => {
-    for (const p of [blobPath(dir, digest), blobStorePath(stageBlobs, digest)]) if (await exists(p)) return p;
-    return undefined;
+    const staged = blobStorePath(stageBlobs, digest);
+    if (await exists(staged)) return staged;
+    const inLayout = blobPath(dir, digest);
+    try {
+      await link(inLayout, staged);
+      return staged;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return undefined;
+      if (code === "EEXIST") return staged;
+      // no hard links here (another file system, EPERM, EMLINK): the layout's copy as it is
+      return (await exists(inLayout)) ? inLayout : undefined;
+    }
   };
 
   /** Move the staged blobs into the layout; returns the paths it added. */

@@ -97,7 +97,11 @@ describe("concurrent writers of one layout", () => {
         ),
       );
       assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
-      assert.equal(r.stdout, "");
+      // under --json, stdout is the error as a JSON document (and nothing else)
+      const doc = JSON.parse(r.stdout) as { error: { code: string; message: string; exitCode: number } };
+      assert.equal(doc.error.code, "E_BUSY");
+      assert.equal(doc.error.exitCode, 1);
+      assert.equal(`shellfree: ${doc.error.message}`, errs[0]);
     }
     assertSameTree(before, await snapshotTree(dir, (p) => p.endsWith(".yaml")), "layout and SBOMs");
   });
