@@ -4,11 +4,11 @@
  * configuration (/etc/shellfree/init.json) is in the config layer.
  */
 import { INIT_BINARY_PATH, InitBinaryMissing, readInitBinary } from "../init/index.ts";
-import { cachedLayer, LAYER_KEY_VERSION, sha256Hex } from "./cache.ts";
 import type { ArchContext, BuiltLayer } from "./context.ts";
 import { BuildError } from "./errors.ts";
+import { generatedStepLayer } from "./generated-step.ts";
 import type { LockedArch } from "./lock.ts";
-import { GeneratedLayer, type RootfsPlan } from "./rootfs.ts";
+import type { RootfsPlan } from "./rootfs.ts";
 
 /** What the lock, the SBOMs and the report say about the init of one architecture's image. */
 export interface InitBinaryFacts {
@@ -57,25 +57,8 @@ export async function initLayer(
   if (ctx.spec.init === undefined) return undefined;
   const { bytes, ...init } = initBinaryFor(ctx.arch);
   checkLockedInit(init, ctx.arch, opts.lock);
-  const key = sha256Hex(
-    JSON.stringify({
-      v: LAYER_KEY_VERSION,
-      kind: "init",
-      c: ctx.compression,
-      sde: ctx.sourceDateEpoch,
-      sha: init.sha256,
-    }),
-  );
-  const { layer, cached } = await cachedLayer(
-    ctx.cacheDir,
-    ctx.blobDir,
-    key,
-    async () => {
-      const gen = new GeneratedLayer(plan);
-      gen.file(INIT_BINARY_PATH, bytes, 0o755);
-      return gen.list();
-    },
-    { compression: ctx.compression, sourceDateEpoch: ctx.sourceDateEpoch },
+  const { layer, cached } = await generatedStepLayer(ctx, plan, "init", { sha: init.sha256 }, (gen) =>
+    gen.file(INIT_BINARY_PATH, bytes, 0o755),
   );
   return {
     layer: { name: "init", layer, cached, comment: `shellfree-init ${init.version} (sha256:${init.sha256})` },

@@ -20,10 +20,10 @@ import {
 } from "../python/index.ts";
 import type { Spec } from "../spec/index.ts";
 import { info } from "../util/progress.ts";
-import { cachedLayer, LAYER_KEY_VERSION, sha256Hex } from "./cache.ts";
 import type { ArchContext, BuiltLayer } from "./context.ts";
 import { BuildError } from "./errors.ts";
-import { GeneratedLayer, type RootfsPlan } from "./rootfs.ts";
+import { generatedStepLayer } from "./generated-step.ts";
+import type { RootfsPlan } from "./rootfs.ts";
 
 /** The CPython of an image: its python3.X-minimal package (the interpreter) and its version. */
 export interface ImageCPython {
@@ -112,31 +112,17 @@ export async function pythonDepsLayer(
   const r = await resolveWheels(ctx.spec, ctx.arch, ctx.packages, ctx.cacheDir, locked);
   if (!r) return undefined;
   const installed = await installWheels(r.wheels, r.target);
-  const key = sha256Hex(
-    JSON.stringify({
-      v: LAYER_KEY_VERSION,
-      kind: "python",
-      install: INSTALL_VERSION,
-      c: ctx.compression,
-      sde: ctx.sourceDateEpoch,
-      target: r.target,
-      wheels: r.wheels.map((w) => [w.file.filename, w.sha256]),
-    }),
-  );
-  const { layer, cached } = await cachedLayer(
-    ctx.cacheDir,
-    ctx.blobDir,
-    key,
-    async () => {
-      const gen = new GeneratedLayer(plan);
-      for (const d of installed) {
-        for (const dir of d.dirs) gen.dir(`/${dir}`, 0o755);
-        for (const f of d.files) gen.file(`/${f.path}`, f.data, f.mode);
-      }
-      return gen.list();
-    },
-    { compression: ctx.compression, sourceDateEpoch: ctx.sourceDateEpoch },
-  );
+  const content = {
+    install: INSTALL_VERSION,
+    target: r.target,
+    wheels: r.wheels.map((w) => [w.file.filename, w.sha256]),
+  };
+  const { layer, cached } = await generatedStepLayer(ctx, plan, "python", content, (gen) => {
+    for (const d of installed) {
+      for (const dir of d.dirs) gen.dir(`/${dir}`, 0o755);
+      for (const f of d.files) gen.file(`/${f.path}`, f.data, f.mode);
+    }
+  });
   info(
     `${ctx.arch}: python: ${installed.length} wheels installed (${installed.map((d) => `${d.displayName} ${d.version}`).join(", ")})`,
   );

@@ -1,10 +1,10 @@
 /** The Node.js runtime (`runtime.node`): the official binary at /usr/local/bin/node, one layer. */
 
-import { cachedLayer, LAYER_KEY_VERSION, sha256Hex } from "./cache.ts";
 import type { ArchContext, BuiltLayer } from "./context.ts";
+import { generatedStepLayer } from "./generated-step.ts";
 import type { LockedArch } from "./lock.ts";
 import { fetchNodeRuntime, type NodeRuntime, nodeArch } from "./noderuntime.ts";
-import { GeneratedLayer, type RootfsPlan } from "./rootfs.ts";
+import type { RootfsPlan } from "./rootfs.ts";
 
 export async function nodeRuntimeLayer(
   ctx: ArchContext,
@@ -23,25 +23,8 @@ export async function nodeRuntimeLayer(
     cacheDir: ctx.cacheDir,
     locked: opts.locked,
   });
-  const key = sha256Hex(
-    JSON.stringify({
-      v: LAYER_KEY_VERSION,
-      kind: "node",
-      c: ctx.compression,
-      sde: ctx.sourceDateEpoch,
-      sha: node.sha256,
-    }),
-  );
-  const { layer, cached } = await cachedLayer(
-    ctx.cacheDir,
-    ctx.blobDir,
-    key,
-    async () => {
-      const gen = new GeneratedLayer(plan);
-      gen.diskFile("/usr/local/bin/node", node.path, node.size, 0o755);
-      return gen.list();
-    },
-    { compression: ctx.compression, sourceDateEpoch: ctx.sourceDateEpoch },
+  const { layer, cached } = await generatedStepLayer(ctx, plan, "node", { sha: node.sha256 }, (gen) =>
+    gen.diskFile("/usr/local/bin/node", node.path, node.size, 0o755),
   );
   return {
     layer: { name: "runtime", layer, cached, comment: `Node.js ${node.version} (${node.packageName})` },

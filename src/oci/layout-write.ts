@@ -26,7 +26,7 @@ import { ANNOTATION_SBOM_ATTESTATION } from "./attest.ts";
 import { blobStorePath, importBlobFile, parseDigest, storeBlobBytes } from "./digest.ts";
 import { OciError } from "./errors.ts";
 import { type Descriptor, jsonBytes, type OciIndex, type OciManifest } from "./image.ts";
-import { blobPath, OCI_LAYOUT_FILE, parseIndex } from "./layout.ts";
+import { blobPath, OCI_LAYOUT_FILE, readIndex } from "./layout.ts";
 import { isIndexMediaType, isManifestMediaType, MEDIA_OCI_MANIFEST } from "./media.ts";
 
 /** The lock file of a layout, beside its index.json. */
@@ -217,7 +217,7 @@ export async function beginLayoutWrite(dir: string): Promise<LayoutWrite> {
       if (now === "other") {
         throw new OciError("E_TARGET", `${dir} is no longer an OCI image layout; refusing to write into it`);
       }
-      const old = now === "layout" ? await readLayoutIndex(dir) : undefined;
+      const old = now === "layout" ? await readIndex(dir) : undefined;
       const added = await moveIn();
       let index: OciIndex;
       try {
@@ -283,15 +283,4 @@ export async function beginLayoutWrite(dir: string): Promise<LayoutWrite> {
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
-}
-
-async function readLayoutIndex(dir: string): Promise<OciIndex> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, "index.json"), "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new OciError("E_LAYOUT", `${dir} is not an OCI image layout (index.json: ${code ?? String(e)})`);
-  }
-  return parseIndex(text, `${dir}/index.json`);
 }
