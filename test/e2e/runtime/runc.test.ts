@@ -123,7 +123,7 @@ shellfree:
       ["graceful-stop", true],
     ],
   );
-  assert.match(rep.results[0].message, /GET \/nope → 404/);
+  assert.match(rep.results[0].message, /GET http:\/\/127\.0\.0\.1:\d+\/nope → 404/);
 });
 
 test("failing expectations: readable diff and exit 3", async () => {
