@@ -32,6 +32,9 @@ export function wantsJson(argv: string[]): boolean {
   );
 }
 
+/** A command printed its JSON result (which says what failed): an error after it adds no second document. */
+let jsonResultWritten = false;
+
 /** The JSON document an error is under --json: `{"error": {code, message, hint?, exitCode}}`. */
 export function errorJson(code: string, message: string, exitCode: number, hint?: string): string {
   return `${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}), exitCode } }, null, 2)}\n`;
@@ -42,7 +45,8 @@ export function errorJson(code: string, message: string, exitCode: number, hint?
  * too; under --json stdout also gets the error as JSON (see `errorJson`).
  */
 export function fail(e: unknown): never {
-  const json = wantsJson(process.argv.slice(2));
+  // under --json stdout is one document: the command's result, else the error
+  const json = wantsJson(process.argv.slice(2)) && !jsonResultWritten;
   // no space, read-only, permissions: one line naming the path, never "internal error"
   e = environmentIoError(e) ?? e;
   if (isShellfreeError(e)) {
@@ -86,6 +90,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<unknown>
 
 /** Print a result to stdout: JSON when asked, text otherwise. */
 export function output(json: boolean, data: unknown, text: () => string): void {
+  if (json) jsonResultWritten = true;
   if (json) process.stdout.write(redactSecrets(`${JSON.stringify(data, null, 2)}\n`));
   else {
     const t = redactSecrets(text());

@@ -70,6 +70,9 @@ export function podmanRef(ref: string): string {
   }
 }
 
+/** The longest --runroot podman accepts. */
+const PODMAN_MAX_RUNROOT = 50;
+
 export class PodmanDriver implements Driver {
   readonly name: "podman" | "docker" = "podman";
   protected readonly ref: string;
@@ -92,7 +95,10 @@ export class PodmanDriver implements Driver {
   async prepare(): Promise<void> {
     if (this.imageId) return;
     // lowercase name: podman derives an image name from an oci: path and rejects upper case
-    this.dir = join(tmpdir(), `shellfree-podman-${randomBytes(6).toString("hex")}`);
+    // podman refuses a --runroot over 50 characters: a long TMPDIR falls back to /tmp
+    const name = `shellfree-podman-${randomBytes(6).toString("hex")}`;
+    const base = join(tmpdir(), name, "runroot").length <= PODMAN_MAX_RUNROOT ? tmpdir() : "/tmp";
+    this.dir = join(base, name);
     await mkdir(this.dir, { mode: 0o700 });
     this.global = [
       "--root",

@@ -1,4 +1,5 @@
 /** Shared bits of the runtime e2e tests. */
+import { mkdtempSync, rmSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { shellfree } from "../../helpers/cli.ts";
@@ -6,12 +7,30 @@ import { shellfree } from "../../helpers/cli.ts";
 export { CLI } from "../../helpers/cli.ts";
 export { freePort } from "../../helpers/net.ts";
 
-export const cli = (args: string[], timeoutMs = 240_000) =>
-  shellfree(args, { timeoutMs, env: { SHELLFREE_QUIET: "1" } });
+export const cli = (args: string[], timeoutMs = 240_000, env: Record<string, string> = {}) =>
+  shellfree(args, { timeoutMs, env: { SHELLFREE_QUIET: "1", ...env } });
 
-/** Work dirs a driver leaves under the temp dir (shellfree-runc-*, shellfree-podman-*, shellfree-files-*). */
-export async function driverDirs(prefix: string): Promise<Set<string>> {
-  return new Set((await readdir(tmpdir())).filter((n) => n.startsWith(prefix)));
+/**
+ * A temp dir of this test process only, removed when it exits: given to the CLI as TMPDIR, the
+ * drivers' work dirs land in it, so "nothing left behind" sees this file's runs and never those
+ * of a test file running beside it. `prefix` is a full path prefix: keep it short (podman refuses
+ * a runroot over 50 characters; "/tmp/p" + 6 gives exactly 50 with its work dir's name).
+ */
+export function privateTmp(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  process.on("exit", () => {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a leftover the test reported already
+    }
+  });
+  return dir;
+}
+
+/** Work dirs a driver leaves in `where` (shellfree-runc-*, shellfree-podman-*, shellfree-files-*). */
+export async function driverDirs(prefix: string, where: string = tmpdir()): Promise<Set<string>> {
+  return new Set((await readdir(where)).filter((n) => n.startsWith(prefix)));
 }
 
 /** Mount points under the temp dir whose path contains `needle`. */

@@ -10,8 +10,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { CHECK_NAMES, dockerEngine } from "../../../src/runtime/index.ts";
-import { cli, driverDirs, freePort, processesWithEnv, structureYaml } from "./common.ts";
+import {
+  driverDirs,
+  freePort,
+  privateTmp,
+  processesWithEnv,
+  cli as runtimeCli,
+  structureYaml,
+} from "./common.ts";
 import { makeNodeImage } from "./node-image.ts";
+
+// this file's CLI runs keep their work dirs in a temp dir of their own (see privateTmp)
+const TMP = privateTmp("/tmp/p");
+const cli = (args: string[], timeoutMs?: number) => runtimeCli(args, timeoutMs, { TMPDIR: TMP });
 
 let dir: string;
 let port: number;
@@ -19,7 +30,7 @@ let ref: string;
 let before0: Set<string>;
 
 before(async () => {
-  before0 = await driverDirs("shellfree-podman-");
+  before0 = await driverDirs("shellfree-podman-", TMP);
   dir = await mkdtemp(join(tmpdir(), "sf-e2e-podman-"));
   port = await freePort();
   ref = (await makeNodeImage(join(dir, "node"), { port, format: "oci-archive" })).ref;
@@ -29,7 +40,7 @@ after(async () => {
 });
 
 async function assertNothingLeft(): Promise<void> {
-  const left = [...(await driverDirs("shellfree-podman-"))].filter((d) => !before0.has(d));
+  const left = [...(await driverDirs("shellfree-podman-", TMP))].filter((d) => !before0.has(d));
   assert.deepEqual(left, [], "the private podman storage is removed");
   assert.deepEqual(await processesWithEnv(`PORT=${port}`), [], "no container process left running");
 }

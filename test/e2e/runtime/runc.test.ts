@@ -12,8 +12,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { CHECK_NAMES } from "../../../src/runtime/index.ts";
-import { CLI, cli, driverDirs, freePort, mountsWith, processesWithEnv, structureYaml } from "./common.ts";
+import {
+  CLI,
+  driverDirs,
+  freePort,
+  mountsWith,
+  privateTmp,
+  processesWithEnv,
+  cli as runtimeCli,
+  structureYaml,
+} from "./common.ts";
 import { makeNodeImage } from "./node-image.ts";
+
+// this file's CLI runs keep their work dirs in a temp dir of their own (see privateTmp)
+const TMP = privateTmp(join(tmpdir(), "sf-runc-"));
+const cli = (args: string[], timeoutMs?: number) => runtimeCli(args, timeoutMs, { TMPDIR: TMP });
 
 let dir: string;
 let port: number;
@@ -21,7 +34,7 @@ let ref: string;
 let before0: Set<string>;
 
 before(async () => {
-  before0 = await driverDirs("shellfree-runc-");
+  before0 = await driverDirs("shellfree-runc-", TMP);
   dir = await mkdtemp(join(tmpdir(), "sf-e2e-runc-"));
   port = await freePort();
   ref = (await makeNodeImage(join(dir, "node"), { port })).ref;
@@ -31,7 +44,7 @@ after(async () => {
 });
 
 async function assertNothingLeft(): Promise<void> {
-  const now = await driverDirs("shellfree-runc-");
+  const now = await driverDirs("shellfree-runc-", TMP);
   const left = [...now].filter((d) => !before0.has(d));
   assert.deepEqual(left, [], "no runc work dir left behind");
   assert.deepEqual(
@@ -294,7 +307,7 @@ test("Ctrl-C removes the running container and its bundle", async () => {
     [CLI, "test", ref, "--driver", "runc", "--checks", "graceful-stop", "--stop-timeout", "60"],
     {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, SHELLFREE_QUIET: "1" },
+      env: { ...process.env, SHELLFREE_QUIET: "1", TMPDIR: TMP },
     },
   );
   let stderr = "";
