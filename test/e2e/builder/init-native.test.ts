@@ -378,7 +378,10 @@ config:
       });
       try {
         await until("/ready 200", 20_000, async () => (await get(healthPort, "/ready")) === 200);
-        assert.match(c.logs().stdout, /mini listening on \d+ as uid 1234567 gid 0/);
+        // the ready check connects as soon as mini listens, which may be just before it prints
+        await until("mini's listening line", 10_000, async () =>
+          /mini listening on \d+ as uid 1234567 gid 0/.test(c.logs().stdout),
+        );
         await c.signal("SIGUSR1"); // forwarded to the main process, which exits 42
         assert.equal(await c.exited, 42, c.logs().stderr);
         const lines = stderrLines(c);

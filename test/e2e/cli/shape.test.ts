@@ -406,10 +406,18 @@ describe("shellfree completion bash|zsh|fish, run by the shells", () => {
     const drive = (typed: string) => `
 zmodload zsh/zpty
 zpty z 'zsh -f -i'
-zpty -w z 'autoload -U compinit && compinit -u && source ${join(tmp, "c.zsh")}; PATH=${join(tmp, "bin")}:$PATH; PS1="> "'
+zpty -w z 'autoload -U compinit && compinit -u && source ${join(tmp, "c.zsh")}; PATH=${join(tmp, "bin")}:$PATH; p=RE; PS1="\${p}ADY> "'
+# wait for zle's prompt (its text is not in the echoed command line): from then on keys are
+# zle's, not echoed by the terminal; and zle takes them in order, so once "#END" is echoed the
+# TAB's completion is on the line
+out=""
+for i in {1..120}; do
+  while zpty -r -t z line 2>/dev/null; do out+="$line"; done
+  [[ $out == *'READY> '* ]] && break
+  sleep 0.25
+done
 zpty -w -n z $'${typed}\\t'
 zpty -w -n z $'\\C-e #END'
-# zle takes the keys in order: once "#END" is echoed, the TAB's completion is on the line
 out=""
 for i in {1..120}; do
   while zpty -r -t z line 2>/dev/null; do out+="$line"; done
