@@ -403,7 +403,7 @@ describe("shellfree completion bash|zsh|fish, run by the shells", () => {
   });
 
   test("zsh: TAB in an interactive zsh completes a subcommand and an option's choice", async () => {
-    const drive = (typed: string) => `
+    const drive = (typed: string, inserted: string) => `
 zmodload zsh/zpty
 zpty z 'zsh -f -i'
 zpty -w z 'autoload -U compinit && compinit -u && source ${join(tmp, "c.zsh")}; PATH=${join(tmp, "bin")}:$PATH; p=RE; PS1="\${p}ADY> "'
@@ -416,9 +416,16 @@ for i in {1..120}; do
   [[ $out == *'READY> '* ]] && break
   sleep 0.25
 done
-zpty -w -n z $'${typed}\\t'
-zpty -w -n z $'\\C-e #END'
 out=""
+zpty -w -n z $'${typed}\\t'
+# the completion may run programs, with the terminal back in cooked mode: keys typed meanwhile
+# would be echoed by it (a literal ^E). Type on once zle has inserted the completion.
+for i in {1..120}; do
+  while zpty -r -t z line 2>/dev/null; do out+="$line"; done
+  [[ $out == *'${inserted}'* ]] && break
+  sleep 0.25
+done
+zpty -w -n z $'\\C-e #END'
 for i in {1..120}; do
   while zpty -r -t z line 2>/dev/null; do out+="$line"; done
   [[ $out == *'#END'* ]] && break
@@ -435,9 +442,9 @@ print -r -- "$out"
       }
       return out;
     };
-    const sub = await run("zsh", ["-f", "-c", drive("shellfree debian ex")]);
+    const sub = await run("zsh", ["-f", "-c", drive("shellfree debian ex", "tract")]);
     assert.match(screen(sub.stdout), /shellfree debian extract #END/);
-    const choice = await run("zsh", ["-f", "-c", drive("shellfree build --compression zs")]);
+    const choice = await run("zsh", ["-f", "-c", drive("shellfree build --compression zs", "td")]);
     assert.match(screen(choice.stdout), /shellfree build --compression zstd #END/);
   });
 
