@@ -405,8 +405,9 @@ describe("shellfree completion bash|zsh|fish, run by the shells", () => {
   test("zsh: TAB in an interactive zsh completes a subcommand and an option's choice", async () => {
     const drive = (typed: string, inserted: string) => `
 zmodload zsh/zpty
-zpty z 'zsh -f -i'
+zpty z 'TERM=xterm zsh -f -i'
 zpty -w z 'autoload -U compinit && compinit -u && source ${join(tmp, "c.zsh")}; PATH=${join(tmp, "bin")}:$PATH; p=RE; PS1="\${p}ADY> "'
+# (TERM set as a user's terminal has it: without one zle redraws differently)
 # wait for zle's prompt (its text is not in the echoed command line): from then on keys are
 # zle's, not echoed by the terminal; and zle takes them in order, so once "#END" is echoed the
 # TAB's completion is on the line
