@@ -420,13 +420,13 @@ done
 out=""
 zpty -w -n z $'${typed}\\t'
 # the completion may run programs, with the terminal back in cooked mode: keys typed meanwhile
-# would be echoed by it (a literal ^E). Type on once zle has inserted the completion.
+# would be echoed by it. Type on once zle has inserted the completion, and only printable keys.
 for i in {1..120}; do
   while zpty -r -t z line 2>/dev/null; do out+="$line"; done
   [[ $out == *'${inserted}'* ]] && break
   sleep 0.25
 done
-zpty -w -n z $'\\C-e #END'
+zpty -w -n z '#END'
 for i in {1..120}; do
   while zpty -r -t z line 2>/dev/null; do out+="$line"; done
   [[ $out == *'#END'* ]] && break
