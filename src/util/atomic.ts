@@ -43,19 +43,11 @@ export function isDeadTemp(name: string, mtimeMs: number, now = Date.now()): boo
 
 /** Write `data` to `dest` atomically (temp + fsync + rename). */
 export async function writeFileAtomic(dest: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  await mkdir(dirname(dest), { recursive: true });
-  const tmp = tempPathFor(dest);
+  const staged = await stageFile(dest, data, mode);
   try {
-    const fh = await open(tmp, "wx", mode);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, dest);
+    await staged.commit();
   } catch (e) {
-    await rm(tmp, { force: true });
+    await staged.abort();
     throw e;
   }
 }
