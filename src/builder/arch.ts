@@ -4,6 +4,8 @@
  * shellfree-init, the Python wheels, the generated configuration, the spec's files, the bytecode
  * of every .py in them — and the image (config and manifest) on top.
  */
+import { join } from "node:path";
+import { ContentSpool } from "../debian/index.ts";
 import { type BuiltImage, buildImage, type Compression } from "../oci/index.ts";
 import type { Spec } from "../spec/index.ts";
 import { releaseMemory } from "../util/memory.ts";
@@ -70,11 +72,21 @@ export async function buildArch(spec: Spec, resolved: ResolvedArch, opts: ArchOp
     compression: opts.compression,
     sourceDateEpoch: opts.sourceDateEpoch,
   };
-  const fetched = await fetchPackages(arch, packages, opts.cacheDir);
-  const plan = planFor(ctx, fetched.infos);
-  for (const link of plan.danglingLinks)
-    warn(`${arch}: packages.drop-paths: the symlink ${link} now points at nothing`);
-  const layers: BuiltLayer[] = await packageLayers(ctx, plan, fetched);
+  // the packages' file contents go to a scratch file (unlinked, dropped once the package layers
+  // are written), not into memory
+  const spool = ContentSpool.create(join(opts.cacheDir, "build"));
+  let fetched: Awaited<ReturnType<typeof fetchPackages>>;
+  let plan: RootfsPlan;
+  let layers: BuiltLayer[];
+  try {
+    fetched = await fetchPackages(arch, packages, opts.cacheDir, spool);
+    plan = planFor(ctx, fetched.infos);
+    for (const link of plan.danglingLinks)
+      warn(`${arch}: packages.drop-paths: the symlink ${link} now points at nothing`);
+    layers = await packageLayers(ctx, plan, fetched, spool);
+  } finally {
+    spool.close();
+  }
   const runtime = await nodeRuntimeLayer(ctx, plan, {
     version: opts.nodeVersion,
     locked: opts.lock?.lock.architectures[arch]?.node,

@@ -8,7 +8,14 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DEB_READER_VERSION, type DebContents, type DebEntry, readDeb } from "../debian/index.ts";
+import {
+  type ContentSpool,
+  DEB_READER_VERSION,
+  type DebContents,
+  type DebEntry,
+  entryContent,
+  readDeb,
+} from "../debian/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { type AltInstall, parseAlternatives } from "./alternatives.ts";
 import { isCaCertificate } from "./cacerts.ts";
@@ -96,12 +103,18 @@ export function debInfoFromContents(c: DebContents, debSha256: string, pkgName?:
     };
     if (e.linkTarget !== undefined) out.linkTarget = e.linkTarget;
     if (e.type === "file") {
-      const data = e.data ?? new Uint8Array();
+      // (the content is read only when needed: from a spool it is read back from disk)
+      let data: Uint8Array | undefined;
+      const content = () => {
+        data ??= entryContent(c, e);
+        return data;
+      };
+      const size = e.data ? e.data.length : c.spool && e.at !== undefined ? e.size : 0;
       // (a listed file of the wrong size is hashed: its listed sum would be wrong anyway)
       const known = listed.get(e.path);
       out.md5 =
-        known !== undefined && e.size === data.length ? known : createHash("md5").update(data).digest("hex");
-      if (isExtract(e.path)) extracts[e.path] = Buffer.from(data).toString("base64");
+        known !== undefined && e.size === size ? known : createHash("md5").update(content()).digest("hex");
+      if (isExtract(e.path)) extracts[e.path] = Buffer.from(content()).toString("base64");
     }
     return out;
   });
@@ -124,13 +137,15 @@ function infoPath(cacheDir: string, sha256: string): string {
 
 /**
  * DebInfo for the .deb at `path` (whose SHA256 the archive verified): from the cache, or by
- * reading the .deb — then the full contents are returned too, for the layer writer to use.
+ * reading the .deb — then the full contents are returned too, for the layer writer to use
+ * (the files' bytes in `spool` when given, else in memory).
  */
 export async function loadDebInfo(
   path: string,
   sha256: string,
   cacheDir: string,
   pkgName?: string,
+  spool?: ContentSpool,
 ): Promise<{ info: DebInfo; contents?: DebContents }> {
   const p = infoPath(cacheDir, sha256);
   try {
@@ -139,7 +154,7 @@ export async function loadDebInfo(
   } catch {
     // not cached (or unreadable): read the .deb
   }
-  const contents = await readDeb(path);
+  const contents = await readDeb(path, { spool });
   const info = debInfoFromContents(contents, sha256, pkgName);
   await writeFileAtomic(p, JSON.stringify(info));
   return { info, contents };

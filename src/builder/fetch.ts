@@ -2,10 +2,11 @@
  * Download and read an architecture's packages in one pipeline: each .deb is read (xz in worker
  * threads, several at once) as soon as it is in the cache, while the others still download.
  * Package metadata is cached by the .deb's SHA256 (debinfo.ts); contents are kept only for the
- * packages read now (the package layers take them, or read the others when they need them).
+ * packages read now (the package layers take them, or read the others when they need them),
+ * in the build's spool file, not in memory.
  */
 import { availableParallelism } from "node:os";
-import { type BinaryPackage, type DebContents, fetchDeb } from "../debian/index.ts";
+import { type BinaryPackage, type ContentSpool, type DebContents, fetchDeb } from "../debian/index.ts";
 import { sweepTemps } from "../util/atomic.ts";
 import { info, progress } from "../util/progress.ts";
 import { type DebInfo, loadDebInfo } from "./debinfo.ts";
@@ -25,10 +26,12 @@ export function readConcurrency(): number {
   return Math.min(4, Math.max(2, availableParallelism()));
 }
 
+/** `spool`: where the contents of the packages read are written (else they are held in memory). */
 export async function fetchPackages(
   arch: string,
   packages: BinaryPackage[],
   cacheDir: string,
+  spool?: ContentSpool,
 ): Promise<FetchedPackages> {
   await sweepTemps(cacheDir);
   const download = limiter(8);
@@ -39,7 +42,7 @@ export async function fetchPackages(
   const loaded = await Promise.all(
     packages.map(async (pkg) => {
       const deb = await download(() => fetchDeb(pkg, cacheDir));
-      const read = await cpu(pkg.size, () => loadDebInfo(deb.path, pkg.sha256, cacheDir, pkg.name));
+      const read = await cpu(pkg.size, () => loadDebInfo(deb.path, pkg.sha256, cacheDir, pkg.name, spool));
       bar.tick(1, pkg.name);
       return { deb, read };
     }),

@@ -4,13 +4,13 @@
  * a warm build reuses it without reading a single package. The groups' layers are written
  * concurrently: one's tar is made while the other's chunks are being compressed.
  */
-import { type DebContents, readDebs } from "../debian/index.ts";
+import { type ContentSpool, type DebContents, readDebs } from "../debian/index.ts";
 import { trace, warn } from "../util/progress.ts";
 import { cachedLayer, LAYER_KEY_VERSION, sha256Hex } from "./cache.ts";
 import type { ArchContext, BuiltLayer } from "./context.ts";
 import { BuildError } from "./errors.ts";
 import { type FetchedPackages, readConcurrency } from "./fetch.ts";
-import { packageLayerEntries, type RootfsPlan } from "./rootfs.ts";
+import { type FileContent, packageLayerEntries, type RootfsPlan } from "./rootfs.ts";
 
 interface PackageGroup {
   name: string;
@@ -35,10 +35,12 @@ function packageGroups(ctx: ArchContext): PackageGroup[] {
   ].filter((group) => group.packages.length > 0);
 }
 
+/** `spool`: where packages not read yet are read into (else into memory). */
 export async function packageLayers(
   ctx: ArchContext,
   plan: RootfsPlan,
   fetched: FetchedPackages,
+  spool?: ContentSpool,
 ): Promise<BuiltLayer[]> {
   const closureKey = ctx.packages
     .map((p) => p.sha256)
@@ -65,7 +67,7 @@ export async function packageLayers(
         ctx.cacheDir,
         ctx.blobDir,
         key,
-        () => groupEntries(group, plan, fetched),
+        () => groupEntries(group, plan, fetched, spool),
         { compression: ctx.compression, sourceDateEpoch: ctx.sourceDateEpoch },
       );
       for (const name of group.packages) fetched.contents.delete(name);
@@ -78,9 +80,14 @@ export async function packageLayers(
 }
 
 /** A group's layer entries, with the file contents it needs (read now when not read yet). */
-async function groupEntries(group: PackageGroup, plan: RootfsPlan, fetched: FetchedPackages) {
-  const byPkg = new Map<string, Map<string, Uint8Array>>();
-  const contentOf = (pkg: string, debPath: string): Uint8Array => {
+async function groupEntries(
+  group: PackageGroup,
+  plan: RootfsPlan,
+  fetched: FetchedPackages,
+  spool: ContentSpool | undefined,
+) {
+  const byPkg = new Map<string, Map<string, FileContent>>();
+  const contentOf = (pkg: string, debPath: string): FileContent => {
     const data = byPkg.get(pkg)?.get(debPath);
     if (!data) throw new BuildError("E_BUILD", `${pkg}: /${debPath} has no content`);
     return data;
@@ -94,9 +101,17 @@ async function groupEntries(group: PackageGroup, plan: RootfsPlan, fetched: Fetc
     }
   }
   const take = (name: string, contents: DebContents) => {
-    const files = new Map<string, Uint8Array>();
-    for (const entry of contents.entries)
-      if (entry.type === "file") files.set(entry.path, entry.data ?? new Uint8Array());
+    const files = new Map<string, FileContent>();
+    const store = contents.spool;
+    for (const entry of contents.entries) {
+      if (entry.type !== "file") continue;
+      files.set(
+        entry.path,
+        store && entry.at !== undefined
+          ? { size: entry.size, content: { kind: "range", store, offset: entry.at } }
+          : (entry.data ?? new Uint8Array()),
+      );
+    }
     byPkg.set(name, files);
   };
   // contents read already are taken at once (another group may drop them when it is done);
@@ -109,7 +124,7 @@ async function groupEntries(group: PackageGroup, plan: RootfsPlan, fetched: Fetc
   }
   const read = await readDebs(
     unread.map((name) => fetched.debPaths.get(name) as string),
-    { concurrency: readConcurrency() },
+    { concurrency: readConcurrency(), spool },
   );
   for (const [i, name] of unread.entries()) take(name, read[i]);
   return packageLayerEntries(plan, new Set(group.packages), contentOf);

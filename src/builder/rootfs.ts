@@ -14,7 +14,7 @@
  * Then layers are assembled per group of packages, each with the directories above its files.
  */
 import { parseRelations } from "../debian/index.ts";
-import type { DirEntry, TreeEntry } from "../oci/index.ts";
+import type { DirEntry, TreeContent, TreeEntry } from "../oci/index.ts";
 import { globToRegExp } from "../util/globs.ts";
 import type { DebInfo, DebInfoEntry } from "./debinfo.ts";
 import { BuildError } from "./errors.ts";
@@ -365,8 +365,15 @@ function ancestors(path: string): string[] {
   return out;
 }
 
-/** Content lookup: the bytes of `debPath` in package `pkg`. */
-export type ContentOf = (pkg: string, debPath: string) => Uint8Array;
+/** A file's content: its bytes, or where the layer writer reads them (with their size). */
+export type FileContent = Uint8Array | { size: number; content: TreeContent };
+
+/** Content lookup: the content of `debPath` in package `pkg`. */
+export type ContentOf = (pkg: string, debPath: string) => FileContent;
+
+function fileContent(c: FileContent): { size: number; content: TreeContent } {
+  return c instanceof Uint8Array ? { size: c.length, content: { kind: "bytes", data: c } } : c;
+}
 
 /**
  * The entries of one layer made of `pkgs`: the files they own in the plan, plus every
@@ -387,13 +394,12 @@ export function packageLayerEntries(plan: RootfsPlan, pkgs: Set<string>, content
         if (t && t.type === "file" && pkgs.has(t.pkg)) return { ...base, type: "hardlink", target: t.path };
         if (t?.type !== "file")
           throw new BuildError("E_BUILD", `/${e.path}: hard link to missing /${e.target}`);
-        const data = contentOf(t.pkg, t.debPath);
-        return { ...base, type: "file", size: data.length, content: { kind: "bytes", data } };
+        return { ...base, type: "file", ...fileContent(contentOf(t.pkg, t.debPath)) };
       }
       default: {
-        const data = contentOf(e.pkg, e.debPath);
-        if (data.length !== e.size) throw new BuildError("E_BUILD", `/${e.path}: content size changed`);
-        return { ...base, type: "file", size: data.length, content: { kind: "bytes", data } };
+        const c = fileContent(contentOf(e.pkg, e.debPath));
+        if (c.size !== e.size) throw new BuildError("E_BUILD", `/${e.path}: content size changed`);
+        return { ...base, type: "file", ...c };
       }
     }
   };

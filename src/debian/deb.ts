@@ -13,6 +13,7 @@ import { errnoText } from "../errors.ts";
 import { writeDirAtomic } from "../util/atomic.ts";
 import { parseDeb822 } from "./deb822.ts";
 import { DebianError } from "./errors.ts";
+import type { ContentSpool } from "./spool.ts";
 import { nativeXz, XZ_SMALL, xzDecompress, xzNativeStream } from "./xz.ts";
 
 /**
@@ -34,8 +35,10 @@ export interface DebEntry {
   size: number;
   /** symlink: target as stored; hardlink: normalized path of the target entry */
   linkTarget?: string;
-  /** file content */
+  /** file content (read into memory) */
   data?: Uint8Array;
+  /** file content: its offset in the reader's spool (read with a spool) */
+  at?: number;
 }
 
 export interface DebContents {
@@ -46,6 +49,15 @@ export interface DebContents {
   /** md5sums, conffiles, postinst, ... by name */
   controlFiles: Map<string, Uint8Array>;
   entries: DebEntry[];
+  /** where the files' contents are when they were read with a spool (DebEntry.at) */
+  spool?: ContentSpool;
+}
+
+/** A file entry's content: in memory, or read back from the spool it was written to. */
+export function entryContent(c: DebContents, e: DebEntry): Uint8Array {
+  if (e.data) return e.data;
+  if (c.spool && e.at !== undefined) return e.size === 0 ? new Uint8Array() : c.spool.read(e.at, e.size);
+  return new Uint8Array();
 }
 
 export interface ArMember {
@@ -218,15 +230,39 @@ async function collect(
   return Buffer.concat(chunks, n);
 }
 
+/** An entry's bytes written to `spool` as they come (never held whole); returns their offset. */
+async function spoolEntry(body: AsyncIterable<Buffer>, size: number, where: string, spool: ContentSpool) {
+  const at = spool.reserve(size);
+  let n = 0;
+  for await (const c of body) {
+    if (n + c.length > size) bad(where, "tar entry longer than its header says");
+    spool.write(c, at + n);
+    n += c.length;
+  }
+  if (n !== size) bad(where, "truncated tar entry");
+  return at;
+}
+
 async function drain(body: AsyncIterable<Buffer>): Promise<void> {
   for await (const _ of body) {
     /* discard */
   }
 }
 
-/** Read a .deb: control fields and files, and every data entry (with contents unless data:false). */
-export async function readDeb(path: string, opts: { data?: boolean } = {}): Promise<DebContents> {
+export interface ReadDebOptions {
+  /** false: entries without contents */
+  data?: boolean;
+  /** write file contents here (DebEntry.at) instead of holding them in memory (DebEntry.data) */
+  spool?: ContentSpool;
+}
+
+/**
+ * Read a .deb: control fields and files, and every data entry (with contents unless data:false;
+ * in memory, or in `spool` when given).
+ */
+export async function readDeb(path: string, opts: ReadDebOptions = {}): Promise<DebContents> {
   const wantData = opts.data !== false;
+  const spool = wantData ? opts.spool : undefined;
   const members = await readArMembers(path);
   if (members[0]?.name !== "debian-binary") bad(path, "first ar member is not debian-binary");
   const fh = await open(path, "r");
@@ -282,7 +318,8 @@ export async function readDeb(path: string, opts: { data?: boolean } = {}): Prom
       case "contiguous-file": {
         const size = h.size ?? 0;
         e = { path: p, type: "file", ...base, size };
-        if (wantData) e.data = await collect(body, size, dwhere);
+        if (spool) e.at = await spoolEntry(body, size, dwhere, spool);
+        else if (wantData) e.data = await collect(body, size, dwhere);
         else await drain(body);
         break;
       }
@@ -313,7 +350,9 @@ export async function readDeb(path: string, opts: { data?: boolean } = {}): Prom
     entries.push(e);
     seen.set(p, e);
   });
-  return { control: paras[0], controlText, controlFiles, entries };
+  const out: DebContents = { control: paras[0], controlText, controlFiles, entries };
+  if (spool) out.spool = spool;
+  return out;
 }
 
 /**
@@ -381,7 +420,7 @@ export async function extractDeb(path: string, outDir: string): Promise<DebConte
  */
 export async function readDebs(
   paths: string[],
-  opts: { data?: boolean; concurrency?: number } = {},
+  opts: ReadDebOptions & { concurrency?: number } = {},
 ): Promise<DebContents[]> {
   const out: DebContents[] = new Array(paths.length);
   let next = 0;

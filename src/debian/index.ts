@@ -9,6 +9,7 @@ export * from "./relation.ts";
 export * from "./release.ts";
 export * from "./resolve.ts";
 export * from "./sources.ts";
+export * from "./spool.ts";
 export type * from "./types.ts";
 export * from "./version.ts";
 export * from "./xz.ts";

@@ -219,7 +219,8 @@ function* parsedFrames(p: ParsedIndex): Generator<Buffer> {
 }
 
 export async function writeParsed(path: string, p: ParsedIndex): Promise<void> {
-  await writeStreamAtomic(path, Readable.from(parsedFrames(p)));
+  // (one frame at a time: the serialized columns are never all held at once)
+  await writeStreamAtomic(path, Readable.from(parsedFrames(p), { highWaterMark: 1 }));
 }
 
 export async function readParsed(path: string): Promise<ParsedIndex | null> {

@@ -99,53 +99,97 @@ function gzipMember(data: Uint8Array, level: number): Promise<Buffer> {
 }
 
 /**
+ * Compression jobs in flight in this process, over every stream (layers are written
+ * concurrently): one per core and one more keep the cores busy; more would only hold more
+ * buffers. Waiters are served in order.
+ */
+const JOBS = Math.max(2, availableParallelism()) + 1;
+let jobsRunning = 0;
+const jobWaiters: Array<() => void> = [];
+function acquireJob(): Promise<void> | undefined {
+  if (jobsRunning < JOBS) {
+    jobsRunning++;
+    return undefined;
+  }
+  return new Promise((resolve) => jobWaiters.push(resolve));
+}
+function releaseJob(): void {
+  const next = jobWaiters.shift();
+  if (next)
+    next(); // (the slot passes to it)
+  else jobsRunning--;
+}
+
+/**
+ * Input slices, reused once compressed (shared by every stream): a few buffers for the whole
+ * build, not one per chunk (freed large buffers leave the C heap fragmented and the process
+ * larger).
+ */
+const slicePool = new Map<number, Buffer[]>();
+function takeSlice(size: number): Buffer {
+  return slicePool.get(size)?.pop() ?? Buffer.allocUnsafe(size);
+}
+function returnSlice(b: Buffer): void {
+  let pool = slicePool.get(b.length);
+  if (!pool) slicePool.set(b.length, (pool = []));
+  if (pool.length < JOBS + 2) pool.push(b);
+}
+
+/**
  * Cut a byte stream at fixed offsets (every `chunkSize` bytes, whatever the input chunking),
- * compress the slices concurrently with `compress` (at most `parallel` in flight) and emit the
- * results in order. `compress` must be done with its input when its promise settles (the
- * slice's buffer is then reused). Deterministic: depends only on the input bytes and `chunkSize`.
+ * compress the slices concurrently with `compress` (at most `parallel` of this stream in flight,
+ * and at most JOBS of the whole process) and emit the results in order. `compress` must be done
+ * with its input when its promise settles (the slice's buffer is then reused). Deterministic:
+ * depends only on the input bytes and `chunkSize`.
  */
 export async function* parallelChunks(
   source: AsyncIterable<Uint8Array>,
   compress: (slice: Uint8Array) => Promise<Buffer>,
   chunkSize: number,
-  parallel = Math.max(2, availableParallelism()) + 1,
+  parallel = JOBS,
 ): AsyncGenerator<Buffer> {
   const pending: Promise<Buffer>[] = [];
-  // Input slices are reused once compressed: a few buffers for the whole stream, not one per
-  // chunk (freed large buffers leave the C heap fragmented and the process larger).
-  const free: Buffer[] = [];
-  const fresh = () => free.pop() ?? Buffer.allocUnsafe(chunkSize);
-  const submit = (b: Buffer) => {
+  /** compress `b` (a slice of the pooled `owner`) */
+  const submit = async (b: Buffer, owner: Buffer) => {
+    const wait = acquireJob();
+    if (wait) await wait;
     const p = compress(b);
     p.then(
       () => {
-        if (b.length === chunkSize) free.push(b);
+        releaseJob();
+        returnSlice(owner);
       },
-      () => {}, // (a failure is handled when awaited in order)
+      () => releaseJob(), // (a failure is handled when awaited in order)
     );
     pending.push(p);
   };
-  let buf = fresh();
+  let buf = takeSlice(chunkSize);
   let fill = 0;
   let total = 0;
-  for await (const c of source) {
-    let off = 0;
-    total += c.length;
-    while (off < c.length) {
-      const n = Math.min(chunkSize - fill, c.length - off);
-      buf.set(c.subarray(off, off + n), fill);
-      fill += n;
-      off += n;
-      if (fill === chunkSize) {
-        submit(buf);
-        buf = fresh();
-        fill = 0;
-        while (pending.length >= parallel) yield await (pending.shift() as Promise<Buffer>);
+  try {
+    for await (const c of source) {
+      let off = 0;
+      total += c.length;
+      while (off < c.length) {
+        const n = Math.min(chunkSize - fill, c.length - off);
+        buf.set(c.subarray(off, off + n), fill);
+        fill += n;
+        off += n;
+        if (fill === chunkSize) {
+          while (pending.length >= parallel) yield await (pending.shift() as Promise<Buffer>);
+          await submit(buf, buf);
+          buf = takeSlice(chunkSize);
+          fill = 0;
+        }
       }
     }
+    if (fill > 0 || total === 0) await submit(buf.subarray(0, fill), buf);
+    else returnSlice(buf);
+    while (pending.length > 0) yield await (pending.shift() as Promise<Buffer>);
+  } finally {
+    // (on an early end, what is still in flight settles on its own and frees its slot)
+    for (const p of pending) p.catch(() => {});
   }
-  if (fill > 0 || total === 0) submit(buf.subarray(0, fill));
-  while (pending.length > 0) yield await (pending.shift() as Promise<Buffer>);
 }
 
 /** Concatenated gzip members of fixed-size input slices (RFC 1952 multi-member), in parallel. */

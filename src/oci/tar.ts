@@ -292,6 +292,21 @@ async function* fileContent(e: TarFileEntry): AsyncGenerator<Uint8Array> {
     if (e.content.data.length > 0) yield e.content.data;
     return;
   }
+  if (e.content.kind === "range") {
+    const { store, offset } = e.content;
+    for (let done = 0; done < e.size; ) {
+      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, e.size - done));
+      const n = store.readInto(buf, offset + done, buf.length);
+      if (n !== buf.length)
+        throw new OciError(
+          "E_LAYER_CONTENT",
+          `/${e.path}: content has ${done + n} bytes, expected ${e.size}`,
+        );
+      done += n;
+      yield buf;
+    }
+    return;
+  }
   if (e.content.kind === "stream") {
     let n = 0;
     for await (const c of e.content.open()) {

@@ -7,7 +7,15 @@ export type TreeContent =
   /** bytes held in memory */
   | { kind: "bytes"; data: Uint8Array }
   /** a file on the local disk (e.g. a staged or cached file), read when the layer is written */
-  | { kind: "file"; path: string };
+  | { kind: "file"; path: string }
+  /** the entry's `size` bytes at `offset` of a store (e.g. a build's spool of package contents) */
+  | { kind: "range"; store: RangeStore; offset: number };
+
+/** Somewhere bytes are read from by position (synchronously: a local file, the page cache). */
+export interface RangeStore {
+  /** read up to `length` bytes at `position` into `buf` from its start; returns the count read */
+  readInto(buf: Uint8Array, position: number, length: number): number;
+}
 
 interface EntryBase {
   path: string;

@@ -16,9 +16,16 @@ const tty = () => process.stderr.isTTY === true && process.env.CI !== "true";
  * With SHELLFREE_TRACE=1, info lines and `trace` lines start with the seconds since start-up
  * and the process's resident memory.
  */
-const tracing = process.env.SHELLFREE_TRACE === "1";
-const stamp = () =>
-  tracing ? `[${(performance.now() / 1000).toFixed(3)}s ${process.memoryUsage.rss() >> 20} MB] ` : "";
+const tracing = process.env.SHELLFREE_TRACE === "1" || process.env.SHELLFREE_TRACE === "memory";
+const tracingMemory = process.env.SHELLFREE_TRACE === "memory";
+const stamp = () => {
+  if (tracingMemory) {
+    const m = process.memoryUsage();
+    const peak = process.resourceUsage().maxRSS >> 10;
+    return `[${(performance.now() / 1000).toFixed(3)}s rss ${m.rss >> 20} (peak ${peak}) heap ${m.heapUsed >> 20}/${m.heapTotal >> 20} ext ${m.external >> 20} ab ${m.arrayBuffers >> 20} MB] `;
+  }
+  return tracing ? `[${(performance.now() / 1000).toFixed(3)}s ${process.memoryUsage.rss() >> 20} MB] ` : "";
+};
 
 /** One informational line on stderr. */
 export function info(message: string): void {
