@@ -19,7 +19,6 @@ import { lineOfField, type Spec } from "../spec/index.ts";
 import { sweepTemps } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
 import { ioError, ioErrorUnder } from "../util/io-error.ts";
-import { preferSmallHeap } from "../util/memory.ts";
 import { type ArchWork, buildArch } from "./arch.ts";
 import { layerBlobDir } from "./cache.ts";
 import { BuildError } from "./errors.ts";
@@ -48,7 +47,6 @@ export interface BuildOptions extends ArchiveSettings {
 
 /** Build the spec's image(s) and write the output. */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
-  preferSmallHeap(); // (a build allocates in bursts: see memory.ts)
   const cacheDir = resolvePath(opts.cacheDir ?? defaultCacheDir());
   try {
     return await buildImages(opts);

@@ -14,6 +14,8 @@ import { INDEX_FORMAT, NCOLS, type ParsedIndex } from "./packages-index.ts";
 import type { AptSource, BinaryPackage } from "./types.ts";
 
 const C_ARCH = 2;
+/** Blocks of a column kept split at once (see LoadedIndex.get). */
+const SPLIT_BLOCKS_KEPT = 16;
 
 /**
  * One loaded index: its columns are split on first use (a resolver reads a few columns of every
@@ -27,6 +29,8 @@ export class LoadedIndex {
   readonly #parts: string[][];
   /** per column, per block: the block's values, split on first use */
   readonly #split: Array<Array<string[] | undefined>>;
+  /** per column, the blocks split, oldest first */
+  readonly #recent: number[][] = Array.from({ length: NCOLS }, () => []);
   /** index of the first package of each block, and one past the last */
   readonly #blockStart: Int32Array;
   /** the block of each package */
@@ -62,6 +66,12 @@ export class LoadedIndex {
     if (!vals) {
       vals = this.#parts[i][b].split("\0");
       blocks[b] = vals;
+      // only the blocks used last stay split: a scan over every package (the resolver's
+      // first-mention order reads nine columns of most of the archive) would otherwise keep
+      // every value of those columns as a string of its own
+      const recent = this.#recent[i];
+      recent.push(b);
+      if (recent.length > SPLIT_BLOCKS_KEPT) blocks[recent.shift() as number] = undefined;
     }
     return vals[k - this.#blockStart[b]];
   }

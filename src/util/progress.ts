@@ -3,6 +3,7 @@
  * Results go to stdout, never here. Silenced by SHELLFREE_QUIET=1 or `setQuiet(true)`. Every
  * line has the secrets this process knows redacted.
  */
+import { PerformanceObserver } from "node:perf_hooks";
 import { redactSecrets } from "./secrets.ts";
 
 let quiet = process.env.SHELLFREE_QUIET === "1";
@@ -18,11 +19,18 @@ const tty = () => process.stderr.isTTY === true && process.env.CI !== "true";
  */
 const tracing = process.env.SHELLFREE_TRACE === "1" || process.env.SHELLFREE_TRACE === "memory";
 const tracingMemory = process.env.SHELLFREE_TRACE === "memory";
+/** with SHELLFREE_TRACE=memory: milliseconds spent in the garbage collector so far */
+let gcMs = 0;
+if (tracingMemory) {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  }).observe({ entryTypes: ["gc"] });
+}
 const stamp = () => {
   if (tracingMemory) {
     const m = process.memoryUsage();
     const peak = process.resourceUsage().maxRSS >> 10;
-    return `[${(performance.now() / 1000).toFixed(3)}s rss ${m.rss >> 20} (peak ${peak}) heap ${m.heapUsed >> 20}/${m.heapTotal >> 20} ext ${m.external >> 20} ab ${m.arrayBuffers >> 20} MB] `;
+    return `[${(performance.now() / 1000).toFixed(3)}s rss ${m.rss >> 20} (peak ${peak}) gc ${Math.round(gcMs)}ms heap ${m.heapUsed >> 20}/${m.heapTotal >> 20} ext ${m.external >> 20} ab ${m.arrayBuffers >> 20} MB] `;
   }
   return tracing ? `[${(performance.now() / 1000).toFixed(3)}s ${process.memoryUsage.rss() >> 20} MB] ` : "";
 };
