@@ -31,6 +31,9 @@ fi
 measure() { # measure OUT_PREFIX cmd...
   local prefix="$1"; shift
   local t0 t1
+  # (dirty pages a previous run left, mmdebstrap's 200+ MB rootfs above all, are written back
+  # first: their writeback would otherwise slow down whichever run comes next)
+  sync
   t0=$(date +%s.%N)
   /usr/bin/time -v -o "$WORK/$prefix.time" "$@" >"$WORK/$prefix.out" 2>"$WORK/$prefix.err" || {
     echo "bench/build.sh: failed: $*" >&2; tail -n 20 "$WORK/$prefix.err" >&2; exit 1; }

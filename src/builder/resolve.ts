@@ -7,7 +7,6 @@
 import { readFile, stat } from "node:fs/promises";
 import {
   type AptSource,
-  type ArchiveOptions,
   type BinaryPackage,
   configuredSources,
   debCachePath,
@@ -26,7 +25,7 @@ import {
 } from "../spec/index.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
-import { releaseMemory, smallHeap } from "../util/memory.ts";
+import { releaseMemory } from "../util/memory.ts";
 import { info, trace } from "../util/progress.ts";
 import { resolutionFile, sha256Hex } from "./cache.ts";
 import { BuildError } from "./errors.ts";
@@ -179,22 +178,6 @@ export async function resolveArch(
     return { arch, packages: hit.packages, excluded: hit.excluded, releaseDate: releases[0].date };
   }
   info(`${arch}: loading package indices (${src.map((x) => x.suite).join(", ")})`);
-  // (a burst of allocation: see memory.ts; back to normal once the result is plain data)
-  smallHeap(true);
-  try {
-    return await resolveWithIndices(spec, arch, archive, cacheFile, releases[0].date);
-  } finally {
-    smallHeap(false);
-  }
-}
-
-async function resolveWithIndices(
-  spec: Spec,
-  arch: string,
-  archive: ArchiveOptions,
-  cacheFile: string,
-  releaseDate: Date | undefined,
-): Promise<ResolvedArch> {
   const universe = await loadUniverse(archive);
   trace(`${arch}: ${universe.packages.length} packages in the indices`);
   releaseMemory(); // what parsing the indices left behind
@@ -221,7 +204,7 @@ async function resolveWithIndices(
   await writeFileAtomic(cacheFile, text);
   // plain data, as a cache hit returns: the index's packages would keep the whole index alive
   const plain = JSON.parse(text) as { packages: BinaryPackage[]; excluded: ResolvedArch["excluded"] };
-  return { arch, packages: plain.packages, excluded: plain.excluded, releaseDate };
+  return { arch, packages: plain.packages, excluded: plain.excluded, releaseDate: releases[0].date };
 }
 
 /** SOURCE_DATE_EPOCH from the suite's Release date. */

@@ -74,71 +74,117 @@ const FIELDS = [
   "Important",
   "Protected",
 ] as const;
-/** Kept fields by name length, then first character: candidates for a name in the text. */
-const BY_LENGTH: Array<Array<[number, string, number]>> = [];
-for (const [slot, f] of FIELDS.entries()) (BY_LENGTH[f.length] ??= []).push([f.charCodeAt(0), f, slot]);
+/** Kept fields by name length, then first byte: candidates for a name in the text. */
+const BY_LENGTH: Array<Array<[number, Buffer, number]>> = [];
+for (const [slot, f] of FIELDS.entries())
+  (BY_LENGTH[f.length] ??= []).push([f.charCodeAt(0), Buffer.from(f, "latin1"), slot]);
 
-/** The slot of the field named by text[start, end), or -1 (matched in place, no string made). */
-function slotOf(text: string, start: number, end: number): number {
+/** The slot of the field named by b[start, end), or -1 (matched in place, no string made). */
+function slotOf(b: Buffer, start: number, end: number): number {
   const cands = BY_LENGTH[end - start];
   if (!cands) return -1;
-  const c0 = text.charCodeAt(start);
-  for (const [c, f, slot] of cands) if (c === c0 && text.startsWith(f, start)) return slot;
+  const c0 = b[start];
+  for (const [c, f, slot] of cands) {
+    if (c !== c0) continue;
+    let i = 1;
+    while (i < f.length && b[start + i] === f[i]) i++;
+    if (i === f.length) return slot;
+  }
   return -1;
 }
 
 const isSpace = (c: number) => c === 32 || c === 9;
+/** What JavaScript's `\s` matches among latin1 characters. */
+const isJsSpace = (c: number) => (c >= 9 && c <= 13) || c === 32 || c === 160;
 
-/** text[start, end) without surrounding blanks, sliced once. */
-function value(text: string, start: number, end: number): string {
-  while (start < end && isSpace(text.charCodeAt(start))) start++;
-  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
-  return text.slice(start, end);
-}
 const F_IMPORTANT = 18;
 const F_PROTECTED = 19;
 
 const MULTI_ARCH = new Set(["same", "foreign", "allowed", "no"]);
 const SHA_RE = /^[0-9a-f]{64}$/i;
 const DIGITS_RE = /^\d+$/;
+const NLNL = Buffer.from("\n\n");
 
 /** Raw bytes are gathered into blocks of about this size before they are scanned. */
 const BLOCK = 1 << 20;
 
+/** One column's values of the current block, as latin1 bytes joined by NUL. */
+class ColumnBytes {
+  buf = Buffer.allocUnsafe(64 * 1024);
+  len = 0;
+  #room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+  sep(first: boolean): void {
+    if (first) return;
+    this.#room(1);
+    this.buf[this.len++] = 0;
+  }
+  bytes(src: Buffer, start: number, end: number): void {
+    this.#room(end - start);
+    this.len += src.copy(this.buf, this.len, start, end);
+  }
+  text(s: string): void {
+    this.#room(s.length);
+    this.len += this.buf.write(s, this.len, "latin1");
+  }
+  /** the block's values as one string; the bytes are reused for the next block */
+  take(): string {
+    const s = this.buf.toString("latin1", 0, this.len);
+    this.len = 0;
+    return s;
+  }
+}
+
 /**
  * Streaming Packages parser: `push` decompressed chunks in order, then `end()`. Errors are
  * DebianErrors naming `where` and the line (E_DEB822) or the package (E_INDEX).
+ *
+ * It works on the bytes: a kept value is copied from the input into its column's bytes, and a
+ * block's column becomes a string once (no string per value or per line: a 60 MB index would
+ * otherwise make a million short-lived strings, and V8's heap would grow to several times what
+ * the result needs).
  */
 export class IndexParser {
   readonly #where: string;
-  /** text not scanned yet (latin1: one character per byte) */
-  #pending = "";
+  /** bytes not scanned yet: #buf[0, #len) */
+  #buf = Buffer.allocUnsafe(BLOCK + 256 * 1024);
+  #len = 0;
   /** pending length at which to look for a blank line again */
   #drainAt = BLOCK;
-  /** bytes already scanned (the byte offset of the first pending byte) */
+  /** bytes already scanned (the byte offset of #buf[0]) */
   #base = 0;
   /** lines already scanned */
   #line = 0;
   #count = 0;
   readonly #parts: string[][] = Array.from({ length: NCOLS }, () => []);
   #offsets: number[] = [];
-  // per-block columns, joined at the end of each block (so a block's text can be freed)
-  #block: string[][] = Array.from({ length: NCOLS }, () => []);
+  readonly #cols = Array.from({ length: NCOLS }, () => new ColumnBytes());
   #blockCount = 0;
-  readonly #vals: Array<string | undefined> = new Array(FIELDS.length);
+  /** the paragraph's kept values: [start, end) in #buf, or a string (a continued value) */
+  readonly #vs = new Int32Array(FIELDS.length).fill(-1);
+  readonly #ve = new Int32Array(FIELDS.length);
+  readonly #vstr: Array<string | undefined> = new Array(FIELDS.length);
 
   constructor(where: string) {
     this.#where = where;
   }
 
   push(chunk: Uint8Array): void {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    // Chunks become text at once and are gathered as text: the bytes are dropped as they come
-    // (no large native buffers, whose freeing would leave the C heap fragmented), and a large
-    // chunk is scanned block by block, so its text is never held whole.
-    for (let at = 0; at < buf.length; at += BLOCK) {
-      this.#pending += buf.toString("latin1", at, Math.min(buf.length, at + BLOCK));
-      if (this.#pending.length >= this.#drainAt) this.#drain(false);
+    const all = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    // (a large chunk is taken block by block: the pending bytes stay about a block long)
+    for (let at = 0; at < all.length; at += BLOCK) {
+      const src = all.subarray(at, Math.min(all.length, at + BLOCK));
+      if (this.#len + src.length > this.#buf.length) {
+        const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + src.length));
+        this.#buf.copy(next, 0, 0, this.#len);
+        this.#buf = next;
+      }
+      this.#len += src.copy(this.#buf, this.#len);
+      if (this.#len >= this.#drainAt) this.#drain(false);
     }
   }
 
@@ -151,36 +197,47 @@ export class IndexParser {
   }
 
   #drain(final: boolean): void {
-    const text = this.#pending;
-    if (text.length === 0) return;
+    const n = this.#len;
+    if (n === 0) return;
     // scan up to the last blank line; the paragraph after it may not be complete yet
-    let cut = text.length;
+    let cut = n;
     if (!final) {
-      const blank = text.lastIndexOf("\n\n");
+      const blank = n >= 2 ? this.#buf.lastIndexOf(NLNL, n - 2) : -1;
       if (blank < 0) {
         // (one long paragraph: look again one block later, not at every chunk)
-        this.#drainAt = text.length + BLOCK;
+        this.#drainAt = n + BLOCK;
         return;
       }
       cut = blank + 2;
       this.#drainAt = BLOCK;
     }
-    this.#scan(cut === text.length ? text : text.slice(0, cut), final);
+    this.#scan(cut, final);
     this.#base += cut;
-    this.#pending = cut === text.length ? "" : text.slice(cut);
+    this.#buf.copy(this.#buf, 0, cut, n);
+    this.#len = n - cut;
   }
 
   #fail(line: number, what: string): never {
     throw new DebianError("E_DEB822", `${this.#where}:${line}: ${what}`);
   }
 
+  /** A kept value as a string (for checks and messages). */
+  #str(slot: number): string | undefined {
+    const s = this.#vstr[slot];
+    if (s !== undefined) return s;
+    const a = this.#vs[slot];
+    return a < 0 ? undefined : this.#buf.toString("latin1", a, this.#ve[slot]);
+  }
+
   /**
-   * Scan whole paragraphs of `text` (latin1: one character per byte, so offsets are byte
+   * Scan whole paragraphs of #buf[0, n) (latin1: one character per byte, so offsets are byte
    * offsets; every kept field is ASCII in Debian indices).
    */
-  #scan(text: string, final: boolean): void {
-    const vals = this.#vals;
-    const n = text.length;
+  #scan(n: number, final: boolean): void {
+    const b = this.#buf;
+    const vs = this.#vs;
+    const ve = this.#ve;
+    const vstr = this.#vstr;
     let pos = 0;
     let line = this.#line;
     let inPara = false;
@@ -190,15 +247,16 @@ export class IndexParser {
     let last = -2;
     const flush = () => {
       this.#emit(start, end);
-      vals.fill(undefined);
+      vs.fill(-1);
+      vstr.fill(undefined);
       inPara = false;
       last = -2;
     };
     while (pos < n) {
-      let nl = text.indexOf("\n", pos);
-      if (nl < 0) nl = n;
+      let nl = pos;
+      while (nl < n && b[nl] !== 10) nl++;
       let e = nl;
-      if (e > pos && text.charCodeAt(e - 1) === 13) e--;
+      if (e > pos && b[e - 1] === 13) e--;
       line++;
       const ls = pos;
       pos = nl + 1;
@@ -206,43 +264,47 @@ export class IndexParser {
         if (inPara) flush();
         continue;
       }
-      const c0 = text.charCodeAt(ls);
+      const c0 = b[ls];
       if (c0 === 32 || c0 === 9) {
         let i = ls + 1;
-        while (i < e) {
-          const c = text.charCodeAt(i);
-          if (c !== 32 && c !== 9) break;
-          i++;
-        }
+        while (i < e && isSpace(b[i])) i++;
         if (i === e) {
           if (inPara) flush();
           continue;
         }
         if (last === -2) this.#fail(line, "continuation line outside a field");
-        if (last >= 0) vals[last] = `${vals[last]}\n${text.slice(ls, e).trimEnd()}`;
+        if (last >= 0) vstr[last] = `${this.#str(last)}\n${b.toString("latin1", ls, e).trimEnd()}`;
         end = pos < n ? pos : n;
         continue;
       }
       if (c0 === 35 /* # */) continue;
-      const colon = text.indexOf(":", ls);
-      if (colon < 0 || colon >= e)
+      let colon = ls;
+      while (colon < e && b[colon] !== 58) colon++;
+      if (colon >= e)
         this.#fail(
           line,
-          `expected "Field: value", got ${JSON.stringify(text.slice(ls, Math.min(e, ls + 60)))}`,
+          `expected "Field: value", got ${JSON.stringify(b.toString("latin1", ls, Math.min(e, ls + 60)))}`,
         );
       if (!inPara) {
         inPara = true;
         start = ls;
       }
-      const slot = slotOf(text, ls, colon);
+      const slot = slotOf(b, ls, colon);
       if (slot < 0) {
         // (no string is made for a field that is not kept)
-        if (colon === ls || /\s/.test(text.slice(ls, colon)))
-          this.#fail(line, `invalid field name ${JSON.stringify(text.slice(ls, colon))}`);
+        let bad = colon === ls;
+        for (let i = ls; !bad && i < colon; i++) bad = isJsSpace(b[i]);
+        if (bad) this.#fail(line, `invalid field name ${JSON.stringify(b.toString("latin1", ls, colon))}`);
         last = -1;
       } else {
-        if (vals[slot] !== undefined) this.#fail(line, `duplicate field ${JSON.stringify(FIELDS[slot])}`);
-        vals[slot] = value(text, colon + 1, e);
+        if (vs[slot] >= 0 || vstr[slot] !== undefined)
+          this.#fail(line, `duplicate field ${JSON.stringify(FIELDS[slot])}`);
+        let a = colon + 1;
+        let z = e;
+        while (a < z && isSpace(b[a])) a++;
+        while (z > a && isSpace(b[z - 1])) z--;
+        vs[slot] = a;
+        ve[slot] = z;
         last = slot;
       }
       end = pos < n ? pos : n;
@@ -255,20 +317,39 @@ export class IndexParser {
     this.#endBlock();
   }
 
+  /** Whether a kept value has a NUL byte (which would break the "\0"-joined columns). */
+  #hasNul(slot: number): boolean {
+    const s = this.#vstr[slot];
+    if (s !== undefined) return s.includes("\0");
+    const a = this.#vs[slot];
+    if (a < 0) return false;
+    const b = this.#buf;
+    for (let i = a, z = this.#ve[slot]; i < z; i++) if (b[i] === 0) return true;
+    return false;
+  }
+
+  /** Append kept value `slot` (absent: "") to column `col`. */
+  #put(col: number, slot: number, first: boolean): void {
+    const out = this.#cols[col];
+    out.sep(first);
+    const s = this.#vstr[slot];
+    if (s !== undefined) out.text(s);
+    else if (this.#vs[slot] >= 0) out.bytes(this.#buf, this.#vs[slot], this.#ve[slot]);
+  }
+
   #emit(start: number, end: number): void {
-    const v = this.#vals;
     const where = this.#where;
-    const name = v[0];
+    const name = this.#str(0);
     if (name === undefined)
       throw new DebianError(
         "E_INDEX",
         `${where}: paragraph at byte ${this.#base + start} has no Package field`,
       );
-    const version = v[1];
-    const arch = v[2];
-    const filename = v[11];
-    const size = v[12];
-    const sha = v[13];
+    const version = this.#str(1);
+    const arch = this.#str(2);
+    const filename = this.#str(11);
+    const size = this.#str(12);
+    const sha = this.#str(13);
     if (!version || !arch || !filename || !sha || !size) {
       const missing = (
         [
@@ -285,24 +366,27 @@ export class IndexParser {
     }
     if (!SHA_RE.test(sha) || !DIGITS_RE.test(size))
       throw new DebianError("E_INDEX", `${where}: package ${name} has a malformed SHA256 or Size`);
-    const ma = (v[3] ?? "").trim().toLowerCase();
+    // (Multi-Arch and Essential are stored normalized, the SHA256 and Size are checked above)
+    for (let slot = 0; slot < F_IMPORTANT; slot++)
+      if (slot !== 3 && slot !== 4 && this.#hasNul(slot))
+        throw new DebianError("E_INDEX", `${where}: NUL byte in a field`);
+    const ma = (this.#str(3) ?? "").trim().toLowerCase();
     const flag = (f: string | undefined) => (f ?? "").trim().toLowerCase() === "yes";
-    const b = this.#block;
-    const put = (i: number, s: string) => {
-      if (s.includes("\0")) throw new DebianError("E_INDEX", `${where}: NUL byte in a field`);
-      b[i].push(s);
-    };
-    put(0, name);
-    put(1, version);
-    put(2, arch);
-    put(3, MULTI_ARCH.has(ma) ? ma : "");
-    put(4, (v[4] ?? "").toLowerCase() === "yes" ? "yes" : "");
-    for (let i = 5; i <= 10; i++) put(i, v[i] ?? "");
-    put(11, filename);
-    put(12, size);
-    put(13, sha.toLowerCase());
-    for (let i = 14; i <= 17; i++) put(i, v[i] ?? "");
-    put(18, flag(v[F_IMPORTANT]) || flag(v[F_PROTECTED]) ? "yes" : "");
+    const first = this.#blockCount === 0;
+    const c = this.#cols;
+    this.#put(0, 0, first);
+    this.#put(1, 1, first);
+    this.#put(2, 2, first);
+    c[3].sep(first);
+    c[3].text(MULTI_ARCH.has(ma) ? ma : "");
+    c[4].sep(first);
+    c[4].text((this.#str(4) ?? "").toLowerCase() === "yes" ? "yes" : "");
+    for (let i = 5; i <= 12; i++) this.#put(i, i, first);
+    c[13].sep(first);
+    c[13].text(sha.toLowerCase());
+    for (let i = 14; i <= 17; i++) this.#put(i, i, first);
+    c[18].sep(first);
+    c[18].text(flag(this.#str(F_IMPORTANT)) || flag(this.#str(F_PROTECTED)) ? "yes" : "");
     this.#offsets.push(this.#base + start, this.#base + end);
     this.#count++;
     this.#blockCount++;
@@ -310,10 +394,7 @@ export class IndexParser {
 
   #endBlock(): void {
     if (this.#blockCount === 0) return;
-    for (let i = 0; i < NCOLS; i++) {
-      this.#parts[i].push(this.#block[i].join("\0"));
-      this.#block[i] = [];
-    }
+    for (let i = 0; i < NCOLS; i++) this.#parts[i].push(this.#cols[i].take());
     this.#blockCount = 0;
   }
 }

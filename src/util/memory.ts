@@ -40,18 +40,3 @@ export function releaseMemory(): void {
     /* best effort */
   }
 }
-
-/**
- * Have V8 favour a small heap over allocation speed (V8's "optimize for size"): the old
- * generation grows by less before it is collected, and the young generation stays small. For
- * a phase that allocates in a burst — loading a 60 MB package index and resolving against it
- * — where it takes a third off the peak resident memory. It doubles the time in the collector,
- * so it is switched off again after the burst (`smallHeap(false)`).
- */
-export function smallHeap(on: boolean): void {
-  try {
-    setFlagsFromString(on ? "--optimize-for-size" : "--no-optimize-for-size");
-  } catch {
-    /* best effort */
-  }
-}
