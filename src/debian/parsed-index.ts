@@ -1,5 +1,5 @@
 /**
- * A parsed Packages index: its columns in memory (split block by block on first use), the
+ * A parsed Packages index: its columns in memory (each value sliced out of its block on use), the
  * packages read off them (`fields` parsed from the raw index only when asked for), and its
  * compact form on disk, the parsed-index cache (archive.ts decides when to use it).
  */
@@ -14,11 +14,20 @@ import { INDEX_FORMAT, NCOLS, type ParsedIndex } from "./packages-index.ts";
 import type { AptSource, BinaryPackage } from "./types.ts";
 
 const C_ARCH = 2;
-/** Blocks of a column kept split at once (see LoadedIndex.get). */
-const SPLIT_BLOCKS_KEPT = 16;
+
+/** Where each "\0"-separated value of `part` starts, and its length + 1 at the end. */
+function valueStarts(part: string): Int32Array {
+  let n = 1;
+  for (let i = part.indexOf("\0"); i >= 0; i = part.indexOf("\0", i + 1)) n++;
+  const starts = new Int32Array(n + 1);
+  let j = 1;
+  for (let i = part.indexOf("\0"); i >= 0; i = part.indexOf("\0", i + 1)) starts[j++] = i + 1;
+  starts[n] = part.length + 1;
+  return starts;
+}
 
 /**
- * One loaded index: its columns are split on first use (a resolver reads a few columns of every
+ * One loaded index: its values are sliced out of the columns on use (a resolver reads a few columns of every
  * package but the rest only for the closure), and the raw index on disk is read only when a
  * package's full `fields` are asked for.
  */
@@ -27,10 +36,8 @@ export class LoadedIndex {
   readonly rawPath: string;
   readonly offsets: Float64Array;
   readonly #parts: string[][];
-  /** per column, per block: the block's values, split on first use */
-  readonly #split: Array<Array<string[] | undefined>>;
-  /** per column, the blocks split, oldest first */
-  readonly #recent: number[][] = Array.from({ length: NCOLS }, () => []);
+  /** per column, per block: where each value starts in the block's string (and one past the end + 1) */
+  readonly #starts: Array<Array<Int32Array | undefined>>;
   /** index of the first package of each block, and one past the last */
   readonly #blockStart: Int32Array;
   /** the block of each package */
@@ -41,7 +48,7 @@ export class LoadedIndex {
     this.offsets = idx.offsets;
     this.#parts = idx.cols;
     const names = idx.cols[0];
-    this.#split = Array.from({ length: NCOLS }, () => new Array(names.length));
+    this.#starts = Array.from({ length: NCOLS }, () => new Array(names.length));
     // every column has the same blocks of packages: count them in the names column
     this.#blockStart = new Int32Array(names.length + 1);
     this.#blockOf = names.length < 65536 ? new Uint16Array(idx.count) : new Int32Array(idx.count);
@@ -58,22 +65,18 @@ export class LoadedIndex {
     if (k !== idx.count)
       throw new DebianError("E_INDEX", `${rawPath}: parsed index is inconsistent; run again`);
   }
-  /** Column `i` of package `k` (a block of a column is split into its values on first use). */
+  /**
+   * Column `i` of package `k`, sliced out of its block's string. Where each value of a block
+   * starts is found on the block's first use (one Int32Array per block and column): no array
+   * of strings per block, so a scan over every package (the resolver reads nine columns of most
+   * of the archive) leaves only the values it keeps.
+   */
   get(i: number, k: number): string {
     const b = this.#blockOf[k];
-    const blocks = this.#split[i];
-    let vals = blocks[b];
-    if (!vals) {
-      vals = this.#parts[i][b].split("\0");
-      blocks[b] = vals;
-      // only the blocks used last stay split: a scan over every package (the resolver's
-      // first-mention order reads nine columns of most of the archive) would otherwise keep
-      // every value of those columns as a string of its own
-      const recent = this.#recent[i];
-      recent.push(b);
-      if (recent.length > SPLIT_BLOCKS_KEPT) blocks[recent.shift() as number] = undefined;
-    }
-    return vals[k - this.#blockStart[b]];
+    const part = this.#parts[i][b];
+    const starts = (this.#starts[i][b] ??= valueStarts(part));
+    const j = k - this.#blockStart[b];
+    return part.slice(starts[j], starts[j + 1] - 1);
   }
   /** The paragraph's full fields: only its bytes are read from the raw index on disk. */
   paragraph(k: number): Record<string, string> {

@@ -24,6 +24,8 @@ export type TarEntry = Exclude<TreeEntry, FileEntry> | TarFileEntry;
 
 const BLOCK = 512;
 const READ_CHUNK = 1 << 20;
+/** (range reads are synchronous: smaller pieces, so that each is consumed before the next) */
+const RANGE_CHUNK = 256 * 1024;
 const MAX_OCTAL_11 = 0o77777777777; // 8 GiB - 1
 const MAX_OCTAL_7 = 0o7777777;
 
@@ -295,7 +297,7 @@ async function* fileContent(e: TarFileEntry): AsyncGenerator<Uint8Array> {
   if (e.content.kind === "range") {
     const { store, offset } = e.content;
     for (let done = 0; done < e.size; ) {
-      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, e.size - done));
+      const buf = Buffer.allocUnsafe(Math.min(RANGE_CHUNK, e.size - done));
       const n = store.readInto(buf, offset + done, buf.length);
       if (n !== buf.length)
         throw new OciError(
