@@ -86,7 +86,7 @@ export function zstdMultiFrame(): Duplex {
       const magic = await nextZstdFrame(reader);
       if (!magic) return;
       const src = Readable.from(zstdFrame(reader, magic));
-      const dec = createZstdDecompress();
+      const dec = createZstdDecompress({ chunkSize: DECODE_CHUNK });
       src.on("error", (e) => dec.destroy(e));
       src.pipe(dec);
       for await (const c of dec) yield c as Buffer;
@@ -95,9 +95,16 @@ export function zstdMultiFrame(): Duplex {
   return Duplex.from({ writable: input, readable: Readable.from(out()) });
 }
 
+/**
+ * Output chunk size of the decoders: zlib's 16 KiB default means one thread-pool round trip,
+ * and one chunk through every stream after it, per 16 KiB of a layer; 256 KiB cuts that
+ * per-chunk cost (a 150 MB layer: ~600 chunks instead of ~9,600).
+ */
+export const DECODE_CHUNK = 256 * 1024;
+
 /** The decoder for a layer compression (undefined for "none"). */
 export function decompressor(kind: "gzip" | "zstd" | "none"): Duplex | undefined {
-  if (kind === "gzip") return createGunzip();
+  if (kind === "gzip") return createGunzip({ chunkSize: DECODE_CHUNK });
   if (kind === "zstd") return zstdMultiFrame();
   return undefined;
 }
