@@ -13,8 +13,8 @@ import {
   matchSignature,
   matchSignatureSlow,
   needleForms,
-  type Signature,
   SHELL_SIGNATURES,
+  type Signature,
   scanNeedles,
 } from "../../../src/verify/signatures.ts";
 
