@@ -359,12 +359,14 @@ export const LAYER_CONCURRENCY = 3;
 
 /**
  * Build the filesystem view of an image from its layers: each streamed once; up to
- * LAYER_CONCURRENCY layers are read at the same time and merged strictly in order.
+ * `concurrency` (LAYER_CONCURRENCY) layers are read at the same time and merged strictly in order.
  */
 export async function readImageFs(
   layers: LayerSource[],
   onLayer?: (i: number, layer: LayerSource) => void,
+  concurrency = LAYER_CONCURRENCY,
 ): Promise<ImageFs> {
+  const ahead = Math.max(1, Math.floor(concurrency));
   const fs = new ImageFs();
   const scans: Array<Promise<LayerScan>> = [];
   const start = (i: number) => {
@@ -373,10 +375,10 @@ export async function readImageFs(
     p.catch(() => {}); // handled when awaited in order below
     scans[i] = p;
   };
-  for (let i = 0; i < Math.min(LAYER_CONCURRENCY, layers.length); i++) start(i);
+  for (let i = 0; i < Math.min(ahead, layers.length); i++) start(i);
   for (let i = 0; i < layers.length; i++) {
     const scan = await scans[i];
-    if (i + LAYER_CONCURRENCY < layers.length) start(i + LAYER_CONCURRENCY);
+    if (i + ahead < layers.length) start(i + ahead);
     mergeLayer(fs, scan);
   }
   return fs;
