@@ -86,7 +86,7 @@ export function zstdMultiFrame(): Duplex {
       const magic = await nextZstdFrame(reader);
       if (!magic) return;
       const src = Readable.from(zstdFrame(reader, magic));
-      const dec = createZstdDecompress({ chunkSize: DECODE_CHUNK, readableHighWaterMark: DECODE_AHEAD });
+      const dec = createZstdDecompress(DECODE_OPTIONS);
       src.on("error", (e) => dec.destroy(e));
       src.pipe(dec);
       for await (const c of dec) yield c as Buffer;
@@ -105,6 +105,12 @@ export const DECODE_CHUNK = 256 * 1024;
 /** Decoded bytes a decoder may hold before its reader takes them (it decodes ahead that far). */
 export const DECODE_AHEAD = 4 * DECODE_CHUNK;
 
+/** zlib hands stream options on to its Transform (its option types do not list them) */
+const DECODE_OPTIONS: { chunkSize: number; readableHighWaterMark: number } = {
+  chunkSize: DECODE_CHUNK,
+  readableHighWaterMark: DECODE_AHEAD,
+};
+
 /**
  * zlib decodes on the thread pool, but hands each chunk over with `push` and queues the next
  * piece of work only after that returns — and in flowing mode `push` runs every stream after it
@@ -122,7 +128,7 @@ function overlapped(dec: Duplex): Duplex {
 /** The decoder for a layer compression (undefined for "none"). */
 export function decompressor(kind: "gzip" | "zstd" | "none"): Duplex | undefined {
   if (kind === "gzip")
-    return overlapped(createGunzip({ chunkSize: DECODE_CHUNK, readableHighWaterMark: DECODE_AHEAD }));
+    return overlapped(createGunzip(DECODE_OPTIONS));
   if (kind === "zstd") return zstdMultiFrame();
   return undefined;
 }
