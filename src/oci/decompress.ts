@@ -127,8 +127,7 @@ function overlapped(dec: Duplex): Duplex {
 
 /** The decoder for a layer compression (undefined for "none"). */
 export function decompressor(kind: "gzip" | "zstd" | "none"): Duplex | undefined {
-  if (kind === "gzip")
-    return overlapped(createGunzip(DECODE_OPTIONS));
+  if (kind === "gzip") return overlapped(createGunzip(DECODE_OPTIONS));
   if (kind === "zstd") return zstdMultiFrame();
   return undefined;
 }
