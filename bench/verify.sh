@@ -17,6 +17,8 @@
 #   - with BEFORE=<another checkout>: that checkout's `shellfree verify` of the same image
 # Prints the figures, the ratio of verify to the gunzip baseline and to the 1.0 s target.
 # Exits 1 when verify's median is 3 s or more (a regression guard, not the target).
+# `shellfree` is this checkout's bin/shellfree: the CLI bundle when `npm run build` made it from
+# the sources as they are (else the sources, which start slower): build it first.
 # Usage: bench/verify.sh [RUNS=7]
 set -euo pipefail
 cd "$(dirname "$0")/.."
