@@ -5,15 +5,95 @@
  * connection failures, and errors that carry the registry's own error codes and messages —
  * with every known secret redacted.
  */
-import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import { open } from "node:fs/promises";
+import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import https from "node:https";
 import type { Readable } from "node:stream";
+import { received as gcReceived } from "../../util/gc-pacer.ts";
 import { formatDuration, netTimeouts, RetryBudget, stallWatch } from "../../util/http.ts";
 import { info } from "../../util/progress.ts";
 import { OciError } from "../errors.ts";
 import { type Credentials, parseWwwAuthenticate, resolveCredentials, Secrets } from "./auth.ts";
 
-export type BodySource = Buffer | (() => Readable);
+/** Bytes `start` (inclusive) to `end` (exclusive) of a file, sent as a request body. */
+export interface FileBody {
+  file: string;
+  start: number;
+  end: number;
+  /** called with the file offset sent so far */
+  onBytes?: (offset: number) => void;
+}
+
+export type BodySource = Buffer | FileBody | (() => Readable);
+
+function isFileBody(b: BodySource | undefined): b is FileBody {
+  return b !== undefined && !Buffer.isBuffer(b) && typeof b !== "function";
+}
+
+/** Size of each read of a file body, and how many such buffers one request has in flight at most. */
+export const FILE_BODY_CHUNK = 256 << 10;
+export const FILE_BODY_BUFFERS = 4;
+
+/**
+ * Send a file range as the request body, in constant memory: FILE_BODY_BUFFERS buffers of
+ * FILE_BODY_CHUNK bytes, each read into again only once the socket has taken what it held
+ * (its write callback), so reading the file overlaps sending it and nothing else is allocated.
+ * Stops (without ending the request) when `stopped()` says so or the request closes.
+ */
+async function pumpFile(b: FileBody, req: ClientRequest, stopped: () => boolean): Promise<void> {
+  const fh = await open(b.file, "r");
+  try {
+    const free: Buffer[] = [];
+    let allocated = 0;
+    let wake: (() => void) | undefined;
+    let closed = false;
+    const onClose = () => {
+      closed = true;
+      wake?.();
+    };
+    req.once("close", onClose);
+    try {
+      const take = async (): Promise<Buffer | undefined> => {
+        for (;;) {
+          if (closed || stopped()) return undefined;
+          const buf = free.pop();
+          if (buf) return buf;
+          if (allocated < FILE_BODY_BUFFERS) {
+            allocated++;
+            return Buffer.allocUnsafeSlow(FILE_BODY_CHUNK);
+          }
+          await new Promise<void>((r) => {
+            wake = r;
+          });
+          wake = undefined;
+        }
+      };
+      let pos = b.start;
+      while (pos < b.end) {
+        const buf = await take();
+        if (!buf) return;
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, b.end - pos), pos);
+        if (bytesRead === 0) {
+          throw Object.assign(new Error(`${b.file}: the file ends at byte ${pos}, before ${b.end}`), {
+            code: "E_SHORT_FILE",
+          });
+        }
+        if (closed || stopped()) return;
+        pos += bytesRead;
+        req.write(buf.subarray(0, bytesRead), () => {
+          free.push(buf);
+          wake?.();
+        });
+        b.onBytes?.(pos);
+      }
+      if (!closed && !stopped()) req.end();
+    } finally {
+      req.off("close", onClose);
+    }
+  } finally {
+    await fh.close();
+  }
+}
 
 export interface RequestOptions {
   /** token scopes this request needs, e.g. "repository:a/b:pull,push" */
@@ -248,6 +328,9 @@ export class RegistryClient {
       });
       let settled = false;
       let source: Readable | undefined;
+      /** a file body still being sent */
+      let pumping = false;
+      let stopPump = false;
       let response: IncomingMessage | undefined;
       let received = 0;
       let phase = `no answer to ${method} ${path}`;
@@ -309,16 +392,18 @@ export class RegistryClient {
         res.push = (chunk: unknown, encoding?: BufferEncoding) => {
           if (chunk) {
             received += (chunk as Buffer).length;
+            gcReceived((chunk as Buffer).length);
             watch.progress();
           }
           return push(chunk, encoding);
         };
         res.on("end", () => watch.stop());
         res.on("close", () => watch.stop());
-        if (source && !source.readableEnded) {
+        if ((source && !source.readableEnded) || pumping) {
           // The server answered before taking the whole body: stop sending, do not reuse the socket.
-          source.unpipe(req);
-          source.destroy();
+          source?.unpipe(req);
+          source?.destroy();
+          stopPump = true;
           res.on("end", () => req.destroy());
         }
         settled = true;
@@ -326,7 +411,19 @@ export class RegistryClient {
       });
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
-      else {
+      else if (isFileBody(body)) {
+        pumping = true;
+        pumpFile(body, req, () => stopPump).then(
+          () => {
+            pumping = false;
+          },
+          (e) => {
+            pumping = false;
+            req.destroy(e);
+            fail(e);
+          },
+        );
+      } else {
         source = body();
         source.on("error", (e) => {
           req.destroy(e);
@@ -529,7 +626,11 @@ export class RegistryClient {
         }
         if (opts.body !== undefined) {
           headers["Content-Length"] = String(
-            Buffer.isBuffer(opts.body) ? opts.body.length : (opts.length ?? 0),
+            Buffer.isBuffer(opts.body)
+              ? opts.body.length
+              : isFileBody(opts.body)
+                ? opts.body.end - opts.body.start
+                : (opts.length ?? 0),
           );
         }
         let res: IncomingMessage;
