@@ -712,21 +712,52 @@ export class RegistryClient {
   /** `GET /v2/`: learn how the registry authenticates before the first real request. */
   async ping(scopes: string[]): Promise<void> {
     if (this.probing) {
-      // an insecure registry: HTTPS (unverified) when it speaks TLS, plain HTTP otherwise
+      // An insecure registry: plain HTTP when it answers GET /v2/ over it as a registry does
+      // (200, 401) — then no TLS is set up at all; otherwise (a TLS port's 400, a reset)
+      // HTTPS (unverified) when it speaks TLS, else plain HTTP after all. A server that does not
+      // answer the plain probe at all stays on plain HTTP (the requests below then fail naming
+      // it). The probe carries no credentials (the auth scheme is learnt from its answer).
       this.probing = false;
-      try {
-        const res = await this.send(
-          new URL(`${this.base}/v2/`),
-          "GET",
-          { "User-Agent": "shellfree" },
-          undefined,
-          Math.min(5000, netTimeouts().idleMs),
-        );
-        await drain(res);
-      } catch {
+      const probeMs = Math.min(5000, netTimeouts().idleMs);
+      const tlsAgent = this.agent;
+      this.base = `http://${this.registry}`;
+      this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxSockets });
+      const plain = await this.send(
+        new URL(`${this.base}/v2/`),
+        "GET",
+        { "User-Agent": "shellfree" },
+        undefined,
+        probeMs,
+      )
+        .then(async (res) => {
+          await drain(res);
+          return res.statusCode ?? 0;
+        })
+        // no answer at all (not even a TLS server's refusal): HTTPS would not answer either
+        .catch((e) => ((e as TransientRegistryError).stalled ? -1 : 0));
+      if (plain === 200) {
+        tlsAgent.destroy();
+        return;
+      }
+      if (plain === 401 || plain === -1) tlsAgent.destroy();
+      else {
         this.agent.destroy();
-        this.base = `http://${this.registry}`;
-        this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxSockets });
+        this.base = `https://${this.registry}`;
+        this.agent = tlsAgent;
+        try {
+          const res = await this.send(
+            new URL(`${this.base}/v2/`),
+            "GET",
+            { "User-Agent": "shellfree" },
+            undefined,
+            probeMs,
+          );
+          await drain(res);
+        } catch {
+          this.agent.destroy();
+          this.base = `http://${this.registry}`;
+          this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxSockets });
+        }
       }
     }
     const res = await this.request("GET", "/v2/", {
