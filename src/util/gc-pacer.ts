@@ -7,9 +7,6 @@
  * chunks already written die young), through the `gc` function V8 exposes on request.
  * Without it (a runtime that refuses the flag) nothing happens.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-
 type Gc = (opts?: { type?: "minor" | "major"; execution?: "sync" | "async" }) => void;
 
 /** bytes received between two collections */
@@ -21,8 +18,9 @@ let since = 0;
 function getGc(): Gc | null {
   if (gc !== undefined) return gc;
   try {
-    setFlagsFromString("--expose-gc");
-    const f = runInNewContext("gc") as unknown;
+    // loaded on first use only (no command pays for them at start-up)
+    process.getBuiltinModule("node:v8").setFlagsFromString("--expose-gc");
+    const f = process.getBuiltinModule("node:vm").runInNewContext("gc") as unknown;
     gc = typeof f === "function" ? (f as Gc) : null;
   } catch {
     gc = null;
