@@ -41,7 +41,8 @@ export const FILE_BODY_BUFFERS = 4;
 /**
  * Send a file range as the request body, in constant memory: FILE_BODY_BUFFERS buffers of
  * FILE_BODY_CHUNK bytes, each read into again only once the socket has taken what it held
- * (its write callback), so reading the file overlaps sending it and nothing else is allocated.
+ * (its write callback), so reading the file overlaps sending it and nothing else is allocated;
+ * and like pipe(), nothing more is written while the socket's buffer is full ('drain').
  * Stops (without ending the request) when `stopped()` says so or the request closes.
  */
 async function pumpFile(b: FileBody, req: ClientRequest, stopped: () => boolean): Promise<void> {
@@ -82,13 +83,29 @@ async function pumpFile(b: FileBody, req: ClientRequest, stopped: () => boolean)
             code: "E_SHORT_FILE",
           });
         }
+        // let the socket's pending input (an early answer) be read before writing more: a
+        // write to a connection the server has closed fails at once and would hide its answer
+        await new Promise<void>((r) => setImmediate(r));
         if (closed || stopped()) return;
         pos += bytesRead;
-        req.write(buf.subarray(0, bytesRead), () => {
+        const more = req.write(buf.subarray(0, bytesRead), () => {
           free.push(buf);
           wake?.();
         });
         b.onBytes?.(pos);
+        // the socket's own buffer is full: wait until it drains, as pipe() would — sending no
+        // further while a server that answers early (a 401, an error) is being heard
+        if (!more && !closed && pos < b.end) {
+          await new Promise<void>((r) => {
+            const done = () => {
+              req.off("drain", done);
+              req.off("close", done);
+              r();
+            };
+            req.on("drain", done);
+            req.on("close", done);
+          });
+        }
       }
       if (!closed && !stopped()) req.end();
     } finally {
