@@ -79,9 +79,7 @@ async function pumpFile(b: FileBody, req: ClientRequest, stopped: () => boolean)
         if (!buf) return;
         const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, b.end - pos), pos);
         if (bytesRead === 0) {
-          throw Object.assign(new Error(`${b.file}: the file ends at byte ${pos}, before ${b.end}`), {
-            code: "E_SHORT_FILE",
-          });
+          throw new OciError("E_DIGEST", `${b.file}: the file ends at byte ${pos}, before ${b.end}`);
         }
         // let the socket's pending input (an early answer) be read before writing more: a
         // write to a connection the server has closed fails at once and would hide its answer
