@@ -15,10 +15,10 @@ else
   say() { printf '\n== %s\n' "$*"; }
 fi
 
-say "set up (apt tools, npm ci, the native shellfree-init)"
+say "set up (apt tools, npm ci, the native shellfree-init, the CLI bundle)"
 bash scripts/setup-host.sh
 [ -x node_modules/.bin/node ] || npm ci --no-audit --no-fund
-npm run --silent build:init
+npm run --silent build
 NODE="$PWD/node_modules/node/bin/node"
 
 OUT=${OUT:-out/squid-proxy}

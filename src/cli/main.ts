@@ -4,30 +4,9 @@
  */
 import { Command } from "commander";
 import { setQuiet } from "../util/progress.ts";
+import { COMMANDS, registerAll } from "./commands.ts";
 import { checkTimeoutEnv, fail, normalizeArgv, VERSION } from "./common.ts";
-
-type Registrar = { register(program: Command): void };
-
-// Command name → the module(s) that register it (kept sorted). Only the modules of the command
-// being run are loaded, so one command's dependencies never slow down or break another.
-const COMMANDS: Record<string, Array<() => Promise<Registrar>>> = {
-  build: [() => import("./build.ts")],
-  completion: [() => import("./completion.ts")],
-  debian: [() => import("./debian-extract.ts"), () => import("./version-compare.ts")],
-  fetch: [() => import("./fetch.ts")],
-  "generate-key-pair": [() => import("./generate-key-pair.ts")],
-  "init-config": [() => import("./init.ts")],
-  inspect: [() => import("./inspect.ts")],
-  lock: [() => import("./lock.ts")],
-  outdated: [() => import("./outdated.ts")],
-  pull: [() => import("./pull.ts")],
-  push: [() => import("./push.ts")],
-  resolve: [() => import("./resolve.ts")],
-  sign: [() => import("./sign.ts")],
-  test: [() => import("./test.ts")],
-  verify: [() => import("./verify.ts")],
-  "verify-signature": [() => import("./verify-signature.ts")],
-};
+import { readManifest, registerStubs } from "./manifest.ts";
 
 const program = new Command("shellfree")
   .description("Build, run and verify shell-free production container images from Debian packages.")
@@ -40,13 +19,18 @@ const program = new Command("shellfree")
     checkTimeoutEnv();
   });
 
-const first = process.argv.slice(2).find((a) => !a.startsWith("-"));
-// completion describes every command: it loads them all
-const wanted =
-  first && first !== "completion" && Object.hasOwn(COMMANDS, first)
-    ? COMMANDS[first]
-    : Object.values(COMMANDS).flat();
-for (const load of wanted) (await load()).register(program);
+// The command being run (`help CMD` is CMD's help): only its modules are loaded. Without one
+// (`--help`, an unknown command) the bundle lists the commands from its manifest; the sources,
+// and `completion`, which describes every command, load them all.
+const args = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const first = args[0] === "help" ? args[1] : args[0];
+if (first && first !== "completion" && Object.hasOwn(COMMANDS, first)) {
+  for (const load of COMMANDS[first]) (await load()).register(program);
+} else {
+  const manifest = first === "completion" ? undefined : readManifest(import.meta.url);
+  if (manifest) registerStubs(program, manifest);
+  else await registerAll(program);
+}
 
 try {
   await program.parseAsync(normalizeArgv(process.argv));

@@ -17,6 +17,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { PassThrough, pipeline, Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
+import { workerUrl } from "../util/worker-url.ts";
 
 let xzPath: string | null | undefined;
 
@@ -113,7 +114,7 @@ const pending = new Map<number, Pending>();
 let nextId = 1;
 
 function spawnWorker(): PoolWorker {
-  const worker = new Worker(new URL("./xz-worker.ts", import.meta.url));
+  const worker = new Worker(workerUrl("xz-worker", import.meta.url));
   const pw: PoolWorker = { worker, busy: 0 };
   worker.unref();
   worker.on("message", (m: { id: number; out?: Uint8Array; error?: string }) => {

@@ -6,7 +6,13 @@
  */
 import { createHash } from "node:crypto";
 import { ElfCollector, type ElfInfo, isElf } from "./elf.ts";
-import { INTERPRETER_SIGNATURES, matchSignature, SHELL_SIGNATURES } from "./signatures.ts";
+import {
+  ALL_SIGNATURES,
+  INTERPRETER_SIGNATURES,
+  matchSignature,
+  SHELL_SIGNATURES,
+  scanNeedles,
+} from "./signatures.ts";
 
 export interface Shebang {
   interpreter: string;
@@ -73,13 +79,17 @@ export function scanSecrets(text: string): SecretHit[] {
   return hits;
 }
 
+/** sha256:size:executable → what the signatures found in those bytes */
+const SIGNATURE_CACHE = new Map<string, { shell?: string; interpreter?: string }>();
+
 /** Analyse one file's content from its chunks. */
 export class ContentAnalyzer {
   private head = Buffer.alloc(0);
   private elf?: ElfCollector;
   private hash?: ReturnType<typeof createHash>;
-  /** an ELF file's bytes, for its signatures */
-  private elfBytes?: Buffer[];
+  /** an ELF file's bytes, for its signatures (filled up to `elfFill`) */
+  private elfBytes?: Buffer;
+  private elfFill = 0;
   private small?: Buffer[];
   private decided = false;
   private readonly size: number;
@@ -96,7 +106,7 @@ export class ContentAnalyzer {
       this.elf = new ElfCollector();
       if (this.size <= SHA_LIMIT) {
         this.hash = createHash("sha256");
-        this.elfBytes = [];
+        this.elfBytes = Buffer.allocUnsafe(this.size);
       }
     } else if (this.size <= SECRET_SCAN_LIMIT) {
       this.small = [];
@@ -125,7 +135,16 @@ export class ContentAnalyzer {
   private feed(chunk: Buffer): void {
     this.elf?.push(chunk);
     this.hash?.update(chunk);
-    this.elfBytes?.push(chunk);
+    if (this.elfBytes) {
+      if (this.elfFill + chunk.length > this.elfBytes.length) {
+        // more bytes than the size said (a tar reader never gives that): keep them all
+        const grown = Buffer.allocUnsafe(Math.max(2 * this.elfBytes.length, this.elfFill + chunk.length));
+        this.elfBytes.copy(grown, 0, 0, this.elfFill);
+        this.elfBytes = grown;
+      }
+      chunk.copy(this.elfBytes, this.elfFill);
+      this.elfFill += chunk.length;
+    }
     this.small?.push(chunk);
   }
 
@@ -140,13 +159,25 @@ export class ContentAnalyzer {
       info.elf = this.elf.finish();
       if (this.hash) info.sha256 = this.hash.digest("hex");
       if (this.elfBytes) {
-        const data = Buffer.concat(this.elfBytes);
+        const data = this.elfBytes.subarray(0, this.elfFill);
         this.elfBytes = undefined;
-        const shell = matchSignature(data, SHELL_SIGNATURES);
-        if (shell) info.shellSignature = shell;
         // an executable (a program interpreter, or static): libpython.so is no interpreter
         const exe = info.elf?.interp !== undefined || info.elf?.type === 2;
-        const interpreter = !shell && exe ? matchSignature(data, INTERPRETER_SIGNATURES) : undefined;
+        // the same bytes say the same: copies of one file (same sha256) are scanned once
+        const key = `${info.sha256}:${data.length}:${exe}`;
+        let sig = SIGNATURE_CACHE.get(key);
+        if (!sig) {
+          const scan = scanNeedles(data, ALL_SIGNATURES);
+          const shell = matchSignature(scan, SHELL_SIGNATURES);
+          sig = {
+            shell,
+            interpreter: !shell && exe ? matchSignature(scan, INTERPRETER_SIGNATURES) : undefined,
+          };
+          if (SIGNATURE_CACHE.size >= 4096) SIGNATURE_CACHE.clear();
+          SIGNATURE_CACHE.set(key, sig);
+        }
+        const { shell, interpreter } = sig;
+        if (shell) info.shellSignature = shell;
         if (interpreter) info.interpreterSignature = interpreter;
       }
     } else {

@@ -302,7 +302,7 @@ export class ElfCollector {
 
   constructor(headSize = 64 * 1024) {
     this.headSize = headSize;
-    this.head = Buffer.alloc(headSize);
+    this.head = Buffer.allocUnsafe(headSize);
   }
 
   private plan(): void {
@@ -329,7 +329,7 @@ export class ElfCollector {
     }
     for (const w of want) {
       if (w.off + w.len <= this.headLen) continue; // already in head
-      this.ranges.push({ ...w, buf: Buffer.alloc(w.len), filled: 0 });
+      this.ranges.push({ ...w, buf: Buffer.allocUnsafe(w.len), filled: 0 });
     }
   }
 
@@ -351,7 +351,7 @@ export class ElfCollector {
       const h = parseElfHeader(this.head);
       const phEnd = h ? h.phoff + h.phnum * h.phentsize : 0;
       if (phEnd > this.headSize && phEnd <= 1 << 20) {
-        const grown = Buffer.alloc(phEnd);
+        const grown = Buffer.allocUnsafe(phEnd);
         this.head.copy(grown, 0, 0, this.headLen);
         this.head = grown;
         this.headSize = phEnd;

@@ -5,11 +5,10 @@
  * files that are scanned for secrets.
  */
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import tar from "tar-stream";
 import { applyWhiteout, type Whiteout, type WhiteoutTarget, whiteoutOf } from "../formats/index.ts";
 import { ContentAnalyzer, type ContentInfo } from "./content.ts";
 import { VerifyError } from "./errors.ts";
+import { type EntrySink, TarReader } from "./tar-read.ts";
 
 export interface LayerSource {
   digest?: string;
@@ -211,68 +210,64 @@ export interface LayerScan {
  * past. Independent of the other layers, so several layers can be scanned at once.
  */
 export async function scanLayer(layer: number, stream: Readable, digest?: string): Promise<LayerScan> {
-  const extract = tar.extract();
   const ops: ScanOp[] = [];
   const unsafe: UnsafeEntry[] = [];
   let bytes = 0;
-  const consume = (async () => {
-    for await (const entry of extract) {
-      const h = entry.header;
-      const why = escapesRoot(h.name);
-      if (why) unsafe.push({ layer, name: h.name, why: `entry "${h.name}" ${why}` });
-      if (h.type === "link") {
-        const t = escapesRoot(h.linkname ?? "");
-        if (t)
-          unsafe.push({ layer, name: h.name, why: `hard link "${h.name}" to "${h.linkname}", which ${t}` });
-      }
-      const path = entryPath(h.name);
-      if (!path) {
-        entry.resume();
-        continue;
-      }
-      const whiteout = whiteoutOf(path);
-      if (whiteout) {
-        ops.push({ op: "whiteout", whiteout });
-        entry.resume();
-        continue;
-      }
-      const type =
-        h.type === "directory"
-          ? "dir"
-          : h.type === "symlink"
-            ? "symlink"
-            : h.type === "file" || h.type === "contiguous-file" || h.type === "link"
-              ? "file"
-              : "other";
-      const node: FsNode = {
-        path,
-        type,
-        mode: (h.mode ?? 0) & 0o7777,
-        uid: h.uid ?? 0,
-        gid: h.gid ?? 0,
-        size: 0,
-        layer,
-      };
-      if (h.type === "symlink") node.linkname = h.linkname ?? "";
-      if (h.type === "link") node.hardlinkOf = normalizePath(h.linkname ?? "");
-      else if (type === "file") {
-        node.size = h.size ?? 0;
-        bytes += node.size;
-        if (node.size > 0) {
-          const an = new ContentAnalyzer(path, node.size);
-          for await (const chunk of entry) an.push(chunk as Buffer);
-          node.content = an.finish();
-          ops.push({ op: "node", node });
-          continue;
-        }
-        node.content = {};
-      }
-      entry.resume();
-      ops.push({ op: "node", node });
+  const reader = new TarReader((h): EntrySink | undefined => {
+    const why = escapesRoot(h.name);
+    if (why) unsafe.push({ layer, name: h.name, why: `entry "${h.name}" ${why}` });
+    if (h.type === "link") {
+      const t = escapesRoot(h.linkname ?? "");
+      if (t)
+        unsafe.push({ layer, name: h.name, why: `hard link "${h.name}" to "${h.linkname}", which ${t}` });
     }
-  })();
+    const path = entryPath(h.name);
+    if (!path) return undefined;
+    const whiteout = whiteoutOf(path);
+    if (whiteout) {
+      ops.push({ op: "whiteout", whiteout });
+      return undefined;
+    }
+    const type =
+      h.type === "directory"
+        ? "dir"
+        : h.type === "symlink"
+          ? "symlink"
+          : h.type === "file" || h.type === "contiguous-file" || h.type === "link"
+            ? "file"
+            : "other";
+    const node: FsNode = {
+      path,
+      type,
+      mode: (h.mode ?? 0) & 0o7777,
+      uid: h.uid ?? 0,
+      gid: h.gid ?? 0,
+      size: 0,
+      layer,
+    };
+    if (h.type === "symlink") node.linkname = h.linkname ?? "";
+    if (h.type === "link") node.hardlinkOf = normalizePath(h.linkname ?? "");
+    else if (type === "file") {
+      node.size = h.size ?? 0;
+      bytes += node.size;
+      if (node.size > 0) {
+        const an = new ContentAnalyzer(path, node.size);
+        return {
+          data: (chunk) => an.push(chunk),
+          end: () => {
+            node.content = an.finish();
+            ops.push({ op: "node", node });
+          },
+        };
+      }
+      node.content = {};
+    }
+    ops.push({ op: "node", node });
+    return undefined;
+  });
   try {
-    await Promise.all([pipeline(stream, extract), consume]);
+    for await (const chunk of stream) reader.push(chunk as Buffer);
+    reader.end();
   } catch (e) {
     // numbered from 1, as the progress lines ("reading layer 1/3") count them
     const msg = (e as Error).message;
@@ -359,12 +354,14 @@ export const LAYER_CONCURRENCY = 3;
 
 /**
  * Build the filesystem view of an image from its layers: each streamed once; up to
- * LAYER_CONCURRENCY layers are read at the same time and merged strictly in order.
+ * `concurrency` (LAYER_CONCURRENCY) layers are read at the same time and merged strictly in order.
  */
 export async function readImageFs(
   layers: LayerSource[],
   onLayer?: (i: number, layer: LayerSource) => void,
+  concurrency = LAYER_CONCURRENCY,
 ): Promise<ImageFs> {
+  const ahead = Math.max(1, Math.floor(concurrency));
   const fs = new ImageFs();
   const scans: Array<Promise<LayerScan>> = [];
   const start = (i: number) => {
@@ -373,10 +370,10 @@ export async function readImageFs(
     p.catch(() => {}); // handled when awaited in order below
     scans[i] = p;
   };
-  for (let i = 0; i < Math.min(LAYER_CONCURRENCY, layers.length); i++) start(i);
+  for (let i = 0; i < Math.min(ahead, layers.length); i++) start(i);
   for (let i = 0; i < layers.length; i++) {
     const scan = await scans[i];
-    if (i + LAYER_CONCURRENCY < layers.length) start(i + LAYER_CONCURRENCY);
+    if (i + ahead < layers.length) start(i + ahead);
     mergeLayer(fs, scan);
   }
   return fs;

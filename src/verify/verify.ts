@@ -53,6 +53,8 @@ export interface VerifyOptions {
   policy?: Policy;
   /** the date EOL checks compare against (default: now) */
   now?: Date;
+  /** layers read at the same time (default LAYER_CONCURRENCY; 1 reads them one after another) */
+  layerConcurrency?: number;
 }
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
@@ -118,8 +120,10 @@ export function runRules(
 export async function verifyImage(input: VerifyInput, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const t0 = performance.now();
   const policy = opts.policy ?? defaultPolicy();
-  const fs = await readImageFs(input.layers, (i) =>
-    info(`verify: reading layer ${i + 1}/${input.layers.length}`),
+  const fs = await readImageFs(
+    input.layers,
+    (i) => info(`verify: reading layer ${i + 1}/${input.layers.length}`),
+    opts.layerConcurrency,
   );
   const { findings, rules } = runRules(fs, input.config, { ...opts, policy });
   const counts = { error: 0, warning: 0, info: 0 };

@@ -5,15 +5,114 @@
  * connection failures, and errors that carry the registry's own error codes and messages —
  * with every known secret redacted.
  */
-import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
-import https from "node:https";
+import { open } from "node:fs/promises";
+import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
+import { received as gcReceived } from "../../util/gc-pacer.ts";
 import { formatDuration, netTimeouts, RetryBudget, stallWatch } from "../../util/http.ts";
 import { info } from "../../util/progress.ts";
 import { OciError } from "../errors.ts";
 import { type Credentials, parseWwwAuthenticate, resolveCredentials, Secrets } from "./auth.ts";
 
-export type BodySource = Buffer | (() => Readable);
+// Node's own modules, not their ESM facades: importing node:http as ESM loads undici (fetch) for
+// its getters, ~10 ms that every command paid (verify of a local image included).
+const http = process.getBuiltinModule("node:http");
+const https = process.getBuiltinModule("node:https");
+
+/** Bytes `start` (inclusive) to `end` (exclusive) of a file, sent as a request body. */
+export interface FileBody {
+  file: string;
+  start: number;
+  end: number;
+  /** called with the file offset sent so far */
+  onBytes?: (offset: number) => void;
+}
+
+export type BodySource = Buffer | FileBody | (() => Readable);
+
+function isFileBody(b: BodySource | undefined): b is FileBody {
+  return b !== undefined && !Buffer.isBuffer(b) && typeof b !== "function";
+}
+
+/** Size of each read of a file body, and how many such buffers one request has in flight at most. */
+export const FILE_BODY_CHUNK = 256 << 10;
+export const FILE_BODY_BUFFERS = 4;
+
+/**
+ * Send a file range as the request body, in constant memory: FILE_BODY_BUFFERS buffers of
+ * FILE_BODY_CHUNK bytes, each read into again only once the socket has taken what it held
+ * (its write callback), so reading the file overlaps sending it and nothing else is allocated;
+ * and like pipe(), nothing more is written while the socket's buffer is full ('drain').
+ * Stops (without ending the request) when `stopped()` says so or the request closes.
+ */
+async function pumpFile(b: FileBody, req: ClientRequest, stopped: () => boolean): Promise<void> {
+  const fh = await open(b.file, "r");
+  try {
+    const free: Buffer[] = [];
+    let allocated = 0;
+    let wake: (() => void) | undefined;
+    let closed = false;
+    const onClose = () => {
+      closed = true;
+      wake?.();
+    };
+    req.once("close", onClose);
+    try {
+      const take = async (): Promise<Buffer | undefined> => {
+        for (;;) {
+          if (closed || stopped()) return undefined;
+          const buf = free.pop();
+          if (buf) return buf;
+          if (allocated < FILE_BODY_BUFFERS) {
+            allocated++;
+            return Buffer.allocUnsafeSlow(FILE_BODY_CHUNK);
+          }
+          await new Promise<void>((r) => {
+            wake = r;
+          });
+          wake = undefined;
+        }
+      };
+      let pos = b.start;
+      while (pos < b.end) {
+        const buf = await take();
+        if (!buf) return;
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, b.end - pos), pos);
+        if (bytesRead === 0) {
+          throw new OciError("E_DIGEST", `${b.file}: the file ends at byte ${pos}, before ${b.end}`);
+        }
+        // let the socket's pending input (an early answer) be read before writing more: a
+        // write to a connection the server has closed fails at once and would hide its answer
+        await new Promise<void>((r) => setImmediate(r));
+        if (closed || stopped()) return;
+        pos += bytesRead;
+        const more = req.write(buf.subarray(0, bytesRead), () => {
+          free.push(buf);
+          wake?.();
+        });
+        b.onBytes?.(pos);
+        // the socket's own buffer is full: wait until it drains, as pipe() would — sending no
+        // further while a server that answers early (a 401, an error) is being heard
+        if (!more && !closed && pos < b.end) {
+          await new Promise<void>((r) => {
+            const done = () => {
+              req.off("drain", done);
+              req.off("close", done);
+              r();
+            };
+            req.on("drain", done);
+            req.on("close", done);
+          });
+        }
+      }
+      if (!closed && !stopped()) req.end();
+    } finally {
+      req.off("close", onClose);
+    }
+  } finally {
+    await fh.close();
+  }
+}
 
 export interface RequestOptions {
   /** token scopes this request needs, e.g. "repository:a/b:pull,push" */
@@ -170,7 +269,7 @@ export class RegistryClient {
   private probing: boolean;
   readonly secrets = new Secrets();
   private readonly creds?: Credentials;
-  private agent: http.Agent;
+  private agent: Agent;
   private readonly maxSockets: number;
   private readonly attempts: number;
   private readonly onRetry?: (message: string) => void;
@@ -248,6 +347,9 @@ export class RegistryClient {
       });
       let settled = false;
       let source: Readable | undefined;
+      /** a file body still being sent */
+      let pumping = false;
+      let stopPump = false;
       let response: IncomingMessage | undefined;
       let received = 0;
       let phase = `no answer to ${method} ${path}`;
@@ -309,16 +411,18 @@ export class RegistryClient {
         res.push = (chunk: unknown, encoding?: BufferEncoding) => {
           if (chunk) {
             received += (chunk as Buffer).length;
+            gcReceived((chunk as Buffer).length);
             watch.progress();
           }
           return push(chunk, encoding);
         };
         res.on("end", () => watch.stop());
         res.on("close", () => watch.stop());
-        if (source && !source.readableEnded) {
+        if ((source && !source.readableEnded) || pumping) {
           // The server answered before taking the whole body: stop sending, do not reuse the socket.
-          source.unpipe(req);
-          source.destroy();
+          source?.unpipe(req);
+          source?.destroy();
+          stopPump = true;
           res.on("end", () => req.destroy());
         }
         settled = true;
@@ -326,7 +430,19 @@ export class RegistryClient {
       });
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
-      else {
+      else if (isFileBody(body)) {
+        pumping = true;
+        pumpFile(body, req, () => stopPump).then(
+          () => {
+            pumping = false;
+          },
+          (e) => {
+            pumping = false;
+            req.destroy(e);
+            fail(e);
+          },
+        );
+      } else {
         source = body();
         source.on("error", (e) => {
           req.destroy(e);
@@ -529,7 +645,11 @@ export class RegistryClient {
         }
         if (opts.body !== undefined) {
           headers["Content-Length"] = String(
-            Buffer.isBuffer(opts.body) ? opts.body.length : (opts.length ?? 0),
+            Buffer.isBuffer(opts.body)
+              ? opts.body.length
+              : isFileBody(opts.body)
+                ? opts.body.end - opts.body.start
+                : (opts.length ?? 0),
           );
         }
         let res: IncomingMessage;
@@ -611,21 +731,52 @@ export class RegistryClient {
   /** `GET /v2/`: learn how the registry authenticates before the first real request. */
   async ping(scopes: string[]): Promise<void> {
     if (this.probing) {
-      // an insecure registry: HTTPS (unverified) when it speaks TLS, plain HTTP otherwise
+      // An insecure registry: plain HTTP when it answers GET /v2/ over it as a registry does
+      // (200, 401) — then no TLS is set up at all; otherwise (a TLS port's 400, a reset)
+      // HTTPS (unverified) when it speaks TLS, else plain HTTP after all. A server that does not
+      // answer the plain probe at all stays on plain HTTP (the requests below then fail naming
+      // it). The probe carries no credentials (the auth scheme is learnt from its answer).
       this.probing = false;
-      try {
-        const res = await this.send(
-          new URL(`${this.base}/v2/`),
-          "GET",
-          { "User-Agent": "shellfree" },
-          undefined,
-          Math.min(5000, netTimeouts().idleMs),
-        );
-        await drain(res);
-      } catch {
+      const probeMs = Math.min(5000, netTimeouts().idleMs);
+      const tlsAgent = this.agent;
+      this.base = `http://${this.registry}`;
+      this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxSockets });
+      const plain = await this.send(
+        new URL(`${this.base}/v2/`),
+        "GET",
+        { "User-Agent": "shellfree" },
+        undefined,
+        probeMs,
+      )
+        .then(async (res) => {
+          await drain(res);
+          return res.statusCode ?? 0;
+        })
+        // no answer at all (not even a TLS server's refusal): HTTPS would not answer either
+        .catch((e) => ((e as TransientRegistryError).stalled ? -1 : 0));
+      if (plain === 200) {
+        tlsAgent.destroy();
+        return;
+      }
+      if (plain === 401 || plain === -1) tlsAgent.destroy();
+      else {
         this.agent.destroy();
-        this.base = `http://${this.registry}`;
-        this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxSockets });
+        this.base = `https://${this.registry}`;
+        this.agent = tlsAgent;
+        try {
+          const res = await this.send(
+            new URL(`${this.base}/v2/`),
+            "GET",
+            { "User-Agent": "shellfree" },
+            undefined,
+            probeMs,
+          );
+          await drain(res);
+        } catch {
+          this.agent.destroy();
+          this.base = `http://${this.registry}`;
+          this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxSockets });
+        }
       }
     }
     const res = await this.request("GET", "/v2/", {

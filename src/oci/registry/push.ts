@@ -29,6 +29,8 @@ import {
   ANNOTATION_REF_NAME,
   isIndexMediaType,
   isManifestMediaType,
+  MEDIA_DOCKER_MANIFEST,
+  MEDIA_DOCKER_MANIFEST_LIST,
   MEDIA_OCI_INDEX,
   MEDIA_OCI_MANIFEST,
 } from "../media.ts";
@@ -253,6 +255,35 @@ export async function linkReferrer(
   return { ...base, method: "tag", tag, added: true };
 }
 
+/**
+ * The digest the registry has under `reference` (a tag or a digest) in `repo`, by HEAD;
+ * undefined when it has nothing there (or does not say which digest).
+ */
+async function manifestDigest(
+  client: RegistryClient,
+  repo: string,
+  reference: string,
+): Promise<string | undefined> {
+  const res = await client.request("HEAD", `/v2/${repo}/manifests/${reference}`, {
+    scopes: [repoScope(repo)],
+    headers: { Accept: MANIFEST_ACCEPT },
+    expect: [200, 404],
+    what: `check manifest ${repo}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`,
+  });
+  await drain(res);
+  if (res.statusCode !== 200) return undefined;
+  const got = header(res.headers, "docker-content-digest");
+  if (reference.startsWith("sha256:")) return got === undefined || got === reference ? reference : undefined;
+  return got;
+}
+
+const MANIFEST_ACCEPT = [
+  MEDIA_OCI_INDEX,
+  MEDIA_OCI_MANIFEST,
+  MEDIA_DOCKER_MANIFEST_LIST,
+  MEDIA_DOCKER_MANIFEST,
+].join(", ");
+
 /** Whether the registry answers the referrers API for `subject` (200 with an image index). */
 async function referrersApi(client: RegistryClient, repo: string, subject: string): Promise<boolean> {
   try {
@@ -338,6 +369,7 @@ export async function pushLayout(
   // a single image's attestation (attached SBOMs), named by its index.json entry
   const attWalk = isIndexMediaType(root.mediaType) ? undefined : await attestationWalk(lref.dir, top);
   const attestation = attWalk?.manifests[attWalk.manifests.length - 1];
+  const imageBlobs = new Set(walk.blobs.keys());
   for (const b of attWalk?.blobs.values() ?? []) walk.blobs.set(b.digest, b);
   if (ref.digest && ref.digest !== root.desc.digest) {
     throw new OciError(
@@ -354,10 +386,20 @@ export async function pushLayout(
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   try {
     await client.ping([repoScope(repo)]);
+    // The registry has the image manifest (or index) already: it checked, when it took it, that
+    // every manifest and blob it refers to is in the repository — nothing of the image to upload
+    // (a re-push is then a few small requests); only the tags that do not point at it yet.
+    const present = await manifestDigest(client, repo, root.desc.digest);
     const hints = await loadHints(cacheDir, ref.registry);
     const counts: Record<BlobResult, number> = { exists: 0, mounted: 0, uploaded: 0 };
     let bytes = 0;
-    const blobs = [...walk.blobs.values()].sort((a, b) => b.size - a.size);
+    const blobs = [...walk.blobs.values()]
+      .filter((b) => !(present && imageBlobs.has(b.digest)))
+      .sort((a, b) => b.size - a.size);
+    if (present) {
+      counts.exists += walk.blobs.size - blobs.length;
+      if (!opts.silent) info(`push: ${repo}@${root.desc.digest} is in the registry already`);
+    }
     await mapLimit(blobs, concurrency, async (b) => {
       const short = b.digest.slice(7, 19);
       let bar: ReturnType<typeof progress> | undefined;
@@ -403,13 +445,14 @@ export async function pushLayout(
       }
       return header(res.headers, "oci-subject");
     };
-    for (const m of walk.manifests.slice(0, -1)) await putManifest(m, m.desc.digest);
+    if (!present) for (const m of walk.manifests.slice(0, -1)) await putManifest(m, m.desc.digest);
     const refs: string[] = [];
-    if (tags.length === 0) {
+    if (tags.length === 0 && !present) {
       await putManifest(root, root.desc.digest);
     }
     for (const t of tags) {
-      await putManifest(root, t);
+      if (!present || (await manifestDigest(client, repo, t)) !== root.desc.digest)
+        await putManifest(root, t);
       refs.push(`${ref.registry}/${repo}:${t}`);
     }
     refs.push(`${ref.registry}/${repo}@${root.desc.digest}`);
@@ -420,7 +463,10 @@ export async function pushLayout(
       const entry = referrerDescriptor({ ...attestation.desc, mediaType: attestation.mediaType }, doc);
       referrers = await linkReferrer(client, repo, root.desc.digest, entry, ociSubject);
     }
-    await saveHints(cacheDir, ref.registry, repo, [...walk.blobs.keys()]).catch(() => {});
+    // remembered for mounts into other repositories (rewritten only when something is new)
+    if ([...walk.blobs.keys()].some((d) => hints[d]?.[0] !== repo)) {
+      await saveHints(cacheDir, ref.registry, repo, [...walk.blobs.keys()]).catch(() => {});
+    }
     return {
       digest: root.desc.digest,
       mediaType: root.mediaType,

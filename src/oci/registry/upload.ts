@@ -5,10 +5,8 @@
  * After a broken connection the upload asks the registry how much it has (GET on the upload
  * URL → Range) and continues from there; when the registry lost the session it starts anew.
  */
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { Readable, Transform, type TransformCallback } from "node:stream";
-import { type BodySource, drain, header, isTransientError, type RegistryClient } from "./client.ts";
+import { drain, type FileBody, header, isTransientError, type RegistryClient } from "./client.ts";
 
 export type BlobResult = "exists" | "mounted" | "uploaded";
 
@@ -27,31 +25,8 @@ export interface UploadOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-class Counter extends Transform {
-  private n: number;
-  private readonly cb: (n: number) => void;
-  constructor(start: number, cb: (n: number) => void) {
-    super({ highWaterMark: 1 << 20 });
-    this.n = start;
-    this.cb = cb;
-  }
-  override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
-    this.n += chunk.length;
-    this.cb(this.n);
-    done(null, chunk);
-  }
-}
-
-function fileRange(path: string, start: number, end: number, onBytes?: (n: number) => void): () => Readable {
-  return () => {
-    // end is exclusive here; createReadStream's `end` is inclusive
-    if (end <= start) return Readable.from([]);
-    const s = createReadStream(path, { start, end: end - 1, highWaterMark: 1 << 20 });
-    if (!onBytes) return s;
-    const c = new Counter(start, onBytes);
-    s.on("error", (e) => c.destroy(e));
-    return s.pipe(c);
-  };
+function fileRange(path: string, start: number, end: number, onBytes?: (n: number) => void): FileBody {
+  return { file: path, start, end, onBytes };
 }
 
 export function repoScope(repo: string, push = true): string {
@@ -195,7 +170,7 @@ export async function pushBlob(
         const res = await client.request("PATCH", location, {
           scopes: [repoScope(repo)],
           headers: { "Content-Type": "application/octet-stream", "Content-Range": `${offset}-${end - 1}` },
-          body: fileRange(path, offset, end, opts.onBytes) as BodySource,
+          body: fileRange(path, offset, end, opts.onBytes),
           length: end - offset,
           expect: [202, 204],
           what: `upload blob ${digest} to ${repo} (bytes ${offset}-${end - 1})`,

@@ -1,5 +1,6 @@
 /** What the built-in behaviour checks share: options, readiness, HTTP probing, cleanup. */
-import { request } from "node:http";
+const { request } = process.getBuiltinModule("node:http"); // (not the ESM facade: that loads undici)
+
 import type { OciImageConfig } from "../../formats/index.ts";
 import type { Container, Driver, StartOptions } from "../driver.ts";
 import { within } from "../proc.ts";

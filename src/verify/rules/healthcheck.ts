@@ -8,7 +8,7 @@ export const rule: Rule = {
   description:
     "config.Healthcheck is present and exec form (CMD, never CMD-SHELL or NONE), and its program exists.",
   defaultSeverity: "error",
-  hint: 'add a healthcheck in exec form, e.g. test: ["/usr/local/bin/node", "/usr/lib/shellfree/init.js", "probe", "/ready"]',
+  hint: 'add a healthcheck in exec form, e.g. test: ["/usr/bin/shellfree-init", "probe", "/ready"] (shellfree build adds it with init:)',
   securitySeverity: 3.0,
   tags: ["reliability", "container", "shell"],
   precision: "high",

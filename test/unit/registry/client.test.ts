@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  FILE_BODY_BUFFERS,
+  FILE_BODY_CHUNK,
   isTransientError,
   parseRegistryErrors,
   retryAfterMs,
@@ -79,4 +81,78 @@ test("Retry-After: seconds or an HTTP date, capped at 60 s", () => {
   assert.equal(retryAfterMs("Wed, 31 Dec 2025 23:00:00 GMT", now), 0);
   assert.equal(retryAfterMs("soon", now), undefined);
   assert.equal(retryAfterMs(undefined, now), undefined);
+});
+
+test("a file body: sent exactly through the few send buffers, again whole after a 401; a file shorter than the range is an error", async () => {
+  const { createHash, randomBytes } = await import("node:crypto");
+  const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
+  const { createServer } = await import("node:http");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = await mkdtemp(join(tmpdir(), "shellfree-filebody-"));
+  // larger than all the buffers of one request, and not a multiple of one
+  const data = randomBytes(FILE_BODY_CHUNK * FILE_BODY_BUFFERS * 3 + 777);
+  const file = join(dir, "blob");
+  await writeFile(file, data);
+  const got: Array<{ method?: string; auth: boolean; bytes: number; sha?: string }> = [];
+  const server = createServer((req, res) => {
+    if (req.url === "/v2/") return res.writeHead(200).end("{}");
+    if (!req.headers.authorization) {
+      // refused (the body read and dropped): the client learns Basic and sends it all again
+      got.push({ auth: false, bytes: 0 });
+      req.resume();
+      req.on("end", () => res.writeHead(401, { "www-authenticate": 'Basic realm="t"' }).end());
+      return;
+    }
+    const h = createHash("sha256");
+    let n = 0;
+    req.on("data", (c: Buffer) => {
+      h.update(c);
+      n += c.length;
+    });
+    req.on("end", () => {
+      got.push({ method: req.method, auth: true, bytes: n, sha: h.digest("hex") });
+      res.writeHead(201).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const host = `127.0.0.1:${(server.address() as import("node:net").AddressInfo).port}`;
+  const c = new RegistryClient(host, {
+    insecure: true,
+    creds: { username: "u", password: "p", source: "test" },
+  });
+  try {
+    // plain HTTP, auth not asked for yet: the PUT goes out without credentials first
+    await c.ping(["repository:r:pull,push"]);
+    const offsets: number[] = [];
+    const res = await c.request("PUT", `http://${host}/v2/r/blobs/uploads/x`, {
+      scopes: ["repository:r:pull,push"],
+      body: { file, start: 5, end: data.length, onBytes: (o) => offsets.push(o) },
+      expect: [201],
+      what: "put a file",
+    });
+    res.resume();
+    // the first PUT was answered 401; the second, with credentials, carried the whole range
+    assert.equal(got.filter((g) => !g.auth).length, 1);
+    const puts = got.filter((g) => g.method === "PUT");
+    assert.equal(puts.length, 1);
+    assert.equal(puts[0].bytes, data.length - 5);
+    assert.equal(puts[0].sha, createHash("sha256").update(data.subarray(5)).digest("hex"));
+    assert.equal(offsets.at(-1), data.length);
+    // the range runs past the end of the file: one clear error, not a hang
+    await assert.rejects(
+      c.request("PUT", `http://${host}/v2/r/blobs/uploads/y`, {
+        scopes: ["repository:r:pull,push"],
+        body: { file, start: 0, end: data.length + 10 },
+        expect: [201],
+        what: "put a short file",
+      }),
+      /the file ends at byte \d+, before \d+/,
+    );
+  } finally {
+    c.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await rm(dir, { recursive: true, force: true });
+  }
 });
