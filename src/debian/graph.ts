@@ -10,14 +10,17 @@ import { type Dependency, parseRelations } from "./relation.ts";
 import type { BinaryPackage } from "./types.ts";
 import { satisfiesRelation } from "./version.ts";
 
+/** What the graph reads of a package. */
+export type RelatedPackage = Pick<BinaryPackage, "name" | "version" | "provides" | "depends" | "preDepends">;
+
 interface Provider {
-  pkg: BinaryPackage;
+  pkg: RelatedPackage;
   /** the version of a versioned Provides (`foo (= 1.2)`) */
   version?: string;
 }
 
 /** Package name → the names of the closure packages it depends on (sorted, no self edges). */
-export function closureDependencies(packages: BinaryPackage[], arch: string): Map<string, string[]> {
+export function closureDependencies(packages: RelatedPackage[], arch: string): Map<string, string[]> {
   const byName = new Map(packages.map((p) => [p.name, p]));
   const providers = new Map<string, Provider[]>();
   for (const p of packages) {
@@ -29,8 +32,8 @@ export function closureDependencies(packages: BinaryPackage[], arch: string): Ma
       }
     }
   }
-  const satisfying = (d: Dependency): BinaryPackage[] => {
-    const out: BinaryPackage[] = [];
+  const satisfying = (d: Dependency): RelatedPackage[] => {
+    const out: RelatedPackage[] = [];
     const real = byName.get(d.name);
     if (real && (!d.op || satisfiesRelation(real.version, d.op, d.version as string))) out.push(real);
     for (const prov of providers.get(d.name) ?? []) {

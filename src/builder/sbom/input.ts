@@ -33,7 +33,20 @@ export function sbomInput(spec: Spec, w: ArchWork, epoch: number): SbomInput {
   const { resolved, infos } = w;
   const bf = infos.get("base-files");
   const osr = parseOsRelease(bf ? (extractText(bf, "usr/lib/os-release") ?? "") : "");
-  const graph = closureDependencies(resolved.packages, resolved.arch);
+  // The relations come from each .deb's own control file, as dpkg's status has them: the same
+  // whether the packages came from the indices or (--locked, every .deb cached) from the lock
+  // alone, which carries no relations.
+  const related = resolved.packages.map((p) => {
+    const c = infos.get(p.name)?.control;
+    return {
+      name: p.name,
+      version: p.version,
+      depends: c ? (c.Depends ?? "") : p.depends,
+      preDepends: c ? (c["Pre-Depends"] ?? "") : p.preDepends,
+      provides: c ? (c.Provides ?? "") : p.provides,
+    };
+  });
+  const graph = closureDependencies(related, resolved.arch);
   const packages: SbomPackage[] = resolved.packages.map((p) => {
     const inf = infos.get(p.name);
     const c = inf?.control ?? {};

@@ -1,6 +1,8 @@
 /**
- * Same spec + same lockfile + same SOURCE_DATE_EPOCH ⇒ the same manifest digest, built in two
- * different directories with two different caches (so no layer is reused from the first build).
+ * Same spec + same lockfile + same SOURCE_DATE_EPOCH ⇒ the same manifest digest and the same
+ * SBOMs, built in two different directories with two different caches (so no layer is reused
+ * from the first build): the first from an empty cache (indices loaded, .debs downloaded), the
+ * second with those .debs cached (the packages then come from the lock alone).
  * And `--locked` holds the build to the lock: a spec change is named and refused.
  */
 import assert from "node:assert/strict";
@@ -48,10 +50,11 @@ describe("reproducible builds", () => {
     const lock = readFileSync(join(a, "shellfree.lock"), "utf8");
     assert.doesNotMatch(lock, /https?:\/\//, "no host name in the lock");
     copyFileSync(join(a, "shellfree.lock"), join(b, "shellfree.lock"));
-    // the second build gets its own cache (only the verified .debs are shared)
+    // the first build starts from an empty cache; the second gets its own cache with only the
+    // first one's verified .debs
+    const cache1 = join(dir, "cache1");
     const cache2 = join(dir, "cache2");
     mkdirSync(join(cache2, "debs"), { recursive: true });
-    symlinkSync(join(CACHE, "debs", "sha256"), join(cache2, "debs", "sha256"));
     const env = { SOURCE_DATE_EPOCH: "1767225600" };
     const r1 = await shellfree(
       [
@@ -62,12 +65,13 @@ describe("reproducible builds", () => {
         "--output",
         `oci:${a}/image`,
         "--cache-dir",
-        CACHE,
+        cache1,
         "--json",
       ],
       { env },
     );
     mustSucceed(r1, "build 1");
+    symlinkSync(join(cache1, "debs", "sha256"), join(cache2, "debs", "sha256"));
     const r2 = await shellfree(
       [
         "build",
@@ -95,7 +99,22 @@ describe("reproducible builds", () => {
       ["debian", "libc", "config", "files"],
     );
     assert.equal(j1.digest, j2.digest);
-    assert.equal(readFileSync(`${a}/image.spdx.json`, "utf8"), readFileSync(`${b}/image.spdx.json`, "utf8"));
+    for (const sbom of ["image.spdx.json", "image.cdx.json"]) {
+      assert.equal(readFileSync(`${a}/${sbom}`, "utf8"), readFileSync(`${b}/${sbom}`, "utf8"), sbom);
+    }
+    // (the dependency edges, from the .debs' own control files whichever way the packages came)
+    const spdx = JSON.parse(readFileSync(`${b}/image.spdx.json`, "utf8")) as {
+      relationships: Array<{ spdxElementId: string; relationshipType: string; relatedSpdxElement: string }>;
+    };
+    assert.ok(
+      spdx.relationships.some(
+        (r) =>
+          r.relationshipType === "DEPENDS_ON" &&
+          r.spdxElementId === "SPDXRef-Package-deb-libc6-amd64" &&
+          r.relatedSpdxElement === "SPDXRef-Package-deb-libgcc-s1-amd64",
+      ),
+      "libc6 DEPENDS_ON libgcc-s1 in the SPDX",
+    );
     // without SOURCE_DATE_EPOCH, --locked uses the lock's epoch: still the same bytes twice
     const r3 = await shellfree([
       "build",
