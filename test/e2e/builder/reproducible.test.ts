@@ -124,7 +124,7 @@ describe("reproducible builds", () => {
       "--output",
       `oci:${a}/image3`,
       "--cache-dir",
-      CACHE,
+      cache1,
       "--json",
     ]);
     const r4 = await shellfree([
@@ -153,7 +153,7 @@ describe("reproducible builds", () => {
         "--output",
         `oci:${a}/image5`,
         "--cache-dir",
-        CACHE,
+        cache1,
         "--json",
       ],
       { env },
