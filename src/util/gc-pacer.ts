@@ -4,34 +4,20 @@
  * collects for such "external" memory only after it grew by 64 MiB, so a download at disk speed
  * carries tens of MiB of garbage buffers. `received(n)` is told every chunk that arrives; every
  * PACE bytes it runs a young-generation collection (well under a millisecond: the buffers of
- * chunks already written die young), through the `gc` function V8 exposes on request.
+ * chunks already written die young), through V8's `gc` (util/memory.ts's `collector`).
  * Without it (a runtime that refuses the flag) nothing happens.
  */
-type Gc = (opts?: { type?: "minor" | "major"; execution?: "sync" | "async" }) => void;
+import { collector } from "./memory.ts";
 
 /** bytes received between two collections */
 export const GC_PACE = 2 << 20;
 
-let gc: Gc | null | undefined;
 let since = 0;
-
-function getGc(): Gc | null {
-  if (gc !== undefined) return gc;
-  try {
-    // loaded on first use only (no command pays for them at start-up)
-    process.getBuiltinModule("node:v8").setFlagsFromString("--expose-gc");
-    const f = process.getBuiltinModule("node:vm").runInNewContext("gc") as unknown;
-    gc = typeof f === "function" ? (f as Gc) : null;
-  } catch {
-    gc = null;
-  }
-  return gc;
-}
 
 /** Count `bytes` received; collect young garbage every GC_PACE bytes. */
 export function received(bytes: number): void {
   since += bytes;
   if (since < GC_PACE) return;
   since = 0;
-  getGc()?.({ type: "minor" });
+  collector()?.({ type: "minor" });
 }

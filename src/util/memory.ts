@@ -6,14 +6,16 @@
  * after such a burst. The collector is taken from a fresh context with V8's gc extension; when
  * that is unavailable this does nothing.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+// (node:v8 and node:vm are taken on first use: no command pays for them at start-up)
+const setFlagsFromString = (flags: string) => process.getBuiltinModule("node:v8").setFlagsFromString(flags);
+const runInNewContext = (code: string) => process.getBuiltinModule("node:vm").runInNewContext(code);
 
 type GcFn = (opts?: { type?: string; execution?: string; flavor?: string }) => void;
 
 let gcFn: GcFn | null | undefined;
 
-function collector(): GcFn | null {
+/** V8's collector (`gc`), taken once from a fresh context with its gc extension; null when refused. */
+export function collector(): GcFn | null {
   if (gcFn !== undefined) return gcFn;
   gcFn = typeof globalThis.gc === "function" ? (globalThis.gc as GcFn) : null;
   if (!gcFn) {
