@@ -460,3 +460,70 @@ export async function startRegistry(opts: StartOptions = {}): Promise<TestRegist
     throw e;
   }
 }
+
+export interface OneImageServer {
+  /** HOST:PORT; the image is `HOST/r:<any tag>` */
+  host: string;
+  server: http.Server;
+  manifestDigest: string;
+  configDigest: string;
+  layerDigest: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A fake registry (fault injection, not a registry under test) serving one image: `/v2/`, its
+ * manifest, its config and its one layer, which `serveLayer` answers as the test needs (whole,
+ * corrupt, cut, stalled); anything else is a 404.
+ */
+export async function oneImageServer(
+  layer: Buffer,
+  layerMediaType: string,
+  serveLayer: (res: http.ServerResponse) => void,
+): Promise<OneImageServer> {
+  const digest = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+  const layerDigest = digest(layer);
+  const config = Buffer.from(
+    JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] } }),
+  );
+  const configDigest = digest(config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: {
+        mediaType: "application/vnd.oci.image.config.v1+json",
+        digest: configDigest,
+        size: config.length,
+      },
+      layers: [{ mediaType: layerMediaType, digest: layerDigest, size: layer.length }],
+    }),
+  );
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? "";
+    if (url === "/v2/") return res.writeHead(200).end("{}");
+    if (url.startsWith("/v2/r/manifests/")) {
+      return res
+        .writeHead(200, {
+          "content-type": "application/vnd.oci.image.manifest.v1+json",
+          "content-length": manifest.length,
+        })
+        .end(manifest);
+    }
+    if (url === `/v2/r/blobs/${configDigest}`) return res.writeHead(200).end(config);
+    if (url === `/v2/r/blobs/${layerDigest}`) return serveLayer(res);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
+    manifestDigest: digest(manifest),
+    configDigest,
+    layerDigest,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}

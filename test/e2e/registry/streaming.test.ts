@@ -10,15 +10,18 @@
 import assert from "node:assert/strict";
 import { createCipheriv, createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer as httpServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { FILE_BODY_BUFFERS, FILE_BODY_CHUNK } from "../../../src/oci/registry/client.ts";
 import { pullToLayout, pushLayout } from "../../../src/oci/registry/index.ts";
 import { makeImage } from "../../helpers/images.ts";
-import { startRegistry, type TestRegistry } from "../../helpers/registry.ts";
+import {
+  type OneImageServer,
+  oneImageServer,
+  startRegistry,
+  type TestRegistry,
+} from "../../helpers/registry.ts";
 import { assertSameTree, snapshotTree } from "../../helpers/snapshot.ts";
 import { run, treeDigests } from "./common.ts";
 
@@ -132,69 +135,36 @@ describe("push streams blobs larger than its send buffers", () => {
 describe("pull verifies while it streams", () => {
   // a fake registry (fault injection) in front of fixed content: a manifest, a config and a
   // layer of 6 MiB; the layer is served corrupt (one byte flipped at 3 MiB) or cut after 2 MiB
-  let server: Server;
+  let reg: OneImageServer;
   let host = "";
+  let layerDigest = "";
   let tmp = "";
   const layer = noise(6 << 20, 9);
-  const layerDigest = sha(layer);
-  const config = Buffer.from(
-    JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] } }),
-  );
-  const configDigest = sha(config);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: {
-        mediaType: "application/vnd.oci.image.config.v1+json",
-        digest: configDigest,
-        size: config.length,
-      },
-      layers: [
-        { mediaType: "application/vnd.oci.image.layer.v1.tar", digest: layerDigest, size: layer.length },
-      ],
-    }),
-  );
   let mode: "corrupt" | "cut-once" | "ok" = "ok";
   let layerGets = 0;
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "shellfree-pull-stream-"));
-    server = httpServer((req, res) => {
-      const url = req.url ?? "";
-      if (url === "/v2/") return res.writeHead(200).end("{}");
-      if (url.startsWith("/v2/r/manifests/")) {
-        return res
-          .writeHead(200, {
-            "content-type": "application/vnd.oci.image.manifest.v1+json",
-            "content-length": manifest.length,
-          })
-          .end(manifest);
+    reg = await oneImageServer(layer, "application/vnd.oci.image.layer.v1.tar", (res) => {
+      layerGets++;
+      res.writeHead(200, { "content-length": layer.length });
+      if (mode === "corrupt") {
+        const bad = Buffer.from(layer);
+        bad[3 << 20] ^= 0xff;
+        return res.end(bad);
       }
-      if (url === `/v2/r/blobs/${configDigest}`) return res.writeHead(200).end(config);
-      if (url === `/v2/r/blobs/${layerDigest}`) {
-        layerGets++;
-        res.writeHead(200, { "content-length": layer.length });
-        if (mode === "corrupt") {
-          const bad = Buffer.from(layer);
-          bad[3 << 20] ^= 0xff;
-          return res.end(bad);
-        }
-        if (mode === "cut-once") {
-          mode = "ok";
-          res.write(layer.subarray(0, 2 << 20), () => res.destroy());
-          return;
-        }
-        return res.end(layer);
+      if (mode === "cut-once") {
+        mode = "ok";
+        res.write(layer.subarray(0, 2 << 20), () => res.destroy());
+        return;
       }
-      res.writeHead(404).end();
+      res.end(layer);
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    host = reg.host;
+    layerDigest = reg.layerDigest;
   });
   after(async () => {
-    server?.closeAllConnections();
-    await new Promise((r) => server?.close(r));
+    await reg?.close();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
@@ -233,11 +203,11 @@ describe("pull verifies while it streams", () => {
     const out = join(tmp, "cut");
     const r = await pullToLayout(`${host}/r:t`, `oci:${out}:t`, { silent: true });
     assert.equal(layerGets, 2);
-    assert.equal(r.digest, sha(manifest));
+    assert.equal(r.digest, reg.manifestDigest);
     assert.deepEqual(await readFile(join(out, "blobs", "sha256", layerDigest.slice(7))), layer);
     assert.deepEqual(
       (await readdir(join(out, "blobs", "sha256"))).sort(),
-      [configDigest.slice(7), layerDigest.slice(7), sha(manifest).slice(7)].sort(),
+      [reg.configDigest.slice(7), layerDigest.slice(7), reg.manifestDigest.slice(7)].sort(),
     );
   });
 });

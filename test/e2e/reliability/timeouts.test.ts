@@ -8,14 +8,13 @@
  * test/unit/util/http.test.ts without waiting for them.)
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer as httpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type FakeServer, fakeArchive, makeKey, serveArchive } from "../../fixtures/debian/fake-archive.ts";
+import { type OneImageServer, oneImageServer } from "../../helpers/registry.ts";
 import { assertSameTree, snapshotTree } from "../../helpers/snapshot.ts";
 import { removeDir, tempDir } from "../../helpers/tmp.ts";
 import { shellfree } from "../builder/common.ts";
@@ -159,58 +158,21 @@ describe("a network operation that stalls fails in time, saying where and what",
 });
 
 describe("an OCI registry that stalls", () => {
-  let reg: Server;
+  let reg: OneImageServer;
   let regHost = "";
+  let layerDigest = "";
   const layer = Buffer.alloc(4096, 7);
-  const layerDigest = `sha256:${createHash("sha256").update(layer).digest("hex")}`;
-  const config = Buffer.from(
-    JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] } }),
-  );
-  const configDigest = `sha256:${createHash("sha256").update(config).digest("hex")}`;
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: {
-        mediaType: "application/vnd.oci.image.config.v1+json",
-        digest: configDigest,
-        size: config.length,
-      },
-      layers: [
-        { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: layerDigest, size: layer.length },
-      ],
-    }),
-  );
   before(async () => {
     // answers /v2/, the manifest and the config; sends 100 bytes of the layer, then nothing
-    reg = httpServer((req, res) => {
-      const url = req.url ?? "";
-      if (url === "/v2/") return res.writeHead(200).end("{}");
-      if (url.startsWith("/v2/r/manifests/")) {
-        return res
-          .writeHead(200, {
-            "content-type": "application/vnd.oci.image.manifest.v1+json",
-            "content-length": manifest.length,
-          })
-          .end(manifest);
-      }
-      if (url === `/v2/r/blobs/${configDigest}`) return res.writeHead(200).end(config);
-      if (url === `/v2/r/blobs/${layerDigest}`) {
-        res.writeHead(200, { "content-length": layer.length });
-        res.write(layer.subarray(0, 100));
-        return;
-      }
-      if (url.startsWith("/v2/r/referrers/")) return res.writeHead(404).end();
-      res.writeHead(404).end();
+    reg = await oneImageServer(layer, "application/vnd.oci.image.layer.v1.tar+gzip", (res) => {
+      res.writeHead(200, { "content-length": layer.length });
+      res.write(layer.subarray(0, 100));
     });
-    reg.on("connection", (s) => sockets.add(s));
-    await new Promise<void>((r) => reg.listen(0, "127.0.0.1", r));
-    regHost = `127.0.0.1:${(reg.address() as AddressInfo).port}`;
+    reg.server.on("connection", (s) => sockets.add(s));
+    regHost = reg.host;
+    layerDigest = reg.layerDigest;
   });
-  after(async () => {
-    reg?.closeAllConnections();
-    await new Promise((r) => reg?.close(r));
-  });
+  after(() => reg?.close());
 
   test("accepts and never answers: pull fails naming the host; nothing written", async () => {
     const out = join(dir, "pulled-hang");
