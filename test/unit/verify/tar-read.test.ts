@@ -13,7 +13,7 @@ import { pipeline } from "node:stream/promises";
 import { test } from "node:test";
 import tar from "tar-stream";
 import { type TarEntry, tarToBuffer } from "../../../src/oci/tar.ts";
-import { TarReader } from "../../../src/verify/tar-read.ts";
+import { type TarHeader, TarReader } from "../../../src/verify/tar-read.ts";
 
 interface Seen {
   entries: string[];
@@ -21,18 +21,9 @@ interface Seen {
 }
 
 const sha = (parts: Buffer[]) => createHash("sha256").update(Buffer.concat(parts)).digest("hex").slice(0, 12);
-const describe = (
-  h: {
-    name: string;
-    type: string | null;
-    linkname: string | null;
-    mode: number;
-    uid: number;
-    gid: number;
-    size: number;
-  },
-  data: string,
-) => JSON.stringify([h.name, h.type, h.linkname, h.mode, h.uid, h.gid, h.size, data]);
+// (tar-stream's headers have these fields too)
+const describe = (h: TarHeader, data: string) =>
+  JSON.stringify([h.name, h.type, h.linkname, h.mode, h.uid, h.gid, h.size, data]);
 
 function chunks(buf: Buffer, size: number): Buffer[] {
   const out: Buffer[] = [];
