@@ -10,7 +10,7 @@ import { type BinaryPackage, type ContentSpool, type DebContents, fetchDeb } fro
 import { sweepTemps } from "../util/atomic.ts";
 import { info, progress } from "../util/progress.ts";
 import { type DebInfo, loadDebInfo } from "./debinfo.ts";
-import { limiter, priorityLimiter } from "./limiter.ts";
+import { allSettledThenAll, limiter, priorityLimiter } from "./limiter.ts";
 
 export interface FetchedPackages {
   /** package name → its metadata */
@@ -39,7 +39,7 @@ export async function fetchPackages(
   // read next, so that the long reads overlap the short ones instead of ending the phase alone
   const cpu = priorityLimiter(readConcurrency());
   const bar = progress(`${arch}: fetching and reading packages`, packages.length);
-  const loaded = await Promise.all(
+  const loaded = await allSettledThenAll(
     packages.map(async (pkg) => {
       const deb = await download(() => fetchDeb(pkg, cacheDir));
       const read = await cpu(pkg.size, () => loadDebInfo(deb.path, pkg.sha256, cacheDir, pkg.name, spool));

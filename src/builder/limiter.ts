@@ -28,3 +28,15 @@ export function limiter(n: number): <R>(fn: () => Promise<R>) => Promise<R> {
   const run = priorityLimiter(n);
   return (fn) => run(0, fn);
 }
+
+/**
+ * Promise.all that waits for every promise to settle before it rejects with the first failure:
+ * what the others still do (reading into the build's scratch file, writing a layer) is over
+ * before the caller cleans up after them.
+ */
+export async function allSettledThenAll<T>(promises: Array<Promise<T>>): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}

@@ -10,6 +10,7 @@ import { cachedLayer, LAYER_KEY_VERSION, sha256Hex } from "./cache.ts";
 import type { ArchContext, BuiltLayer } from "./context.ts";
 import { BuildError } from "./errors.ts";
 import { type FetchedPackages, readConcurrency } from "./fetch.ts";
+import { allSettledThenAll } from "./limiter.ts";
 import { type FileContent, packageLayerEntries, type RootfsPlan } from "./rootfs.ts";
 
 interface PackageGroup {
@@ -46,7 +47,7 @@ export async function packageLayers(
     .map((p) => p.sha256)
     .sort()
     .join(",");
-  const built = await Promise.all(
+  const built = await allSettledThenAll(
     packageGroups(ctx).map(async (group) => {
       const key = sha256Hex(
         JSON.stringify({

@@ -10,6 +10,14 @@ export const MEDIA_DOCKER_MANIFEST = "application/vnd.docker.distribution.manife
 export const MEDIA_DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 export const MEDIA_DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
 export const MEDIA_DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar";
+
+/** The Accept header of a manifest request: every manifest and index type a registry may hold. */
+export const MANIFEST_ACCEPT = [
+  MEDIA_OCI_INDEX,
+  MEDIA_OCI_MANIFEST,
+  MEDIA_DOCKER_MANIFEST_LIST,
+  MEDIA_DOCKER_MANIFEST,
+].join(", ");
 export const MEDIA_DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
 export const ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name";

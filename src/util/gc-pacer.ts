@@ -19,5 +19,9 @@ export function received(bytes: number): void {
   since += bytes;
   if (since < GC_PACE) return;
   since = 0;
-  collector()?.({ type: "minor" });
+  try {
+    collector()?.({ type: "minor" });
+  } catch {
+    /* best effort: a download never fails for it */
+  }
 }

@@ -3,7 +3,6 @@
  * Results go to stdout, never here. Silenced by SHELLFREE_QUIET=1 or `setQuiet(true)`. Every
  * line has the secrets this process knows redacted.
  */
-import { PerformanceObserver } from "node:perf_hooks";
 import { redactSecrets } from "./secrets.ts";
 
 let quiet = process.env.SHELLFREE_QUIET === "1";
@@ -22,6 +21,8 @@ const tracingMemory = process.env.SHELLFREE_TRACE === "memory";
 /** with SHELLFREE_TRACE=memory: milliseconds spent in the garbage collector so far */
 let gcMs = 0;
 if (tracingMemory) {
+  // (node:perf_hooks taken only here: no command pays for it at start-up)
+  const { PerformanceObserver } = process.getBuiltinModule("node:perf_hooks");
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcMs += e.duration;
   }).observe({ entryTypes: ["gc"] });

@@ -57,6 +57,8 @@ async function pumpFile(b: FileBody, req: ClientRequest, stopped: () => boolean)
       wake?.();
     };
     req.once("close", onClose);
+    // (the request may have died while the file was opened: its 'close' is then already past)
+    if (req.destroyed) closed = true;
     try {
       const take = async (): Promise<Buffer | undefined> => {
         for (;;) {
@@ -93,7 +95,7 @@ async function pumpFile(b: FileBody, req: ClientRequest, stopped: () => boolean)
         b.onBytes?.(pos);
         // the socket's own buffer is full: wait until it drains, as pipe() would — sending no
         // further while a server that answers early (a 401, an error) is being heard
-        if (!more && !closed && pos < b.end) {
+        if (!more && !closed && !req.destroyed && pos < b.end) {
           await new Promise<void>((r) => {
             const done = () => {
               req.off("drain", done);
@@ -418,7 +420,7 @@ export class RegistryClient {
         };
         res.on("end", () => watch.stop());
         res.on("close", () => watch.stop());
-        if ((source && !source.readableEnded) || pumping) {
+        if ((source && !source.readableEnded) || (pumping && !req.writableEnded)) {
           // The server answered before taking the whole body: stop sending, do not reuse the socket.
           source?.unpipe(req);
           source?.destroy();
@@ -732,10 +734,10 @@ export class RegistryClient {
   async ping(scopes: string[]): Promise<void> {
     if (this.probing) {
       // An insecure registry: plain HTTP when it answers GET /v2/ over it as a registry does
-      // (200, 401) — then no TLS is set up at all; otherwise (a TLS port's 400, a reset)
-      // HTTPS (unverified) when it speaks TLS, else plain HTTP after all. A server that does not
-      // answer the plain probe at all stays on plain HTTP (the requests below then fail naming
-      // it). The probe carries no credentials (the auth scheme is learnt from its answer).
+      // (200, 401) — then no TLS is set up at all; otherwise (a TLS port's 400, a reset, no
+      // answer: some TLS endpoints ignore plain text) HTTPS (unverified) when it speaks TLS,
+      // else plain HTTP after all (the requests below then fail naming the registry). The probe
+      // carries no credentials (the auth scheme is learnt from its answer).
       this.probing = false;
       const probeMs = Math.min(5000, netTimeouts().idleMs);
       const tlsAgent = this.agent;
@@ -752,13 +754,12 @@ export class RegistryClient {
           await drain(res);
           return res.statusCode ?? 0;
         })
-        // no answer at all (not even a TLS server's refusal): HTTPS would not answer either
-        .catch((e) => ((e as TransientRegistryError).stalled ? -1 : 0));
+        .catch(() => 0);
       if (plain === 200) {
         tlsAgent.destroy();
         return;
       }
-      if (plain === 401 || plain === -1) tlsAgent.destroy();
+      if (plain === 401) tlsAgent.destroy();
       else {
         this.agent.destroy();
         this.base = `https://${this.registry}`;

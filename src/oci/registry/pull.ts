@@ -33,10 +33,8 @@ import {
   ANNOTATION_REF_NAME,
   isIndexMediaType,
   isManifestMediaType,
-  MEDIA_DOCKER_MANIFEST,
-  MEDIA_DOCKER_MANIFEST_LIST,
+  MANIFEST_ACCEPT,
   MEDIA_OCI_INDEX,
-  MEDIA_OCI_MANIFEST,
 } from "../media.ts";
 import { parseLayoutRef, parseRegistryRef } from "../ref.ts";
 import { clientFor, drain, header, isTransientError, type RegistryClient, readBody } from "./client.ts";
@@ -66,10 +64,6 @@ export interface PullResult {
   attestations: number;
   tag?: string;
 }
-
-const ACCEPT = [MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST, MEDIA_DOCKER_MANIFEST_LIST, MEDIA_DOCKER_MANIFEST].join(
-  ", ",
-);
 
 export interface Fetched {
   desc: Descriptor;
@@ -148,7 +142,7 @@ export async function fetchManifest(
   const what = `get manifest ${repo}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`;
   const res = await client.request("GET", `/v2/${repo}/manifests/${reference}`, {
     scopes: [repoScope(repo, false)],
-    headers: { Accept: ACCEPT },
+    headers: { Accept: MANIFEST_ACCEPT },
     expect: [200],
     what,
   });

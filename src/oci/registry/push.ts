@@ -29,8 +29,7 @@ import {
   ANNOTATION_REF_NAME,
   isIndexMediaType,
   isManifestMediaType,
-  MEDIA_DOCKER_MANIFEST,
-  MEDIA_DOCKER_MANIFEST_LIST,
+  MANIFEST_ACCEPT,
   MEDIA_OCI_INDEX,
   MEDIA_OCI_MANIFEST,
 } from "../media.ts";
@@ -264,25 +263,27 @@ async function manifestDigest(
   repo: string,
   reference: string,
 ): Promise<string | undefined> {
-  const res = await client.request("HEAD", `/v2/${repo}/manifests/${reference}`, {
-    scopes: [repoScope(repo)],
-    headers: { Accept: MANIFEST_ACCEPT },
-    expect: [200, 404],
-    what: `check manifest ${repo}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`,
-  });
+  // (a registry that refuses the question — a 401 or 403 for a repository not there yet — has
+  // nothing to skip: the push goes on and meets the real answer)
+  const res = await client
+    .request("HEAD", `/v2/${repo}/manifests/${reference}`, {
+      scopes: [repoScope(repo)],
+      headers: { Accept: MANIFEST_ACCEPT },
+      expect: [200, 404],
+      what: `check manifest ${repo}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`,
+    })
+    .catch((e: unknown) => {
+      const code = (e as { code?: string }).code ?? "";
+      if (code.startsWith("E_REGISTRY") && code !== "E_REGISTRY_TLS") return undefined;
+      throw e;
+    });
+  if (!res) return undefined;
   await drain(res);
   if (res.statusCode !== 200) return undefined;
   const got = header(res.headers, "docker-content-digest");
   if (reference.startsWith("sha256:")) return got === undefined || got === reference ? reference : undefined;
   return got;
 }
-
-const MANIFEST_ACCEPT = [
-  MEDIA_OCI_INDEX,
-  MEDIA_OCI_MANIFEST,
-  MEDIA_DOCKER_MANIFEST_LIST,
-  MEDIA_DOCKER_MANIFEST,
-].join(", ");
 
 /** Whether the registry answers the referrers API for `subject` (200 with an image index). */
 async function referrersApi(client: RegistryClient, repo: string, subject: string): Promise<boolean> {
