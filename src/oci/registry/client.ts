@@ -7,7 +7,6 @@
  */
 import { open } from "node:fs/promises";
 import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage } from "node:http";
-import type { Readable } from "node:stream";
 import { received as gcReceived } from "../../util/gc-pacer.ts";
 import { formatDuration, netTimeouts, RetryBudget, stallWatch } from "../../util/http.ts";
 import { info } from "../../util/progress.ts";
@@ -28,10 +27,10 @@ export interface FileBody {
   onBytes?: (offset: number) => void;
 }
 
-export type BodySource = Buffer | FileBody | (() => Readable);
+export type BodySource = Buffer | FileBody;
 
 function isFileBody(b: BodySource | undefined): b is FileBody {
-  return b !== undefined && !Buffer.isBuffer(b) && typeof b !== "function";
+  return b !== undefined && !Buffer.isBuffer(b);
 }
 
 /** Size of each read of a file body, and how many such buffers one request has in flight at most. */
@@ -122,8 +121,6 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** a Buffer, or a factory of a fresh stream (called again for a retry) */
   body?: BodySource;
-  /** required with a stream body (sent as Content-Length) */
-  length?: number;
   /** statuses that are a success for the caller; others become an OciError */
   expect: number[];
   /** what the request does, for messages: "upload blob sha256:… to repo" */
@@ -348,7 +345,6 @@ export class RegistryClient {
         timeout: idleMs,
       });
       let settled = false;
-      let source: Readable | undefined;
       /** a file body still being sent */
       let pumping = false;
       let stopPump = false;
@@ -357,7 +353,6 @@ export class RegistryClient {
       let phase = `no answer to ${method} ${path}`;
       const watch = stallWatch(host, () => phase, idleMs);
       const fail = (e: unknown) => {
-        source?.destroy();
         watch.stop();
         if (!settled) {
           settled = true;
@@ -420,10 +415,8 @@ export class RegistryClient {
         };
         res.on("end", () => watch.stop());
         res.on("close", () => watch.stop());
-        if ((source && !source.readableEnded) || (pumping && !req.writableEnded)) {
+        if (pumping && !req.writableEnded) {
           // The server answered before taking the whole body: stop sending, do not reuse the socket.
-          source?.unpipe(req);
-          source?.destroy();
           stopPump = true;
           res.on("end", () => req.destroy());
         }
@@ -432,7 +425,7 @@ export class RegistryClient {
       });
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
-      else if (isFileBody(body)) {
+      else {
         pumping = true;
         pumpFile(body, req, () => stopPump).then(
           () => {
@@ -444,13 +437,6 @@ export class RegistryClient {
             fail(e);
           },
         );
-      } else {
-        source = body();
-        source.on("error", (e) => {
-          req.destroy(e);
-          fail(e);
-        });
-        source.pipe(req);
       }
     });
   }
@@ -647,11 +633,7 @@ export class RegistryClient {
         }
         if (opts.body !== undefined) {
           headers["Content-Length"] = String(
-            Buffer.isBuffer(opts.body)
-              ? opts.body.length
-              : isFileBody(opts.body)
-                ? opts.body.end - opts.body.start
-                : (opts.length ?? 0),
+            isFileBody(opts.body) ? opts.body.end - opts.body.start : opts.body.length,
           );
         }
         let res: IncomingMessage;
