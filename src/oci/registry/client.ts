@@ -722,21 +722,20 @@ export class RegistryClient {
       // carries no credentials (the auth scheme is learnt from its answer).
       this.probing = false;
       const probeMs = Math.min(5000, netTimeouts().idleMs);
+      const probe = () =>
+        this.send(new URL(`${this.base}/v2/`), "GET", { "User-Agent": "shellfree" }, undefined, probeMs).then(
+          async (res) => {
+            await drain(res);
+            return res.statusCode ?? 0;
+          },
+        );
+      const usePlain = () => {
+        this.base = `http://${this.registry}`;
+        this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxSockets });
+      };
       const tlsAgent = this.agent;
-      this.base = `http://${this.registry}`;
-      this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxSockets });
-      const plain = await this.send(
-        new URL(`${this.base}/v2/`),
-        "GET",
-        { "User-Agent": "shellfree" },
-        undefined,
-        probeMs,
-      )
-        .then(async (res) => {
-          await drain(res);
-          return res.statusCode ?? 0;
-        })
-        .catch(() => 0);
+      usePlain();
+      const plain = await probe().catch(() => 0);
       if (plain === 200) {
         tlsAgent.destroy();
         return;
@@ -747,18 +746,10 @@ export class RegistryClient {
         this.base = `https://${this.registry}`;
         this.agent = tlsAgent;
         try {
-          const res = await this.send(
-            new URL(`${this.base}/v2/`),
-            "GET",
-            { "User-Agent": "shellfree" },
-            undefined,
-            probeMs,
-          );
-          await drain(res);
+          await probe();
         } catch {
           this.agent.destroy();
-          this.base = `http://${this.registry}`;
-          this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxSockets });
+          usePlain();
         }
       }
     }
