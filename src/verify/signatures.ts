@@ -94,12 +94,7 @@ const formsCache = new Map<string, Buffer[]>();
 
 /** The exact test: is one of `needle`'s byte forms anywhere in `data`? */
 function holds(data: Buffer, needle: string): boolean {
-  let forms = formsCache.get(needle);
-  if (!forms) {
-    forms = needleForms(needle);
-    formsCache.set(needle, forms);
-  }
-  return forms.some((f) => data.includes(f));
+  return formsOf(needle).some((f) => data.includes(f));
 }
 
 /**
